@@ -1,0 +1,57 @@
+package io.progresshub.core.spi;
+
+import io.progresshub.core.Job;
+import io.progresshub.core.JobStatus;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Durable home of jobs and their history.
+ *
+ * <p>Contract, checked for every implementation by {@code JobStoreContract}:
+ *
+ * <ul>
+ *   <li>Thread-safe. Reads block the caller briefly and see every append whose future completed.
+ *   <li>{@link #append} never blocks on I/O: it returns a future that completes once the event is
+ *       durable (a crash after that loses nothing). Futures complete in the order {@code append}
+ *       was called, so callbacks registered on them observe events in order.
+ *   <li>The hub serializes appends per job and gives them consecutive {@code seq}s starting at 1;
+ *       the event with seq 1 creates the job and fails with {@code job_exists} if the id is taken.
+ *   <li>History keeps every transition and the latest progress tick; when a tick is appended, the
+ *       previous tick of the job may be dropped. Entries come back in {@code seq} order.
+ *   <li>After {@link #close} pending appends are flushed; further calls fail.
+ * </ul>
+ */
+public interface JobStore extends AutoCloseable {
+
+  /** Makes {@code event} durable; completes exceptionally with a {@code HubException}. */
+  CompletableFuture<Void> append(StoredEvent event);
+
+  /** The job's latest durable state. */
+  Optional<Job> find(String jobId);
+
+  /** History entries with {@code seq > afterSeq}, oldest first, at most {@code limit}. */
+  List<Job> history(String jobId, long afterSeq, int limit);
+
+  /** The state that the event with this producer {@code event_id} produced, if it was accepted. */
+  Optional<Job> findByEventId(String jobId, String eventId);
+
+  /** Jobs matching the query, newest first. */
+  JobPage list(JobQuery query);
+
+  /** How many jobs there are in each status. */
+  Map<JobStatus, Long> countByStatus();
+
+  /** Deletes the job and its history; completes with whether it existed. */
+  CompletableFuture<Boolean> delete(String jobId);
+
+  /** Deletes finished jobs whose {@code finishedAt} is before {@code cutoff}; returns their ids. */
+  List<String> deleteFinishedBefore(Instant cutoff);
+
+  /** Flushes pending appends and releases resources. */
+  @Override
+  void close();
+}

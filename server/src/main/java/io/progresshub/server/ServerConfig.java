@@ -1,0 +1,36 @@
+package io.progresshub.server;
+
+import java.util.Objects;
+
+/**
+ * Everything the transport needs, split by concern. Defaults are production-safe: auth on, limits
+ * on, browsers from other origins refused unless allowed.
+ */
+public record ServerConfig(
+    NetworkConfig network, AuthConfig auth, LimitsConfig limits, WebSocketConfig webSocket) {
+
+  public ServerConfig {
+    Objects.requireNonNull(network, "network");
+    Objects.requireNonNull(auth, "auth");
+    Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(webSocket, "webSocket");
+  }
+
+  /** Defaults on loopback, with the given auth. */
+  public static ServerConfig defaults(AuthConfig auth) {
+    return new ServerConfig(
+        NetworkConfig.defaults(), auth, LimitsConfig.defaults(), WebSocketConfig.defaults());
+  }
+
+  public ServerConfig withNetwork(NetworkConfig network) {
+    return new ServerConfig(network, auth, limits, webSocket);
+  }
+
+  public ServerConfig withLimits(LimitsConfig limits) {
+    return new ServerConfig(network, auth, limits, webSocket);
+  }
+
+  public ServerConfig withWebSocket(WebSocketConfig webSocket) {
+    return new ServerConfig(network, auth, limits, webSocket);
+  }
+}

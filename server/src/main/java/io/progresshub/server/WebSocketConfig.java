@@ -1,0 +1,29 @@
+package io.progresshub.server;
+
+import java.time.Duration;
+
+/**
+ * WebSocket session behaviour.
+ *
+ * @param heartbeatInterval how often a ping frame and a JSON {@code heartbeat} are sent (default
+ *     25 s); a connection silent for 2.5 intervals is closed
+ * @param compression whether permessage-deflate is offered to clients that ask for it
+ */
+public record WebSocketConfig(Duration heartbeatInterval, boolean compression) {
+
+  public WebSocketConfig {
+    if (heartbeatInterval.isNegative() || heartbeatInterval.isZero()) {
+      throw new IllegalArgumentException(
+          "heartbeatInterval: " + heartbeatInterval + " (expected: > 0)");
+    }
+  }
+
+  public static WebSocketConfig defaults() {
+    return new WebSocketConfig(Duration.ofSeconds(25), true);
+  }
+
+  /** Silence longer than this closes the connection: 2.5 heartbeat intervals. */
+  public Duration idleTimeout() {
+    return heartbeatInterval.multipliedBy(5).dividedBy(2);
+  }
+}
