@@ -10,6 +10,8 @@ public class HubException extends RuntimeException {
   public enum Kind {
     /** The input is malformed or out of range. */
     INVALID,
+    /** The caller did not prove who it is: no token, or a bad or expired one. */
+    UNAUTHORIZED,
     /** The caller may not do this. */
     FORBIDDEN,
     /** The job does not exist (or no longer exists). */

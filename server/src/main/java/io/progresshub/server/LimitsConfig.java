@@ -14,8 +14,8 @@ import java.time.Duration;
  * @param maxConnectionsPerUser per {@code sub} (default 1,000)
  * @param handshakeTimeout time to finish the HTTP upgrade, and to send {@code auth} when the
  *     handshake carried no token (default 5 s)
- * @param maxOutboundBytes bytes queued for a slow connection before it is closed with 4008
- *     (default 1 MiB)
+ * @param maxOutboundBytes bytes queued for a slow connection before it is closed with 4008 (default
+ *     1 MiB)
  */
 public record LimitsConfig(
     int maxFrameBytes,

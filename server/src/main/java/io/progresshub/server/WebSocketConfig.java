@@ -5,8 +5,8 @@ import java.time.Duration;
 /**
  * WebSocket session behaviour.
  *
- * @param heartbeatInterval how often a ping frame and a JSON {@code heartbeat} are sent (default
- *     25 s); a connection silent for 2.5 intervals is closed
+ * @param heartbeatInterval how often a ping frame and a JSON {@code heartbeat} are sent (default 25
+ *     s); a connection silent for 2.5 intervals is closed
  * @param compression whether permessage-deflate is offered to clients that ask for it
  */
 public record WebSocketConfig(Duration heartbeatInterval, boolean compression) {
