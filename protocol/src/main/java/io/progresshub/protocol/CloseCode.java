@@ -1,0 +1,64 @@
+package io.progresshub.protocol;
+
+import java.util.Optional;
+
+/**
+ * Every WebSocket close code the server uses, split into codes after which a client should
+ * reconnect (with {@code since}) and codes after which reconnecting cannot help.
+ */
+public enum CloseCode {
+  NORMAL(1000, false, "normal closure"),
+  GOING_AWAY(1001, true, "server going away"),
+  UNSUPPORTED_DATA(1003, false, "binary frames are not supported"),
+  INVALID_PAYLOAD(1007, false, "invalid UTF-8 in a text frame"),
+  POLICY_VIOLATION(1008, false, "policy violation"),
+  MESSAGE_TOO_BIG(1009, false, "message too big"),
+  INTERNAL_ERROR(1011, true, "internal server error"),
+  SLOW_CONSUMER(4008, true, "slow consumer: reconnect with since"),
+  BAD_REQUEST(4400, false, "bad request"),
+  UNAUTHORIZED(4401, false, "unauthorized: get a new token before reconnecting"),
+  FORBIDDEN(4403, false, "forbidden"),
+  JOB_NOT_FOUND(4404, false, "job not found"),
+  RATE_LIMITED(4429, true, "rate limited: reconnect after a back-off");
+
+  private final int code;
+  private final boolean reconnect;
+  private final String reason;
+
+  CloseCode(int code, boolean reconnect, String reason) {
+    this.code = code;
+    this.reconnect = reconnect;
+    this.reason = reason;
+  }
+
+  public int code() {
+    return code;
+  }
+
+  /** Whether a client should reconnect after this close. */
+  public boolean reconnect() {
+    return reconnect;
+  }
+
+  public String reason() {
+    return reason;
+  }
+
+  public static Optional<CloseCode> of(int code) {
+    for (CloseCode value : values()) {
+      if (value.code == code) {
+        return Optional.of(value);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Whether a client should reconnect after a close with {@code code}, including codes this server
+   * never sends: abnormal closure (1006) and other 1xxx transport failures reconnect; unknown 4xxx
+   * codes do not.
+   */
+  public static boolean shouldReconnect(int code) {
+    return of(code).map(CloseCode::reconnect).orElse(code < 4000 && code != 1000);
+  }
+}
