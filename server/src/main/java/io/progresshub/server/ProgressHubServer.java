@@ -1,9 +1,37 @@
 package io.progresshub.server;
 
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.progresshub.core.Hub;
+import io.progresshub.protocol.WireCodec;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The network face of a {@link Hub}: WebSocket, SSE and REST on one port.
+ * The network face of a {@link Hub}: WebSocket, SSE and REST on one port, on Netty event loops (one
+ * per core, epoll where available).
  *
  * <pre>{@code
  * try (Hub hub = Hub.builder().store(store).build();
@@ -13,26 +41,133 @@ import io.progresshub.core.Hub;
  * }</pre>
  */
 public final class ProgressHubServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ProgressHubServer.class);
+
+  private final ServerConfig config;
+  private final EventLoopGroup group;
+  private final Channel serverChannel;
+  private final ChannelGroup channels;
+  private final ExecutorService blocking;
+  private final CountDownLatch closed = new CountDownLatch(1);
+  private volatile boolean closing;
+
+  private ProgressHubServer(
+      ServerConfig config,
+      EventLoopGroup group,
+      Channel serverChannel,
+      ChannelGroup channels,
+      ExecutorService blocking) {
+    this.config = config;
+    this.group = group;
+    this.serverChannel = serverChannel;
+    this.channels = channels;
+    this.blocking = blocking;
+  }
 
   /** Binds and starts serving; returns once the port is open. */
   public static ProgressHubServer start(ServerConfig config, Hub hub) {
-    throw new UnsupportedOperationException("not yet");
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(hub, "hub");
+    boolean epoll = Epoll.isAvailable();
+    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    Class<? extends ServerChannel> channelType =
+        epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    EventLoopGroup group =
+        new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("progress-hub-io", true), io);
+    ExecutorService blocking =
+        Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("progress-hub-request-", 0).factory());
+    ChannelGroup channels = new DefaultChannelGroup("progress-hub", GlobalEventExecutor.INSTANCE);
+    ServerContext context =
+        new ServerContext(
+            hub,
+            config,
+            new Authenticator(config.auth()),
+            new OriginPolicy(config.network().allowedOrigins()),
+            new ConnectionLimiter(
+                config.limits().maxConnections(), config.limits().maxConnectionsPerUser()),
+            new JobFrames(new WireCodec(config.limits().maxJsonDepth())),
+            new JobJson(new WireCodec(config.limits().maxJsonDepth())),
+            blocking,
+            channels);
+    try {
+      Channel channel =
+          new ServerBootstrap()
+              .group(group)
+              .channel(channelType)
+              .option(ChannelOption.SO_BACKLOG, 4096)
+              .option(ChannelOption.SO_REUSEADDR, true)
+              .childOption(ChannelOption.TCP_NODELAY, true)
+              .childOption(
+                  ChannelOption.WRITE_BUFFER_WATER_MARK,
+                  new WriteBufferWaterMark(32 * 1024, 64 * 1024))
+              .childHandler(new ServerInitializer(context))
+              .bind(new InetSocketAddress(config.network().host(), config.network().port()))
+              .syncUninterruptibly()
+              .channel();
+      LOG.info(
+          "progress-hub listening on {} ({})", channel.localAddress(), epoll ? "epoll" : "nio");
+      return new ProgressHubServer(config, group, channel, channels, blocking);
+    } catch (RuntimeException e) {
+      group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+      blocking.shutdownNow();
+      throw e;
+    }
   }
 
   /** The bound port (useful with port 0). */
   public int port() {
-    throw new UnsupportedOperationException("not yet");
+    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
   }
 
   /** Blocks until {@link #close} has finished. */
   public void awaitShutdown() throws InterruptedException {
-    throw new UnsupportedOperationException("not yet");
+    closed.await();
   }
 
   /**
    * Graceful shutdown: stop accepting, close WebSockets with 1001, end SSE streams, wait up to the
-   * grace period. Does not close the hub (its owner does, which flushes the store).
+   * grace period for them to go, then stop the event loops. Does not close the hub: its owner does,
+   * which flushes the store.
    */
   @Override
-  public void close() {}
+  public void close() {
+    if (closing) {
+      awaitQuietly();
+      return;
+    }
+    closing = true;
+    try {
+      serverChannel.close().syncUninterruptibly();
+      for (Channel channel : channels) {
+        Runnable goodbye = channel.attr(Shutdown.KEY).get();
+        if (goodbye != null) {
+          goodbye.run();
+        } else {
+          channel.close();
+        }
+      }
+      Duration grace = config.network().shutdownGrace();
+      if (!channels.newCloseFuture().awaitUninterruptibly(grace.toMillis())) {
+        LOG.warn("{} connections still open after {}; closing them", channels.size(), grace);
+        channels.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+      }
+      blocking.shutdown();
+      blocking.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
+      group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+      LOG.info("progress-hub stopped");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      closed.countDown();
+    }
+  }
+
+  private void awaitQuietly() {
+    try {
+      closed.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
 }

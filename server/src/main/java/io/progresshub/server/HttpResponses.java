@@ -1,0 +1,112 @@
+package io.progresshub.server;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.progresshub.core.HubException;
+import io.progresshub.protocol.ErrorCode;
+import java.nio.charset.StandardCharsets;
+
+/** Writes HTTP responses: JSON bodies, the error shape {@code {"error", "code"}}, keep-alive. */
+final class HttpResponses {
+  private HttpResponses() {}
+
+  /** Where a response goes and how the connection continues after it. */
+  record Target(ChannelHandlerContext ctx, boolean keepAlive, String corsOrigin) {}
+
+  static void json(Target target, HttpResponseStatus status, byte[] body) {
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    send(target, response);
+  }
+
+  static void empty(Target target, HttpResponseStatus status) {
+    send(target, new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER));
+  }
+
+  static void text(Target target, HttpResponseStatus status, String contentType, String body) {
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1, status, Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+    send(target, response);
+  }
+
+  static void error(Target target, ErrorCode code, String message) {
+    json(target, HttpResponseStatus.valueOf(code.httpStatus()), errorBody(code, message));
+  }
+
+  static void error(Target target, HubException e) {
+    ErrorCode code = errorCode(e);
+    json(target, HttpResponseStatus.valueOf(code.httpStatus()), errorBody(code, e.getMessage()));
+  }
+
+  static byte[] errorBody(ErrorCode code, String message) {
+    StringBuilder json = new StringBuilder(64 + message.length());
+    json.append("{\"error\":");
+    appendQuoted(json, message);
+    json.append(",\"code\":\"").append(code.wireName()).append("\"}");
+    return json.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The wire code for a hub error: its own code when the table knows it, else by kind. */
+  static ErrorCode errorCode(HubException e) {
+    return ErrorCode.fromWireName(e.code())
+        .orElseGet(
+            () ->
+                switch (e.kind()) {
+                  case INVALID -> ErrorCode.INVALID_REQUEST;
+                  case UNAUTHORIZED -> ErrorCode.UNAUTHORIZED;
+                  case FORBIDDEN -> ErrorCode.FORBIDDEN;
+                  case NOT_FOUND -> ErrorCode.NOT_FOUND;
+                  case CONFLICT -> ErrorCode.INVALID_TRANSITION;
+                  case LIMITED -> ErrorCode.RATE_LIMITED;
+                  case UNAVAILABLE -> ErrorCode.STORE_UNAVAILABLE;
+                });
+  }
+
+  private static void send(Target target, FullHttpResponse response) {
+    response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+    response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+    if (target.corsOrigin() != null) {
+      response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, target.corsOrigin());
+      response.headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
+    }
+    if (target.keepAlive()) {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      target.ctx().writeAndFlush(response);
+    } else {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      target.ctx().writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  private static void appendQuoted(StringBuilder json, String text) {
+    json.append('"');
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      switch (c) {
+        case '"' -> json.append("\\\"");
+        case '\\' -> json.append("\\\\");
+        case '\n' -> json.append("\\n");
+        case '\r' -> json.append("\\r");
+        case '\t' -> json.append("\\t");
+        default -> {
+          if (c < 0x20) {
+            json.append(String.format("\\u%04x", (int) c));
+          } else {
+            json.append(c);
+          }
+        }
+      }
+    }
+    json.append('"');
+  }
+}

@@ -1,0 +1,84 @@
+package io.progresshub.server;
+
+import io.progresshub.core.Job;
+import io.progresshub.protocol.JobState;
+import io.progresshub.protocol.ServerMessage;
+import io.progresshub.protocol.WireCodec;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Turns job states into wire bytes, once per event whatever the number of recipients: the hub hands
+ * the same {@link Job} instance to every subscriber, so the last encoding is remembered by identity
+ * and shared. Replayed states (sent to one subscriber) are encoded on demand.
+ */
+final class JobFrames {
+
+  private final WireCodec codec;
+  private volatile Encoded lastWebSocket;
+  private volatile Encoded lastSse;
+
+  private record Encoded(Job job, byte[] bytes) {}
+
+  JobFrames(WireCodec codec) {
+    this.codec = codec;
+  }
+
+  WireCodec codec() {
+    return codec;
+  }
+
+  /** A complete WebSocket text frame for a live state, shared by all recipients. */
+  byte[] webSocketFrame(Job job, boolean replay) {
+    if (replay) {
+      return WebSocketFrames.text(json(job, true));
+    }
+    Encoded cached = lastWebSocket;
+    if (cached != null && cached.job() == job) {
+      return cached.bytes();
+    }
+    byte[] frame = WebSocketFrames.text(json(job, false));
+    lastWebSocket = new Encoded(job, frame);
+    return frame;
+  }
+
+  /** A complete SSE event ({@code id: seq}) for a state. */
+  byte[] sseEvent(Job job) {
+    Encoded cached = lastSse;
+    if (cached != null && cached.job() == job) {
+      return cached.bytes();
+    }
+    byte[] event = sse(job.seq(), json(job, false));
+    lastSse = new Encoded(job, event);
+    return event;
+  }
+
+  byte[] json(Job job, boolean replay) {
+    return codec.encode(new ServerMessage.Progress(state(job), replay));
+  }
+
+  static JobState state(Job job) {
+    return new JobState(
+        job.id(),
+        job.seq(),
+        job.status().wireName(),
+        job.progress(),
+        job.stage(),
+        job.message(),
+        job.etaSeconds(),
+        job.elapsedSeconds(),
+        job.updatedAt(),
+        job.metadata(),
+        job.result(),
+        job.error());
+  }
+
+  private static byte[] sse(long seq, byte[] json) {
+    byte[] head = ("id: " + seq + "\nevent: progress\ndata: ").getBytes(StandardCharsets.US_ASCII);
+    byte[] event = new byte[head.length + json.length + 2];
+    System.arraycopy(head, 0, event, 0, head.length);
+    System.arraycopy(json, 0, event, head.length, json.length);
+    event[event.length - 2] = '\n';
+    event[event.length - 1] = '\n';
+    return event;
+  }
+}

@@ -1,0 +1,22 @@
+package io.progresshub.server;
+
+import io.netty.channel.group.ChannelGroup;
+import io.progresshub.core.Hub;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * What every handler shares: the hub, the config and the server-wide helpers.
+ *
+ * @param blocking runs hub calls that may touch the store (virtual threads), off the event loops
+ * @param channels every open WebSocket and SSE channel, for graceful shutdown
+ */
+record ServerContext(
+    Hub hub,
+    ServerConfig config,
+    Authenticator authenticator,
+    OriginPolicy origins,
+    ConnectionLimiter limiter,
+    JobFrames frames,
+    JobJson json,
+    ExecutorService blocking,
+    ChannelGroup channels) {}

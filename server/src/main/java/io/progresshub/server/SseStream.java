@@ -1,0 +1,197 @@
+package io.progresshub.server;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.progresshub.core.HubException;
+import io.progresshub.core.Job;
+import io.progresshub.core.Principal;
+import io.progresshub.core.Subscriber;
+import io.progresshub.core.Subscription;
+import io.progresshub.protocol.ErrorCode;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code GET /api/jobs/{id}/stream}: one job's states as Server-Sent Events. The SSE {@code id} is
+ * the {@code seq}, so a browser's automatic reconnect ({@code Last-Event-ID}) resumes exactly. The
+ * stream ends after the terminal state; a reconnect after that gets 204, which tells {@code
+ * EventSource} to stop.
+ */
+final class SseStream {
+  private static final byte[] PREAMBLE = "retry: 3000\n\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] HEARTBEAT = ": heartbeat\n\n".getBytes(StandardCharsets.US_ASCII);
+
+  private final ServerContext context;
+
+  SseStream(ServerContext context) {
+    this.context = context;
+  }
+
+  /** Runs on a blocking thread: the caller may already watch {@code job}. */
+  void start(
+      HttpResponses.Target target,
+      Principal caller,
+      Job job,
+      Optional<String> lastEventId,
+      QueryStringDecoder query) {
+    OptionalLong since = since(lastEventId, query);
+    if (since.isPresent() && job.isTerminal() && since.getAsLong() >= job.seq()) {
+      HttpResponses.empty(target, HttpResponseStatus.NO_CONTENT);
+      return;
+    }
+    ConnectionLimiter limiter = context.limiter();
+    if (!limiter.tryAcquireTotal()) {
+      HttpResponses.error(target, ErrorCode.TOO_MANY_CONNECTIONS, "too many open connections");
+      return;
+    }
+    if (!limiter.tryAcquireUser(caller.subject())) {
+      limiter.releaseTotal();
+      HttpResponses.error(
+          target, ErrorCode.TOO_MANY_CONNECTIONS, "too many connections for this user");
+      return;
+    }
+    Channel channel = target.ctx().channel();
+    channel
+        .closeFuture()
+        .addListener(
+            closed -> {
+              limiter.releaseTotal();
+              limiter.releaseUser(caller.subject());
+            });
+    Outbox outbox =
+        new Outbox(
+            channel,
+            bytes -> new DefaultHttpContent(Unpooled.wrappedBuffer(bytes)),
+            context.config().limits().maxOutboundBytes(),
+            channel::close);
+    channel
+        .eventLoop()
+        .execute(
+            () -> {
+              if (channel.pipeline().get(RequestTimeoutHandler.class) != null) {
+                channel.pipeline().remove(RequestTimeoutHandler.class);
+              }
+              HttpResponse response =
+                  new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+              response
+                  .headers()
+                  .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+              response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+              response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+              response.headers().set("X-Accel-Buffering", "no");
+              if (target.corsOrigin() != null) {
+                response
+                    .headers()
+                    .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, target.corsOrigin());
+                response.headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
+              }
+              channel.write(response);
+              channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(PREAMBLE)));
+              context.channels().add(channel);
+              channel.attr(Shutdown.KEY).set(() -> end(channel));
+              long every = context.config().webSocket().heartbeatInterval().toMillis();
+              ScheduledFuture<?> heartbeat =
+                  channel
+                      .eventLoop()
+                      .scheduleAtFixedRate(
+                          () -> outbox.send(HEARTBEAT), every, every, TimeUnit.MILLISECONDS);
+              channel.closeFuture().addListener(closed -> heartbeat.cancel(false));
+            });
+    Subscription subscription;
+    try {
+      subscription = context.hub().subscribe(job.id(), since, new SseSubscriber(channel, outbox));
+    } catch (HubException e) {
+      end(channel);
+      return;
+    }
+    channel.closeFuture().addListener(closed -> subscription.close());
+  }
+
+  private static OptionalLong since(Optional<String> lastEventId, QueryStringDecoder query) {
+    Optional<String> raw = lastEventId;
+    if (raw.isEmpty()) {
+      for (String name : List.of("since", "lastEventId")) {
+        List<String> values = query.parameters().get(name);
+        if (values != null && !values.isEmpty()) {
+          raw = Optional.of(values.get(0));
+          break;
+        }
+      }
+    }
+    if (raw.isEmpty() || raw.get().isBlank()) {
+      return OptionalLong.empty();
+    }
+    try {
+      long value = Long.parseLong(raw.get().trim());
+      if (value < 0) {
+        throw new NumberFormatException();
+      }
+      return OptionalLong.of(value);
+    } catch (NumberFormatException e) {
+      throw HubException.invalid(
+          "Last-Event-ID: '" + JobJson.abbreviate(raw.get()) + "' (expected: a seq >= 0)");
+    }
+  }
+
+  /** Ends the stream cleanly after whatever is queued. */
+  private static void end(Channel channel) {
+    channel
+        .eventLoop()
+        .execute(
+            () -> {
+              if (channel.isActive()) {
+                channel
+                    .writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT)
+                    .addListener(ChannelFutureListener.CLOSE);
+              }
+            });
+  }
+
+  private final class SseSubscriber implements Subscriber {
+    private final Channel channel;
+    private final Outbox outbox;
+
+    SseSubscriber(Channel channel, Outbox outbox) {
+      this.channel = channel;
+      this.outbox = outbox;
+    }
+
+    @Override
+    public void onSubscribed(Job current, boolean recovered) {}
+
+    @Override
+    public void onJob(Job job, boolean replay, boolean transition) {
+      outbox.send(
+          new Outbox.Message(job.id(), !replay && !transition, context.frames().sseEvent(job)));
+      if (job.isTerminal()) {
+        end(channel);
+      }
+    }
+
+    @Override
+    public void onRemoved(String jobId) {
+      outbox.send(
+          ("event: error\ndata: "
+                  + new String(
+                      HttpResponses.errorBody(ErrorCode.JOB_NOT_FOUND, "job was deleted: " + jobId),
+                      StandardCharsets.UTF_8)
+                  + "\n\n")
+              .getBytes(StandardCharsets.UTF_8));
+      end(channel);
+    }
+  }
+}

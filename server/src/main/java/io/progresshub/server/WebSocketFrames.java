@@ -1,0 +1,34 @@
+package io.progresshub.server;
+
+/**
+ * Encodes server-to-client WebSocket frames ourselves (RFC 6455 section 5.2; server frames are
+ * never masked), so one encoded frame can be written to many connections without a copy each.
+ */
+final class WebSocketFrames {
+  private static final int FIN_TEXT = 0x81;
+
+  private WebSocketFrames() {}
+
+  /** A single, final, uncompressed text frame carrying {@code payload}. */
+  static byte[] text(byte[] payload) {
+    int length = payload.length;
+    int headerLength = length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
+    byte[] frame = new byte[headerLength + length];
+    frame[0] = (byte) FIN_TEXT;
+    if (length < 126) {
+      frame[1] = (byte) length;
+    } else if (length <= 0xFFFF) {
+      frame[1] = 126;
+      frame[2] = (byte) (length >>> 8);
+      frame[3] = (byte) length;
+    } else {
+      frame[1] = 127;
+      long value = length;
+      for (int i = 0; i < 8; i++) {
+        frame[2 + i] = (byte) (value >>> (56 - 8 * i));
+      }
+    }
+    System.arraycopy(payload, 0, frame, headerLength, length);
+    return frame;
+  }
+}

@@ -1,0 +1,551 @@
+package io.progresshub.server;
+
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.progresshub.core.HubException;
+import io.progresshub.core.Job;
+import io.progresshub.core.JobIds;
+import io.progresshub.core.Principal;
+import io.progresshub.core.Subscriber;
+import io.progresshub.core.Subscription;
+import io.progresshub.protocol.ClientMessage;
+import io.progresshub.protocol.CloseCode;
+import io.progresshub.protocol.ErrorCode;
+import io.progresshub.protocol.ProtocolException;
+import io.progresshub.protocol.ServerMessage;
+import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One WebSocket connection speaking protocol v1. Commands are read on the channel's event loop; hub
+ * calls that may touch the store run on the blocking executor and report back to the loop.
+ * Everything the client receives goes through one {@link Outbox}, so replies and job states keep
+ * their order.
+ */
+final class WebSocketSession extends ChannelInboundHandlerAdapter {
+  private static final Logger LOG = LoggerFactory.getLogger(WebSocketSession.class);
+
+  private final ServerContext context;
+  private final WebSocketUpgrade.Setup setup;
+  private final String connectionId = connectionId();
+
+  // Event-loop state.
+  private Channel channel;
+  private Outbox outbox;
+  private volatile Principal principal;
+  private boolean countedUser;
+  private Map<String, Active> subscriptions;
+  private int pendingSubscribes;
+  private boolean closing;
+  private long heartbeats;
+  private ScheduledFuture<?> heartbeat;
+  private ScheduledFuture<?> authDeadline;
+
+  WebSocketSession(ServerContext context, WebSocketUpgrade.Setup setup) {
+    this.context = context;
+    this.setup = setup;
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+    if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+      opened(ctx);
+    } else if (event instanceof IdleStateEvent) {
+      close(
+          CloseCode.GOING_AWAY,
+          "idle timeout: no traffic for "
+              + context.config().webSocket().idleTimeout().toSeconds()
+              + " s");
+    } else if (event
+        == WebSocketServerProtocolHandler.ServerHandshakeStateEvent.HANDSHAKE_TIMEOUT) {
+      ctx.close();
+    } else {
+      super.userEventTriggered(ctx, event);
+    }
+  }
+
+  private void opened(ChannelHandlerContext ctx) {
+    channel = ctx.channel();
+    outbox =
+        new Outbox(
+            channel,
+            Outbox::webSocket,
+            context.config().limits().maxOutboundBytes(),
+            () -> close(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason()));
+    Duration interval = context.config().webSocket().heartbeatInterval();
+    ctx.pipeline()
+        .addFirst(
+            "ws-idle",
+            new IdleStateHandler(
+                context.config().webSocket().idleTimeout().toMillis(),
+                0,
+                0,
+                TimeUnit.MILLISECONDS));
+    heartbeat =
+        ctx.executor()
+            .scheduleAtFixedRate(
+                this::heartbeat, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    context.channels().add(channel);
+    channel.attr(Shutdown.KEY).set(() -> close(CloseCode.GOING_AWAY, "server shutting down"));
+    send(
+        new ServerMessage.ConnectionEstablished(connectionId, interval.toSeconds(), Instant.now()));
+
+    if (setup.badRequest().isPresent()) {
+      fail(
+          ErrorCode.INVALID_REQUEST,
+          setup.badRequest().get(),
+          Optional.empty(),
+          CloseCode.BAD_REQUEST);
+    } else if (setup.authFailure().isPresent()) {
+      fail(
+          ErrorCode.UNAUTHORIZED,
+          setup.authFailure().get().getMessage(),
+          Optional.empty(),
+          CloseCode.UNAUTHORIZED);
+    } else if (setup.principal().isPresent()) {
+      if (authenticated(setup.principal().get(), setup.token(), Optional.empty())) {
+        setup.jobId().ifPresent(jobId -> subscribe(jobId, setup.since(), Optional.empty()));
+      }
+    } else {
+      // No token in the handshake: wait a little for a first-message auth, nothing else.
+      authDeadline =
+          ctx.executor()
+              .schedule(
+                  () ->
+                      fail(
+                          ErrorCode.AUTH_REQUIRED,
+                          "no auth message in time",
+                          Optional.empty(),
+                          CloseCode.UNAUTHORIZED),
+                  context.config().limits().handshakeTimeout().toMillis(),
+                  TimeUnit.MILLISECONDS);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (heartbeat != null) {
+      heartbeat.cancel(false);
+    }
+    cancelAuthDeadline();
+    if (subscriptions != null) {
+      subscriptions.values().forEach(active -> active.subscription().close());
+      subscriptions = null;
+    }
+    Principal current = principal;
+    if (countedUser && current != null) {
+      context.limiter().releaseUser(current.subject());
+    }
+    super.channelInactive(ctx);
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    if (outbox != null && ctx.channel().isWritable()) {
+      outbox.writabilityChanged();
+    }
+    super.channelWritabilityChanged(ctx);
+  }
+
+  private void heartbeat() {
+    if (!channel.isActive() || closing) {
+      return;
+    }
+    channel.write(new PingWebSocketFrame(), channel.voidPromise());
+    send(new ServerMessage.Heartbeat(++heartbeats, Instant.now()));
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object message) {
+    try {
+      if (closing) {
+        return;
+      }
+      if (message instanceof TextWebSocketFrame text) {
+        onCommand(ByteBufUtil.getBytes(text.content()));
+      } else if (message instanceof BinaryWebSocketFrame) {
+        close(CloseCode.UNSUPPORTED_DATA, CloseCode.UNSUPPORTED_DATA.reason());
+      }
+    } finally {
+      ReferenceCountUtil.release(message);
+    }
+  }
+
+  private void onCommand(byte[] bytes) {
+    ClientMessage command;
+    try {
+      command = context.frames().codec().decode(bytes);
+    } catch (ProtocolException e) {
+      error(e.code(), e.getMessage(), e.requestId());
+      return;
+    }
+    if (command instanceof ClientMessage.Ping ping) {
+      send(new ServerMessage.Pong(ping.id(), Instant.now()));
+    } else if (command instanceof ClientMessage.Auth auth) {
+      onAuth(auth);
+    } else if (principal == null) {
+      error(ErrorCode.AUTH_REQUIRED, "send an auth message with a token first", command.id());
+    } else if (command instanceof ClientMessage.Subscribe subscribe) {
+      subscribe(subscribe.jobId(), subscribe.since(), subscribe.id());
+    } else if (command instanceof ClientMessage.Unsubscribe unsubscribe) {
+      unsubscribe(unsubscribe);
+    } else if (command instanceof ClientMessage.Cancel cancel) {
+      cancel(cancel);
+    }
+  }
+
+  private void onAuth(ClientMessage.Auth auth) {
+    Principal verified;
+    try {
+      verified = context.authenticator().verify(auth.token());
+    } catch (HubException e) {
+      if (principal == null) {
+        fail(ErrorCode.UNAUTHORIZED, e.getMessage(), auth.id(), CloseCode.UNAUTHORIZED);
+      } else {
+        error(ErrorCode.UNAUTHORIZED, e.getMessage(), auth.id()); // keep the current token
+      }
+      return;
+    }
+    Principal current = principal;
+    if (current != null && !current.subject().equals(verified.subject())) {
+      error(ErrorCode.FORBIDDEN, "a refreshed token must be for the same user", auth.id());
+      return;
+    }
+    boolean first = current == null;
+    if (authenticated(verified, Optional.of(auth.token()), auth.id()) && first) {
+      setup.jobId().ifPresent(jobId -> subscribe(jobId, setup.since(), Optional.empty()));
+    }
+  }
+
+  /** Records the caller; answers {@code authenticated} when asked by message. */
+  private boolean authenticated(
+      Principal verified, Optional<String> token, Optional<String> requestId) {
+    cancelAuthDeadline();
+    if (!countedUser) {
+      if (!context.limiter().tryAcquireUser(verified.subject())) {
+        fail(
+            ErrorCode.TOO_MANY_CONNECTIONS,
+            "too many connections for this user",
+            requestId,
+            CloseCode.RATE_LIMITED);
+        return false;
+      }
+      countedUser = true;
+    }
+    principal = verified;
+    Optional<Instant> expiry = token.flatMap(JwtTokens::expiry);
+    if (context.authenticator().enabled() && expiry.isPresent()) {
+      // The connection lives no longer than its token, unless the client refreshes it.
+      long millis = Math.max(0, Duration.between(Instant.now(), expiry.get()).toMillis());
+      authDeadline =
+          channel
+              .eventLoop()
+              .schedule(
+                  () ->
+                      fail(
+                          ErrorCode.UNAUTHORIZED,
+                          "token expired",
+                          Optional.empty(),
+                          CloseCode.UNAUTHORIZED),
+                  millis,
+                  TimeUnit.MILLISECONDS);
+    }
+    if (setup.principal().isEmpty() || requestId.isPresent() || token.isEmpty()) {
+      send(
+          new ServerMessage.Authenticated(
+              verified.subject(), verified.role().wireName(), expiry, requestId));
+    }
+    return true;
+  }
+
+  private void cancelAuthDeadline() {
+    if (authDeadline != null) {
+      authDeadline.cancel(false);
+      authDeadline = null;
+    }
+  }
+
+  // ------------------------------------------------------------------ commands
+
+  private void subscribe(String jobId, OptionalLong since, Optional<String> requestId) {
+    boolean single = setup.jobId().isPresent();
+    if (!JobIds.isValid(jobId)) {
+      HubException invalid = invalidJobId(jobId);
+      if (single) {
+        fail(ErrorCode.INVALID_JOB_ID, invalid.getMessage(), requestId, CloseCode.BAD_REQUEST);
+      } else {
+        error(ErrorCode.INVALID_JOB_ID, invalid.getMessage(), requestId);
+      }
+      return;
+    }
+    if (subscriptions == null) {
+      subscriptions = new HashMap<>(4);
+    }
+    Active previous = subscriptions.remove(jobId);
+    if (previous != null) {
+      previous.subscription().close(); // a re-subscribe restarts the stream from the client's since
+    }
+    int limit = context.config().limits().maxSubscriptionsPerConnection();
+    if (subscriptions.size() + pendingSubscribes >= limit) {
+      error(
+          ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+          "at most " + limit + " subscriptions per connection",
+          requestId);
+      return;
+    }
+    pendingSubscribes++;
+    Principal caller = principal;
+    JobSubscriber subscriber = new JobSubscriber(jobId, requestId);
+    blocking(
+        () -> {
+          Subscription subscription = null;
+          HubException failure = null;
+          try {
+            Job job = context.hub().get(jobId);
+            if (!caller.canWatch(job)) {
+              throw HubException.forbidden("you may not watch job " + jobId);
+            }
+            subscription = context.hub().subscribe(jobId, since, subscriber);
+          } catch (HubException e) {
+            failure = e;
+          }
+          Subscription done = subscription;
+          HubException failed = failure;
+          onLoop(
+              () -> {
+                pendingSubscribes--;
+                if (failed != null) {
+                  subscribeFailed(failed, requestId, single);
+                } else if (!channel.isActive() || closing || subscriptions == null) {
+                  done.close();
+                } else {
+                  Active raced = subscriptions.put(jobId, new Active(done, subscriber));
+                  if (raced != null) {
+                    raced.subscription().close();
+                  }
+                }
+              },
+              done);
+        },
+        requestId);
+  }
+
+  private void subscribeFailed(HubException failure, Optional<String> requestId, boolean single) {
+    ErrorCode code = HttpResponses.errorCode(failure);
+    if (!single) {
+      error(code, failure.getMessage(), requestId);
+      return;
+    }
+    CloseCode close =
+        switch (code) {
+          case JOB_NOT_FOUND -> CloseCode.JOB_NOT_FOUND;
+          case FORBIDDEN -> CloseCode.FORBIDDEN;
+          case STORE_UNAVAILABLE -> CloseCode.INTERNAL_ERROR;
+          default -> CloseCode.BAD_REQUEST;
+        };
+    fail(code, failure.getMessage(), requestId, close);
+  }
+
+  private void unsubscribe(ClientMessage.Unsubscribe command) {
+    Active active = subscriptions == null ? null : subscriptions.remove(command.jobId());
+    if (active == null) {
+      error(
+          ErrorCode.NOT_SUBSCRIBED,
+          "not subscribed to job " + JobJson.abbreviate(command.jobId()),
+          command.id());
+      return;
+    }
+    active.subscription().close();
+    JobSubscriber subscriber = active.subscriber();
+    send(
+        new ServerMessage.Unsubscribed(
+            command.jobId(), subscriber.status, subscriber.seq, command.id()));
+  }
+
+  private void cancel(ClientMessage.Cancel command) {
+    if (!JobIds.isValid(command.jobId())) {
+      error(ErrorCode.INVALID_JOB_ID, invalidJobId(command.jobId()).getMessage(), command.id());
+      return;
+    }
+    Principal caller = principal;
+    blocking(
+        () -> {
+          try {
+            Job job = context.hub().get(command.jobId());
+            if (!caller.canCancel(job)) {
+              throw HubException.forbidden("you may not cancel job " + command.jobId());
+            }
+            Job cancelled = context.hub().cancel(command.jobId());
+            send(
+                new ServerMessage.Cancelled(
+                    cancelled.id(), cancelled.status().wireName(), cancelled.seq(), command.id()));
+          } catch (HubException e) {
+            error(HttpResponses.errorCode(e), e.getMessage(), command.id());
+          }
+        },
+        command.id());
+  }
+
+  // ------------------------------------------------------------------ writing
+
+  private void send(ServerMessage message) {
+    outbox.send(WebSocketFrames.text(context.frames().codec().encode(message)));
+  }
+
+  private void error(ErrorCode code, String message, Optional<String> requestId) {
+    send(new ServerMessage.Error(code, message, requestId));
+  }
+
+  /** Sends an error, then closes with {@code close} once it is on its way. */
+  private void fail(ErrorCode code, String message, Optional<String> requestId, CloseCode close) {
+    error(code, message, requestId);
+    close(close, message);
+  }
+
+  /** Closes with a close frame after everything already queued; safe from any thread. */
+  void close(CloseCode code, String reason) {
+    onLoop(
+        () -> {
+          if (closing || !channel.isActive()) {
+            return;
+          }
+          closing = true;
+          String trimmed = reason.length() > 120 ? reason.substring(0, 120) : reason;
+          channel.writeAndFlush(
+              new CloseWebSocketFrame(new WebSocketCloseStatus(code.code(), trimmed)));
+        },
+        null);
+  }
+
+  private void blocking(Runnable task, Optional<String> requestId) {
+    try {
+      context.blocking().execute(task);
+    } catch (RejectedExecutionException shuttingDown) {
+      error(ErrorCode.SHUTTING_DOWN, "server is shutting down", requestId);
+    }
+  }
+
+  /** Runs on the event loop; if the loop is gone, releases {@code orphan}. */
+  private void onLoop(Runnable task, Subscription orphan) {
+    try {
+      if (channel.eventLoop().inEventLoop()) {
+        task.run();
+      } else {
+        channel.eventLoop().execute(task);
+      }
+    } catch (RejectedExecutionException e) {
+      if (orphan != null) {
+        orphan.close();
+      }
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof TooLongFrameException) {
+      close(
+          CloseCode.MESSAGE_TOO_BIG,
+          "message larger than " + context.config().limits().maxFrameBytes() + " bytes");
+    } else if (cause instanceof CorruptedWebSocketFrameException
+        || cause instanceof CorruptedFrameException) {
+      ctx.close(); // Netty already sent the matching close frame (1002 / 1007)
+    } else if (!(cause instanceof ClosedChannelException)) {
+      LOG.debug("closing connection {} after error", connectionId, cause);
+      ctx.close();
+    }
+  }
+
+  private static HubException invalidJobId(String jobId) {
+    try {
+      JobIds.check(jobId);
+      throw new IllegalStateException("valid id reported invalid");
+    } catch (HubException e) {
+      return e;
+    }
+  }
+
+  private static String connectionId() {
+    return "c-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffffffL);
+  }
+
+  /** A live subscription of this connection and what it last delivered. */
+  private record Active(Subscription subscription, JobSubscriber subscriber) {}
+
+  /** Delivers one job's states into this connection's outbox. */
+  private final class JobSubscriber implements Subscriber {
+    private final String jobId;
+    private final Optional<String> requestId;
+    volatile String status = "pending";
+    volatile long seq;
+
+    JobSubscriber(String jobId, Optional<String> requestId) {
+      this.jobId = jobId;
+      this.requestId = requestId;
+    }
+
+    @Override
+    public void onSubscribed(Job current, boolean recovered) {
+      status = current.status().wireName();
+      seq = current.seq();
+      send(new ServerMessage.Subscribed(jobId, status, seq, recovered, requestId));
+    }
+
+    @Override
+    public void onJob(Job job, boolean replay, boolean transition) {
+      status = job.status().wireName();
+      seq = job.seq();
+      outbox.send(
+          new Outbox.Message(
+              jobId, !replay && !transition, context.frames().webSocketFrame(job, replay)));
+    }
+
+    @Override
+    public void onRemoved(String removedJobId) {
+      onLoop(
+          () -> {
+            if (subscriptions != null) {
+              subscriptions.remove(jobId);
+            }
+            if (setup.jobId().isPresent()) {
+              fail(
+                  ErrorCode.JOB_NOT_FOUND,
+                  "job was deleted: " + jobId,
+                  Optional.empty(),
+                  CloseCode.JOB_NOT_FOUND);
+            } else {
+              error(ErrorCode.JOB_NOT_FOUND, "job was deleted: " + jobId, Optional.empty());
+            }
+          },
+          null);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package io.progresshub.server;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.codec.http.websocketx.extensions.compression.WebSocketServerCompressionHandler;
+import io.progresshub.core.HubException;
+import io.progresshub.core.Principal;
+import io.progresshub.protocol.ErrorCode;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * Turns an HTTP upgrade request on {@code /ws}, {@code /ws/{jobId}} or {@code /progress/ws/{jobId}}
+ * into a WebSocket session: reads the token and {@code since}, then installs Netty's handshake,
+ * compression and frame handling followed by a {@link WebSocketSession}. Token and job problems are
+ * reported after the handshake, as an {@code error} message and a close code, because browsers
+ * cannot see the HTTP status of a refused handshake.
+ */
+final class WebSocketUpgrade {
+  /** What the session needs to know about how it was opened. */
+  record Setup(
+      Optional<String> jobId,
+      OptionalLong since,
+      Optional<Principal> principal,
+      Optional<HubException> authFailure,
+      Optional<String> badRequest,
+      Optional<String> token) {}
+
+  private final ServerContext context;
+
+  WebSocketUpgrade(ServerContext context) {
+    this.context = context;
+  }
+
+  void upgrade(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query) {
+    HttpResponses.Target target = new HttpResponses.Target(ctx, false, null);
+    String path = query.path();
+    Optional<String> jobId;
+    if (path.equals("/ws")) {
+      jobId = Optional.empty();
+    } else if (path.startsWith("/ws/") && !path.equals("/ws/monitor")) {
+      jobId = Optional.of(path.substring("/ws/".length()));
+    } else if (path.startsWith("/progress/ws/")) {
+      jobId = Optional.of(path.substring("/progress/ws/".length()));
+    } else {
+      HttpResponses.error(
+          target, ErrorCode.NOT_FOUND, "no WebSocket endpoint at " + JobJson.abbreviate(path));
+      return;
+    }
+    if (!context.limiter().tryAcquireTotal()) {
+      HttpResponses.error(target, ErrorCode.TOO_MANY_CONNECTIONS, "too many open connections");
+      return;
+    }
+    ctx.channel().closeFuture().addListener(closed -> context.limiter().releaseTotal());
+
+    Optional<String> badRequest = Optional.empty();
+    OptionalLong since = OptionalLong.empty();
+    List<String> sinceValues = query.parameters().get("since");
+    if (sinceValues != null && !sinceValues.isEmpty()) {
+      try {
+        long value = Long.parseLong(sinceValues.get(0));
+        if (value < 0) {
+          throw new NumberFormatException();
+        }
+        since = OptionalLong.of(value);
+      } catch (NumberFormatException e) {
+        badRequest =
+            Optional.of(
+                "since: '" + JobJson.abbreviate(sinceValues.get(0)) + "' (expected: a seq >= 0)");
+      }
+    }
+    Optional<String> token = Authenticator.token(request, query);
+    Optional<Principal> principal = Optional.empty();
+    Optional<HubException> authFailure = Optional.empty();
+    try {
+      principal = context.authenticator().authenticate(token);
+    } catch (HubException e) {
+      authFailure = Optional.of(e);
+    }
+
+    Setup setup = new Setup(jobId, since, principal, authFailure, badRequest, token);
+    ChannelPipeline pipeline = ctx.pipeline();
+    pipeline.remove(RequestTimeoutHandler.class);
+    LimitsConfig limits = context.config().limits();
+    String after = ctx.name();
+    if (context.config().webSocket().compression()) {
+      // Bounded inflation: a tiny compressed frame must not expand into a huge buffer.
+      pipeline.addAfter(
+          after, "ws-compression", new WebSocketServerCompressionHandler(limits.maxFrameBytes()));
+      after = "ws-compression";
+    }
+    WebSocketServerProtocolConfig protocol =
+        WebSocketServerProtocolConfig.newBuilder()
+            .websocketPath(path)
+            .checkStartsWith(true)
+            .handleCloseFrames(true)
+            .dropPongFrames(true)
+            .handshakeTimeoutMillis(limits.handshakeTimeout().toMillis())
+            .forceCloseTimeoutMillis(2_000)
+            .decoderConfig(
+                WebSocketDecoderConfig.newBuilder()
+                    .maxFramePayloadLength(limits.maxFrameBytes())
+                    .allowExtensions(true)
+                    .allowMaskMismatch(false)
+                    .withUTF8Validator(true)
+                    .closeOnProtocolViolation(true)
+                    .build())
+            .build();
+    pipeline.addAfter(after, "ws-protocol", new WebSocketServerProtocolHandler(protocol));
+    pipeline.addAfter(
+        "ws-protocol", "ws-aggregator", new WebSocketFrameAggregator(limits.maxFrameBytes()));
+    pipeline.addAfter("ws-aggregator", "ws-session", new WebSocketSession(context, setup));
+    ctx.fireChannelRead(request.retain());
+    pipeline.remove(ctx.handler());
+  }
+}

@@ -1,0 +1,42 @@
+package io.progresshub.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.progresshub.core.Role;
+import org.junit.jupiter.api.Test;
+
+class SmokeTest {
+
+  @Test
+  void watcherSeesPublishedProgressLive() {
+    try (TestServer server = TestServer.start()) {
+      server.createJob("job-42", "alice");
+      try (WsClient client =
+          server.connect("/ws/job-42?token=" + server.token("alice", Role.SUBSCRIBER))) {
+        assertThat(client.next("connection_established").path("heartbeat_interval").asInt())
+            .isEqualTo(25);
+        JsonNode subscribed = client.next("subscribed");
+        assertThat(subscribed.path("job_id").asText()).isEqualTo("job-42");
+        assertThat(subscribed.path("seq").asLong()).isEqualTo(1);
+        JsonNode current = client.next("progress");
+        assertThat(current.path("replay").asBoolean()).isTrue();
+        assertThat(current.path("status").asText()).isEqualTo("pending");
+
+        assertThat(
+                server
+                    .publish("job-42", "{\"progress\":40,\"message\":\"chunk 4/10\"}")
+                    .statusCode())
+            .isEqualTo(200);
+        JsonNode live = client.next("progress");
+        assertThat(live.path("seq").asLong()).isEqualTo(2);
+        assertThat(live.path("status").asText()).isEqualTo("in_progress");
+        assertThat(live.path("progress").asDouble()).isEqualTo(40.0);
+        assertThat(live.has("replay")).isFalse();
+
+        client.send("{\"type\":\"ping\",\"id\":\"p1\"}");
+        assertThat(client.next("pong").path("id").asText()).isEqualTo("p1");
+      }
+    }
+  }
+}
