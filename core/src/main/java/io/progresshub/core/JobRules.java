@@ -143,9 +143,7 @@ public final class JobRules {
 
   /** A copy of {@code map} without its top-level {@code null} values. */
   public static Map<String, Object> withoutNullValues(Map<String, Object> map) {
-    if (!map.containsValue(null)) {
-      return Map.copyOf(map);
-    }
+    // Not map.containsValue(null): immutable maps such as Map.of() throw on a null argument.
     Map<String, Object> copy = new HashMap<>();
     map.forEach(
         (key, value) -> {
