@@ -247,6 +247,9 @@ public final class Hub implements AutoCloseable {
         recovered = replay.size() <= maxReplay;
         if (!recovered) {
           replay = List.of();
+        } else if (!replay.isEmpty() && replay.get(replay.size() - 1).seq() > current.seq()) {
+          // An event committed between the two reads: announce the newest state we will send.
+          current = replay.get(replay.size() - 1);
         }
       }
       subscription.start(current, recovered, replay);
@@ -396,7 +399,7 @@ public final class Hub implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private List<HubEvent.JobUpdated> buffered = new ArrayList<>();
     private long lastSeq;
-    private boolean closed;
+    private volatile boolean closed;
 
     HubSubscription(String jobId, Subscriber subscriber) {
       this.jobId = jobId;

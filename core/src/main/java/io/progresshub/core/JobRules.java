@@ -76,8 +76,8 @@ public final class JobRules {
     }
 
     double progress = update.progress().orElse(current.progress());
-    if (status == JobStatus.COMPLETED && update.progress().isEmpty()) {
-      progress = 100;
+    if (status == JobStatus.COMPLETED) {
+      progress = 100; // a completed job is done, whatever the last tick said
     }
     Optional<Instant> startedAt = current.startedAt();
     double progressAtStart = current.progressAtStart();

@@ -3,8 +3,10 @@ package io.progresshub.core;
 /**
  * Receives one job's states. Calls for one subscription never overlap and come in {@code seq}
  * order, each {@code seq} at most once: first {@link #onSubscribed}, then the replayed history and
- * the current state ({@code replay = true}), then live states. Callbacks run on the hub's dispatch
- * thread and must not block: hand the state to your own queue or event loop.
+ * the current state ({@code replay = true}), then live states. {@code onSubscribed} and the replay
+ * run on the thread that called {@code subscribe}, live states on the hub's dispatch thread; none
+ * may block: hand the state to your own queue or event loop. A callback already running when the
+ * subscription is closed may still complete.
  */
 public interface Subscriber {
 
