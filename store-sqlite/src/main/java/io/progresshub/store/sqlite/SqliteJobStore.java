@@ -123,8 +123,13 @@ public final class SqliteJobStore implements JobStore {
 
   private volatile boolean closed;
 
-  private SqliteJobStore(Path file, Connection writer, Reader[] readers) throws SQLException {
+  private final DataDirectoryLock directoryLock;
+
+  private SqliteJobStore(
+      Path file, DataDirectoryLock directoryLock, Connection writer, Reader[] readers)
+      throws SQLException {
     this.file = file;
+    this.directoryLock = directoryLock;
     this.writer = writer;
     this.writes = new WriteStatements(writer);
     this.readers = readers;
@@ -157,6 +162,7 @@ public final class SqliteJobStore implements JobStore {
       throw HubException.unavailable("cannot create data directory " + dataDir + ": " + e, e);
     }
     Path file = dataDir.resolve(FILE_NAME);
+    DataDirectoryLock lock = DataDirectoryLock.acquire(dataDir);
     List<Connection> opened = new ArrayList<>();
     try {
       Connection writer = connect(file, synchronous, busyTimeout, false);
@@ -170,11 +176,12 @@ public final class SqliteJobStore implements JobStore {
         opened.add(connection);
         readers[i] = new Reader(connection);
       }
-      return new SqliteJobStore(file, writer, readers);
+      return new SqliteJobStore(file, lock, writer, readers);
     } catch (SQLException | RuntimeException e) {
       for (Connection connection : opened) {
         closeQuietly(connection);
       }
+      lock.close();
       if (e instanceof HubException hubException) {
         throw hubException;
       }
@@ -443,6 +450,7 @@ public final class SqliteJobStore implements JobStore {
       reader.close();
     }
     if (Thread.currentThread() == writerThread) {
+      directoryLock.close();
       return; // the writer stops after the batch it is completing
     }
     boolean interrupted = false;
@@ -454,6 +462,7 @@ public final class SqliteJobStore implements JobStore {
         interrupted = true;
       }
     }
+    directoryLock.close();
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
