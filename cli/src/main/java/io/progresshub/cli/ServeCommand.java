@@ -1,0 +1,238 @@
+package io.progresshub.cli;
+
+import io.progresshub.core.Hub;
+import io.progresshub.core.Role;
+import io.progresshub.core.spi.JobStore;
+import io.progresshub.server.AuthConfig;
+import io.progresshub.server.JwtTokens;
+import io.progresshub.server.ProgressHubServer;
+import io.progresshub.server.ServerConfig;
+import io.progresshub.store.sqlite.SqliteJobStore;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code progress-hub serve}: the SQLite store, the hub and the server, until SIGTERM or SIGINT.
+ * Every option can also come from the environment or a config file; see docs/configuration.md.
+ */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    description = "Run the progress server.",
+    sortOptions = false,
+    footer = {
+      "",
+      "Every option can also be set by an environment variable",
+      "(PROGRESS_HUB_PORT, ...) or a config file key (port, ...).",
+      "Precedence: option > environment > config file > default.",
+      "The JWT secret comes from PROGRESS_HUB_JWT_SECRET, the config file's",
+      "jwt-secret, or <data-dir>/jwt-secret (generated on first start).",
+      "See docs/configuration.md."
+    })
+final class ServeCommand implements Callable<Integer> {
+
+  static final Duration ADMIN_TOKEN_TTL = Duration.ofDays(30);
+
+  private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+
+  @ParentCommand Main main;
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--host", paramLabel = "HOST", description = "Address to bind (127.0.0.1).")
+  String host;
+
+  @Option(names = "--port", paramLabel = "PORT", description = "TCP port (8080; 0 = any free).")
+  String port;
+
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description = "Store and generated secret (./data).")
+  String dataDir;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "Config file (properties).")
+  String config;
+
+  @Option(
+      names = "--insecure-no-auth",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL",
+      description = "DEVELOPMENT ONLY: no authentication; anyone can read and publish every job.")
+  String insecureNoAuth;
+
+  @Option(
+      names = "--allowed-origin",
+      paramLabel = "ORIGIN",
+      description = "Browser origin allowed to connect (repeatable).")
+  List<String> allowedOrigins;
+
+  @Option(
+      names = "--retention",
+      paramLabel = "DURATION",
+      description = "How long finished jobs are kept (24h): 30m, 24h, 7d, P7D...")
+  String retention;
+
+  @Option(
+      names = "--heartbeat-interval",
+      paramLabel = "DURATION",
+      description = "WebSocket heartbeat interval (25s).")
+  String heartbeatInterval;
+
+  @Option(
+      names = "--max-connections",
+      paramLabel = "N",
+      description = "Open WebSockets and SSE streams in total (100000).")
+  String maxConnections;
+
+  @Override
+  public Integer call() throws Exception {
+    Settings settings =
+        SettingsLoader.fromSources(flags(), Optional.ofNullable(config), main.env()).load();
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+
+    AuthConfig auth;
+    Optional<JwtTokens> tokens;
+    if (settings.insecureNoAuth()) {
+      err.print(insecureWarning(settings));
+      err.flush();
+      auth = AuthConfig.disabled();
+      tokens = Optional.empty();
+    } else {
+      JwtSecrets.Secret secret = JwtSecrets.loadOrCreate(settings);
+      LOG.info("JWT secret from {}", secret.source());
+      auth = AuthConfig.hs256(secret.key());
+      tokens = Optional.of(JwtTokens.of(auth));
+    }
+    ServerConfig config = settings.serverConfig(auth);
+
+    LOG.info(
+        "Data directory {}, finished jobs kept {}",
+        settings.dataDir().toAbsolutePath().normalize(),
+        Durations.format(settings.retention()));
+    JobStore store = SqliteJobStore.open(settings.dataDir());
+    Hub hub;
+    try {
+      hub = Hub.builder().store(store).retention(settings.retention()).build();
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
+    ProgressHubServer server;
+    try {
+      server = ProgressHubServer.start(config, hub);
+    } catch (RuntimeException e) {
+      hub.close();
+      throw e;
+    }
+    GracefulShutdown shutdown = new GracefulShutdown().then("server", server).then("hub", hub);
+    shutdown.install();
+
+    Optional<String> adminToken =
+        tokens.map(t -> t.issue("admin", Role.ADMIN, List.of(), ADMIN_TOKEN_TTL));
+    out.print(banner(settings.host(), server.port(), adminToken));
+    out.flush();
+
+    server.awaitShutdown();
+    shutdown.run(); // the server stopped by itself: still close the hub
+    return 0;
+  }
+
+  private Map<Setting, String> flags() {
+    Map<Setting, String> flags = new EnumMap<>(Setting.class);
+    putIfSet(flags, Setting.HOST, host);
+    putIfSet(flags, Setting.PORT, port);
+    putIfSet(flags, Setting.DATA_DIR, dataDir);
+    putIfSet(flags, Setting.INSECURE_NO_AUTH, insecureNoAuth);
+    if (allowedOrigins != null && !allowedOrigins.isEmpty()) {
+      flags.put(Setting.ALLOWED_ORIGINS, String.join(",", allowedOrigins));
+    }
+    putIfSet(flags, Setting.RETENTION, retention);
+    putIfSet(flags, Setting.HEARTBEAT_INTERVAL, heartbeatInterval);
+    putIfSet(flags, Setting.MAX_CONNECTIONS, maxConnections);
+    return flags;
+  }
+
+  private static void putIfSet(Map<Setting, String> flags, Setting setting, String value) {
+    if (value != null) {
+      flags.put(setting, value);
+    }
+  }
+
+  /** What serve prints on stdout once it listens: where to connect, and how to get in. */
+  static String banner(String host, int port, Optional<String> adminToken) {
+    String http = "http://" + urlHost(host) + ":" + port;
+    String ws = "ws://" + urlHost(host) + ":" + port + "/ws";
+    StringBuilder text = new StringBuilder();
+    text.append("progress-hub ").append(Version.current()).append(" is ready\n");
+    text.append("  HTTP:      ").append(http).append('\n');
+    text.append("  WebSocket: ").append(ws).append('\n');
+    if (isWildcard(host)) {
+      text.append("  (listening on all interfaces, ").append(host).append(")\n");
+    }
+    if (adminToken.isPresent()) {
+      text.append("  Admin token (valid ")
+          .append(ADMIN_TOKEN_TTL.toDays())
+          .append(" days; `progress-hub token` issues more):\n");
+      text.append("    ").append(adminToken.get()).append('\n');
+      text.append("  Try: curl -H \"Authorization: Bearer ")
+          .append(adminToken.get())
+          .append("\" ")
+          .append(http)
+          .append("/api/jobs\n");
+    } else {
+      text.append("  Try: curl ").append(http).append("/api/jobs\n");
+    }
+    return text.toString();
+  }
+
+  static String insecureWarning(Settings settings) {
+    String line = "*".repeat(78) + "\n";
+    StringBuilder text = new StringBuilder();
+    text.append(line);
+    text.append("WARNING: AUTHENTICATION IS OFF (--insecure-no-auth).\n");
+    text.append("Anyone who can reach this server can read every job, publish to, cancel and\n");
+    text.append(
+        "delete any job, and use the admin endpoints. Use it on a development machine only.\n");
+    if (!isLoopback(settings.host())) {
+      text.append("This server listens on ")
+          .append(settings.host())
+          .append(", which is reachable from other machines.\n");
+    }
+    text.append(line);
+    return text.toString();
+  }
+
+  private static String urlHost(String host) {
+    if (isWildcard(host)) {
+      return "localhost";
+    }
+    return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+  }
+
+  private static boolean isWildcard(String host) {
+    return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+  }
+
+  private static boolean isLoopback(String host) {
+    return host.equals("localhost")
+        || host.startsWith("127.")
+        || host.equals("::1")
+        || host.equals("[::1]");
+  }
+}

@@ -1,0 +1,242 @@
+package io.progresshub.cli;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * Merges the sources of {@link Settings}: flags, then environment variables, then the config file,
+ * then defaults. Each value is checked once, here; a bad one is a {@link SettingsException} that
+ * names where it came from, the value and what was expected.
+ *
+ * <p>Empty environment variables and empty file values count as unset (container tooling often sets
+ * variables to ""); an empty flag is an error.
+ */
+final class SettingsLoader {
+
+  static final int MIN_SECRET_BYTES = io.progresshub.server.AuthConfig.MIN_SECRET_BYTES;
+
+  /** Below this a heartbeat costs more than it tells: pings would dominate an idle server. */
+  static final Duration MIN_HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
+
+  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%\\[\\]-]+");
+
+  private final Map<Setting, String> flags;
+  private final Map<String, String> env;
+  private final ConfigFile file;
+
+  /**
+   * @param flags values given on the command line, by setting
+   * @param env the process environment
+   * @param file the config file, or {@link ConfigFile#none()}
+   */
+  SettingsLoader(Map<Setting, String> flags, Map<String, String> env, ConfigFile file) {
+    this.flags = flags.isEmpty() ? Map.of() : new EnumMap<>(flags);
+    this.env = Map.copyOf(env);
+    this.file = file;
+  }
+
+  /**
+   * A loader over the flags, the environment and the config file they name ({@code --config}, else
+   * {@code PROGRESS_HUB_CONFIG}), which is read here.
+   */
+  static SettingsLoader fromSources(
+      Map<Setting, String> flags, Optional<String> configFlag, Map<String, String> env) {
+    return new SettingsLoader(flags, env, configFile(configFlag, env));
+  }
+
+  static ConfigFile configFile(Optional<String> configFlag, Map<String, String> env) {
+    Optional<Raw> path =
+        configFlag
+            .map(value -> new Raw(value, "--config"))
+            .or(
+                () ->
+                    nonBlank(env.get(Setting.CONFIG_ENV)).map(v -> new Raw(v, Setting.CONFIG_ENV)));
+    return path.map(raw -> ConfigFile.read(toPath(raw))).orElseGet(ConfigFile::none);
+  }
+
+  Settings load() {
+    return new Settings(
+        get(Setting.HOST, SettingsLoader::host, Settings.DEFAULT_HOST),
+        get(Setting.PORT, SettingsLoader::port, Settings.DEFAULT_PORT),
+        get(Setting.DATA_DIR, SettingsLoader::toPath, Settings.DEFAULT_DATA_DIR),
+        raw(Setting.JWT_SECRET).map(SettingsLoader::secret),
+        get(Setting.ALLOWED_ORIGINS, SettingsLoader::origins, List.of()),
+        get(Setting.RETENTION, SettingsLoader::retention, Settings.DEFAULT_RETENTION),
+        get(
+            Setting.HEARTBEAT_INTERVAL,
+            SettingsLoader::heartbeat,
+            Settings.DEFAULT_HEARTBEAT_INTERVAL),
+        get(
+            Setting.MAX_CONNECTIONS,
+            SettingsLoader::maxConnections,
+            Settings.DEFAULT_MAX_CONNECTIONS),
+        get(Setting.INSECURE_NO_AUTH, SettingsLoader::bool, false));
+  }
+
+  /** A value as given, with where it was given, e.g. {@code PROGRESS_HUB_PORT}. */
+  record Raw(String value, String origin) {
+
+    SettingsException invalid(String expected) {
+      return new SettingsException(origin + ": \"" + value + "\" (expected: " + expected + ")");
+    }
+  }
+
+  /** The value with the highest precedence, if any source gives one. */
+  Optional<Raw> raw(Setting setting) {
+    String flag = flags.get(setting);
+    if (flag != null) {
+      return Optional.of(new Raw(flag, setting.flag().orElse(setting.key())));
+    }
+    Optional<String> fromEnv = nonBlank(env.get(setting.env()));
+    if (fromEnv.isPresent()) {
+      return Optional.of(new Raw(fromEnv.get(), setting.env()));
+    }
+    return file.value(setting)
+        .flatMap(SettingsLoader::nonBlank)
+        .map(value -> new Raw(value, setting.key() + " in config file " + file.name()));
+  }
+
+  private <T> T get(Setting setting, Function<Raw, T> parser, T defaultValue) {
+    return raw(setting).map(parser).orElse(defaultValue);
+  }
+
+  private static Optional<String> nonBlank(String value) {
+    return value == null || value.isBlank() ? Optional.empty() : Optional.of(value);
+  }
+
+  // ---------------------------------------------------------------- parsers
+
+  private static String host(Raw raw) {
+    String host = raw.value().strip();
+    if (!HOST.matcher(host).matches()) {
+      throw raw.invalid("a host name or IP address to bind, such as 127.0.0.1 or 0.0.0.0");
+    }
+    return host;
+  }
+
+  private static int port(Raw raw) {
+    return integer(raw, 0, 65535, "a port number from 0 to 65535 (0 picks a free port)");
+  }
+
+  private static int maxConnections(Raw raw) {
+    return integer(raw, 1, Integer.MAX_VALUE, "a whole number greater than 0");
+  }
+
+  private static int integer(Raw raw, int min, int max, String expected) {
+    try {
+      int value = Integer.parseInt(raw.value().strip());
+      if (value >= min && value <= max) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw raw.invalid(expected);
+  }
+
+  static Path toPath(Raw raw) {
+    if (raw.value().isBlank()) {
+      throw raw.invalid("a directory path");
+    }
+    try {
+      return Path.of(raw.value().strip());
+    } catch (InvalidPathException e) {
+      throw raw.invalid("a valid path (" + e.getReason() + ")");
+    }
+  }
+
+  /** The secret is never echoed: error messages end up in logs. */
+  private static String secret(Raw raw) {
+    String secret = raw.value().strip();
+    int bytes = secret.getBytes(StandardCharsets.UTF_8).length;
+    if (bytes < MIN_SECRET_BYTES) {
+      throw new SettingsException(
+          raw.origin()
+              + ": "
+              + bytes
+              + " bytes, value not shown (expected: at least "
+              + MIN_SECRET_BYTES
+              + " bytes, e.g. the output of `openssl rand -base64 32`)");
+    }
+    return secret;
+  }
+
+  private static List<String> origins(Raw raw) {
+    List<String> origins = new ArrayList<>();
+    for (String part : raw.value().split(",")) {
+      String origin = part.strip();
+      if (origin.isEmpty()) {
+        continue;
+      }
+      origins.add(origin(raw, origin));
+    }
+    return origins;
+  }
+
+  /**
+   * A browser origin, {@code scheme://host[:port]}, lower-cased as browsers send it; or {@code *}.
+   */
+  private static String origin(Raw raw, String origin) {
+    String expected =
+        "comma-separated origins such as https://app.example.com or http://localhost:3000"
+            + " (scheme://host[:port], no path), or *; bad origin: \""
+            + origin
+            + "\"";
+    if (origin.equals("*")) {
+      return origin;
+    }
+    String trimmed = origin.endsWith("/") ? origin.substring(0, origin.length() - 1) : origin;
+    try {
+      URI uri = new URI(trimmed);
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+      boolean valid =
+          (scheme.equals("http") || scheme.equals("https"))
+              && uri.getHost() != null
+              && uri.getRawUserInfo() == null
+              && (uri.getRawPath() == null || uri.getRawPath().isEmpty())
+              && uri.getRawQuery() == null
+              && uri.getRawFragment() == null;
+      if (valid) {
+        return scheme
+            + "://"
+            + uri.getHost().toLowerCase(Locale.ROOT)
+            + (uri.getPort() == -1 ? "" : ":" + uri.getPort());
+      }
+    } catch (URISyntaxException e) {
+      // reported below
+    }
+    throw raw.invalid(expected);
+  }
+
+  private static Duration retention(Raw raw) {
+    return Durations.parse(raw.value())
+        .filter(d -> d.isPositive())
+        .orElseThrow(() -> raw.invalid(Durations.EXPECTED + ", greater than 0"));
+  }
+
+  private static Duration heartbeat(Raw raw) {
+    return Durations.parse(raw.value())
+        .filter(d -> d.compareTo(MIN_HEARTBEAT_INTERVAL) >= 0)
+        .orElseThrow(() -> raw.invalid(Durations.EXPECTED + ", at least 1s"));
+  }
+
+  private static boolean bool(Raw raw) {
+    return switch (raw.value().strip().toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "on", "1" -> true;
+      case "false", "no", "off", "0" -> false;
+      default -> throw raw.invalid("true or false");
+    };
+  }
+}

@@ -1,0 +1,132 @@
+package io.progresshub.cli;
+
+import io.progresshub.core.JobIds;
+import io.progresshub.core.Role;
+import io.progresshub.server.JwtTokens;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * {@code progress-hub token}: prints a token signed with the server's secret, found the way {@code
+ * serve} finds it (environment, config file, then {@code <data-dir>/jwt-secret}).
+ */
+@Command(
+    name = "token",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    description = "Print a signed access token (JWT) for a user.",
+    sortOptions = false)
+final class TokenCommand implements Callable<Integer> {
+
+  @ParentCommand Main main;
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--sub", required = true, paramLabel = "USER", description = "The user (sub).")
+  String subject;
+
+  @Option(
+      names = "--role",
+      paramLabel = "ROLE",
+      converter = RoleConverter.class,
+      description = "subscriber (default), publisher or admin.")
+  Role role = Role.SUBSCRIBER;
+
+  @Option(
+      names = "--jobs",
+      split = ",",
+      paramLabel = "ID",
+      description = "Job ids a subscriber may watch besides its own, comma-separated.")
+  List<String> jobs = new ArrayList<>();
+
+  @Option(
+      names = "--ttl",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "How long the token is valid: 30m, 1h (default), 7d, ISO-8601...")
+  Duration ttl = Duration.ofHours(1);
+
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description = "Data directory holding jwt-secret (default: ./data).")
+  String dataDir;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "Config file (properties).")
+  String config;
+
+  @Override
+  public Integer call() {
+    if (subject.isBlank()) {
+      throw new ParameterException(spec.commandLine(), "--sub: must not be blank");
+    }
+    for (String job : jobs) {
+      if (!JobIds.isValid(job)) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--jobs: \"" + job + "\" (expected: job ids of 1-128 characters [A-Za-z0-9._:-])");
+      }
+    }
+    Map<Setting, String> flags = new EnumMap<>(Setting.class);
+    if (dataDir != null) {
+      flags.put(Setting.DATA_DIR, dataDir);
+    }
+    Settings settings =
+        SettingsLoader.fromSources(flags, Optional.ofNullable(config), main.env()).load();
+    JwtSecrets.Secret secret =
+        JwtSecrets.load(settings)
+            .orElseThrow(
+                () ->
+                    new SettingsException(
+                        "no JWT secret yet: set PROGRESS_HUB_JWT_SECRET or jwt-secret in the config"
+                            + " file, or start `progress-hub serve --data-dir "
+                            + settings.dataDir()
+                            + "` once to generate "
+                            + JwtSecrets.file(settings.dataDir())));
+    String token =
+        new JwtTokens(secret.key(), Optional.empty(), Clock.systemUTC())
+            .issue(subject, role, jobs, ttl);
+    spec.commandLine().getOut().println(token);
+    spec.commandLine().getOut().flush();
+    return 0;
+  }
+
+  /** Roles by their wire names, as tokens carry them. */
+  static final class RoleConverter implements ITypeConverter<Role> {
+    @Override
+    public Role convert(String value) {
+      return Role.fromWireName(value.strip().toLowerCase(java.util.Locale.ROOT))
+          .orElseThrow(
+              () ->
+                  new TypeConversionException(
+                      "\"" + value + "\" (expected: subscriber, publisher or admin)"));
+    }
+  }
+
+  /** Durations as {@link Durations} reads them. */
+  static final class DurationConverter implements ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      return Durations.parse(value)
+          .filter(Duration::isPositive)
+          .orElseThrow(
+              () ->
+                  new TypeConversionException(
+                      "\"" + value + "\" (expected: " + Durations.EXPECTED + ", greater than 0)"));
+    }
+  }
+}

@@ -1,0 +1,255 @@
+package io.progresshub.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.progresshub.server.AuthConfig;
+import io.progresshub.server.ServerConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class SettingsLoaderTest {
+
+  private static final String SECRET = "0123456789abcdef0123456789abcdef";
+
+  private static Settings load(Map<Setting, String> flags, Map<String, String> env, String file) {
+    ConfigFile config =
+        file == null ? ConfigFile.none() : ConfigFile.parse("test.properties", file);
+    return new SettingsLoader(flags, env, config).load();
+  }
+
+  private static Map<Setting, String> flags(Setting setting, String value) {
+    Map<Setting, String> flags = new EnumMap<>(Setting.class);
+    flags.put(setting, value);
+    return flags;
+  }
+
+  @Test
+  void defaultsApplyWhenNothingIsGiven() {
+    Settings settings = load(Map.of(), Map.of(), null);
+
+    assertThat(settings.host()).isEqualTo("127.0.0.1");
+    assertThat(settings.port()).isEqualTo(8080);
+    assertThat(settings.dataDir()).isEqualTo(Path.of("data"));
+    assertThat(settings.jwtSecret()).isEmpty();
+    assertThat(settings.allowedOrigins()).isEmpty();
+    assertThat(settings.retention()).isEqualTo(Duration.ofHours(24));
+    assertThat(settings.heartbeatInterval()).isEqualTo(Duration.ofSeconds(25));
+    assertThat(settings.maxConnections()).isEqualTo(100_000);
+    assertThat(settings.insecureNoAuth()).isFalse();
+  }
+
+  @Test
+  void flagBeatsEnvironmentBeatsFileBeatsDefault() {
+    String file = "port=1111\nretention=1h\nheartbeat-interval=5s\nmax-connections=10\n";
+    Map<String, String> env =
+        Map.of(
+            "PROGRESS_HUB_PORT",
+            "2222",
+            "PROGRESS_HUB_RETENTION",
+            "2h",
+            "PROGRESS_HUB_HEARTBEAT_INTERVAL",
+            "6s");
+    Map<Setting, String> flags = flags(Setting.PORT, "3333");
+    flags.put(Setting.RETENTION, "3h");
+
+    Settings settings = load(flags, env, file);
+
+    assertThat(settings.port()).isEqualTo(3333); // flag over env and file
+    assertThat(settings.retention()).isEqualTo(Duration.ofHours(3));
+    assertThat(settings.heartbeatInterval()).isEqualTo(Duration.ofSeconds(6)); // env over file
+    assertThat(settings.maxConnections()).isEqualTo(10); // file over default
+    assertThat(settings.host()).isEqualTo("127.0.0.1"); // default
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = Setting.class,
+      names = {"JWT_SECRET"},
+      mode = EnumSource.Mode.EXCLUDE)
+  void everySettingHasAFlagAnEnvironmentVariableAndAFileKeyInThatOrder(Setting setting) {
+    String[] values = sampleValues(setting);
+    String file = setting.key() + "=" + values[0];
+    Map<String, String> env = Map.of(setting.env(), values[1]);
+
+    Settings fromFile = load(Map.of(), Map.of(), file);
+    Settings fromEnv = load(Map.of(), env, file);
+    Settings fromFlag = load(flags(setting, values[2]), env, file);
+
+    assertThat(fromFile).isNotEqualTo(load(Map.of(), Map.of(), null));
+    assertThat(fromEnv).isNotEqualTo(fromFile);
+    assertThat(fromFlag).isNotEqualTo(fromEnv);
+    assertThat(fromFlag).isEqualTo(load(flags(setting, values[2]), Map.of(), null));
+    assertThat(fromEnv).isEqualTo(load(Map.of(), env, null));
+  }
+
+  /** Three distinct non-default values: for the file, the environment and the flag. */
+  private static String[] sampleValues(Setting setting) {
+    return switch (setting) {
+      case HOST -> new String[] {"10.0.0.1", "10.0.0.2", "10.0.0.3"};
+      case PORT -> new String[] {"1", "2", "3"};
+      case DATA_DIR -> new String[] {"/a", "/b", "/c"};
+      case JWT_SECRET -> throw new IllegalArgumentException();
+      case ALLOWED_ORIGINS -> new String[] {"https://a.test", "https://b.test", "https://c.test"};
+      case RETENTION -> new String[] {"1h", "2h", "3h"};
+      case HEARTBEAT_INTERVAL -> new String[] {"1s", "2s", "3s"};
+      case MAX_CONNECTIONS -> new String[] {"1", "2", "3"};
+      case INSECURE_NO_AUTH -> new String[] {"true", "false", "true"};
+    };
+  }
+
+  @Test
+  void jwtSecretComesFromEnvironmentOverFile() {
+    String other = SECRET.replace('0', 'x');
+    Settings settings =
+        load(Map.of(), Map.of("PROGRESS_HUB_JWT_SECRET", SECRET), "jwt-secret=" + other);
+    assertThat(settings.jwtSecret()).contains(SECRET);
+    assertThat(load(Map.of(), Map.of(), "jwt-secret=" + other).jwtSecret()).contains(other);
+  }
+
+  @Test
+  void blankEnvironmentVariablesAndFileValuesCountAsUnset() {
+    Settings settings =
+        load(
+            Map.of(), Map.of("PROGRESS_HUB_PORT", " ", "PROGRESS_HUB_HOST", ""), "port=9\nhost=\n");
+    assertThat(settings.port()).isEqualTo(9);
+    assertThat(settings.host()).isEqualTo("127.0.0.1");
+  }
+
+  @Test
+  void allowedOriginsAreCommaSeparatedAndNormalized() {
+    Settings settings =
+        load(
+            Map.of(),
+            Map.of(
+                "PROGRESS_HUB_ALLOWED_ORIGINS",
+                "https://App.Example.com/, http://localhost:3000,,*"),
+            null);
+    assertThat(settings.allowedOrigins())
+        .containsExactly("https://app.example.com", "http://localhost:3000", "*");
+  }
+
+  @Test
+  void insecureNoAuthAcceptsCommonBooleanWords() {
+    assertThat(
+            load(Map.of(), Map.of("PROGRESS_HUB_INSECURE_NO_AUTH", "YES"), null).insecureNoAuth())
+        .isTrue();
+    assertThat(load(Map.of(), Map.of("PROGRESS_HUB_INSECURE_NO_AUTH", "0"), null).insecureNoAuth())
+        .isFalse();
+    // --insecure-no-auth=false on the command line overrides the environment
+    assertThat(
+            load(
+                    flags(Setting.INSECURE_NO_AUTH, "false"),
+                    Map.of("PROGRESS_HUB_INSECURE_NO_AUTH", "true"),
+                    null)
+                .insecureNoAuth())
+        .isFalse();
+  }
+
+  @ParameterizedTest(name = "{0}={1}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "PROGRESS_HUB_HOST               | bad host     | a host name or IP address",
+        "PROGRESS_HUB_PORT               | http         | a port number from 0 to 65535",
+        "PROGRESS_HUB_PORT               | 65536        | a port number from 0 to 65535",
+        "PROGRESS_HUB_PORT               | -1           | a port number from 0 to 65535",
+        "PROGRESS_HUB_DATA_DIR           | a\u0000b     | a valid path",
+        "PROGRESS_HUB_ALLOWED_ORIGINS    | example.com  | scheme://host[:port]",
+        "PROGRESS_HUB_ALLOWED_ORIGINS    | https://a.test/app | scheme://host[:port]",
+        "PROGRESS_HUB_ALLOWED_ORIGINS    | ftp://a.test | scheme://host[:port]",
+        "PROGRESS_HUB_RETENTION          | forever      | a duration such as 30s",
+        "PROGRESS_HUB_RETENTION          | 24           | a duration such as 30s",
+        "PROGRESS_HUB_RETENTION          | 0s           | greater than 0",
+        "PROGRESS_HUB_HEARTBEAT_INTERVAL | 500ms        | at least 1s",
+        "PROGRESS_HUB_HEARTBEAT_INTERVAL | soon         | a duration such as 30s",
+        "PROGRESS_HUB_MAX_CONNECTIONS    | 0            | a whole number greater than 0",
+        "PROGRESS_HUB_MAX_CONNECTIONS    | lots         | a whole number greater than 0",
+        "PROGRESS_HUB_INSECURE_NO_AUTH   | maybe        | true or false",
+      })
+  void badValueErrorNamesTheVariableTheValueAndWhatWasExpected(
+      String variable, String value, String expected) {
+    assertThatThrownBy(() -> load(Map.of(), Map.of(variable, value), null))
+        .isInstanceOf(SettingsException.class)
+        .hasMessageStartingWith(variable + ": \"" + value + "\" (expected: ")
+        .hasMessageContaining(expected);
+  }
+
+  @Test
+  void badValueErrorNamesTheFlagOrTheConfigFileKey() {
+    assertThatThrownBy(() -> load(flags(Setting.PORT, "x"), Map.of(), null))
+        .hasMessageStartingWith("--port: \"x\" (expected: ");
+    assertThatThrownBy(() -> load(Map.of(), Map.of(), "retention=never"))
+        .hasMessageStartingWith("retention in config file test.properties: \"never\" (expected: ");
+  }
+
+  @Test
+  void shortSecretIsRefusedWithoutShowingIt() {
+    assertThatThrownBy(() -> load(Map.of(), Map.of("PROGRESS_HUB_JWT_SECRET", "hunter2"), null))
+        .isInstanceOf(SettingsException.class)
+        .hasMessageStartingWith("PROGRESS_HUB_JWT_SECRET: 7 bytes")
+        .hasMessageContaining("at least 32 bytes")
+        .hasMessageNotContaining("hunter2");
+  }
+
+  @Test
+  void unknownConfigFileKeyIsAnError() {
+    assertThatThrownBy(() -> load(Map.of(), Map.of(), "prot=9000"))
+        .isInstanceOf(SettingsException.class)
+        .hasMessageContaining("unknown key \"prot\"")
+        .hasMessageContaining("host, port, data-dir");
+  }
+
+  @Test
+  void configFileIsNamedByFlagElseEnvironment(@TempDir Path dir) throws Exception {
+    Path fromFlag = Files.writeString(dir.resolve("flag.properties"), "port=1001\n");
+    Path fromEnv = Files.writeString(dir.resolve("env.properties"), "port=1002\n");
+    Map<String, String> env = Map.of("PROGRESS_HUB_CONFIG", fromEnv.toString());
+
+    assertThat(
+            SettingsLoader.fromSources(Map.of(), Optional.of(fromFlag.toString()), env)
+                .load()
+                .port())
+        .isEqualTo(1001);
+    assertThat(SettingsLoader.fromSources(Map.of(), Optional.empty(), env).load().port())
+        .isEqualTo(1002);
+  }
+
+  @Test
+  void missingConfigFileIsAnError(@TempDir Path dir) {
+    Path missing = dir.resolve("nope.properties");
+    assertThatThrownBy(
+            () -> SettingsLoader.fromSources(Map.of(), Optional.of(missing.toString()), Map.of()))
+        .isInstanceOf(SettingsException.class)
+        .hasMessage("config file " + missing + ": no such file");
+  }
+
+  @Test
+  void serverConfigCarriesTheSettings() {
+    Map<Setting, String> flags = flags(Setting.HOST, "0.0.0.0");
+    flags.put(Setting.PORT, "0");
+    flags.put(Setting.ALLOWED_ORIGINS, "https://a.test");
+    flags.put(Setting.HEARTBEAT_INTERVAL, "10s");
+    flags.put(Setting.MAX_CONNECTIONS, "50");
+
+    ServerConfig config =
+        load(flags, Map.of(), null).serverConfig(AuthConfig.hs256(SECRET.getBytes()));
+
+    assertThat(config.network().host()).isEqualTo("0.0.0.0");
+    assertThat(config.network().port()).isZero();
+    assertThat(config.network().allowedOrigins()).isEqualTo(List.of("https://a.test"));
+    assertThat(config.webSocket().heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(config.limits().maxConnections()).isEqualTo(50);
+    assertThat(config.auth().enabled()).isTrue();
+  }
+}
