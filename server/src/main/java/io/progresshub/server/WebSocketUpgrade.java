@@ -1,5 +1,6 @@
 package io.progresshub.server;
 
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -88,9 +89,32 @@ final class WebSocketUpgrade {
     Setup setup = new Setup(jobId, since, principal, authFailure, badRequest, token);
     ChannelPipeline pipeline = ctx.pipeline();
     pipeline.remove(RequestTimeoutHandler.class);
-    LimitsConfig limits = context.config().limits();
-    String after = ctx.name();
-    if (context.config().webSocket().compression()) {
+    addWebSocketHandlers(
+        pipeline,
+        ctx.name(),
+        path,
+        context.config().limits(),
+        context.config().webSocket(),
+        new WebSocketSession(context, setup));
+    ctx.fireChannelRead(request.retain());
+    pipeline.remove(ctx.handler());
+  }
+
+  /**
+   * Installs the WebSocket chain after the handler named {@code after}: optional permessage-deflate
+   * with bounded inflation, Netty's handshake and frame handling (64 KiB frames by default, strict
+   * masking, UTF-8 validation, close-frame echo), a bounded message aggregator, then {@code
+   * session}. The one place this chain is built, so a test server that swaps only {@code session}
+   * (the Autobahn conformance echo server) runs exactly what production runs.
+   */
+  static void addWebSocketHandlers(
+      ChannelPipeline pipeline,
+      String after,
+      String path,
+      LimitsConfig limits,
+      WebSocketConfig webSocket,
+      ChannelHandler session) {
+    if (webSocket.compression()) {
       // Bounded inflation: a tiny compressed frame must not expand into a huge buffer.
       pipeline.addAfter(
           after, "ws-compression", new WebSocketServerCompressionHandler(limits.maxFrameBytes()));
@@ -116,8 +140,6 @@ final class WebSocketUpgrade {
     pipeline.addAfter(after, "ws-protocol", new WebSocketServerProtocolHandler(protocol));
     pipeline.addAfter(
         "ws-protocol", "ws-aggregator", new WebSocketFrameAggregator(limits.maxFrameBytes()));
-    pipeline.addAfter("ws-aggregator", "ws-session", new WebSocketSession(context, setup));
-    ctx.fireChannelRead(request.retain());
-    pipeline.remove(ctx.handler());
+    pipeline.addAfter("ws-aggregator", "ws-session", session);
   }
 }
