@@ -125,6 +125,12 @@ final class WebSocketUpgrade {
             .websocketPath(path)
             .checkStartsWith(true)
             .handleCloseFrames(true)
+            // No automatic "1000 Bye" when the channel is closed without a close frame: on a
+            // protocol violation Netty's decoder has already sent 1002/1007 (or, for a malformed
+            // close frame, nothing, failing the connection), and a later 1000 would be a second
+            // close frame, or the wrong code, for a client that broke RFC 6455. Sessions that close
+            // on purpose send their own close frame.
+            .sendCloseFrame(null)
             .dropPongFrames(true)
             .handshakeTimeoutMillis(limits.handshakeTimeout().toMillis())
             .forceCloseTimeoutMillis(2_000)
