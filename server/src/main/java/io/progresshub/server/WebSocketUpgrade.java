@@ -102,10 +102,10 @@ final class WebSocketUpgrade {
 
   /**
    * Installs the WebSocket chain after the handler named {@code after}: optional permessage-deflate
-   * with bounded inflation, Netty's handshake and frame handling (64 KiB frames by default, strict
-   * masking, UTF-8 validation, close-frame echo), a bounded message aggregator, then {@code
-   * session}. The one place this chain is built, so a test server that swaps only {@code session}
-   * (the Autobahn conformance echo server) runs exactly what production runs.
+   * with bounded inflation, the RSV-bit check, Netty's handshake and frame handling (64 KiB frames
+   * by default, strict masking, UTF-8 validation, close-frame echo), a bounded message aggregator,
+   * then {@code session}. The one place this chain is built, so a test server that swaps only
+   * {@code session} (the Autobahn conformance echo server) runs exactly what production runs.
    */
   static void addWebSocketHandlers(
       ChannelPipeline pipeline,
@@ -120,6 +120,10 @@ final class WebSocketUpgrade {
           after, "ws-compression", new WebSocketServerCompressionHandler(limits.maxFrameBytes()));
       after = "ws-compression";
     }
+    // Before the protocol handler and after where the deflate decoder will go (next to
+    // ws-compression, once the handshake has negotiated it).
+    pipeline.addAfter(after, "ws-reserved-bits", new ReservedBitsCheck());
+    after = "ws-reserved-bits";
     WebSocketServerProtocolConfig protocol =
         WebSocketServerProtocolConfig.newBuilder()
             .websocketPath(path)

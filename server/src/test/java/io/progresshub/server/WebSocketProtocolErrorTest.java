@@ -9,9 +9,16 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.function.Predicate;
+import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
+import java.util.zip.Inflater;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,12 +27,16 @@ import org.junit.jupiter.api.Test;
  */
 class WebSocketProtocolErrorTest {
   private static final int FIN = 0x80;
+  private static final int RSV1 = 0x40;
+  private static final int TEXT = 0x1;
   private static final int CLOSE = 0x8;
+  private static final byte[] PING =
+      "{\"type\":\"ping\",\"id\":\"p1\"}".getBytes(StandardCharsets.UTF_8);
 
   @Test
   void malformedCloseFrameIsNotAnsweredWithNormalClosure() throws IOException {
     try (TestServer server = TestServer.start();
-        RawWebSocket socket = RawWebSocket.open(server.port(), "/ws")) {
+        RawWebSocket socket = RawWebSocket.open(server.port(), "/ws", false)) {
       socket.send(FIN | CLOSE, new byte[] {0, 0}); // close code 0 is not a valid close code
 
       // RFC 6455 7.1.7: fail the connection, with 1002 or by dropping TCP; 1000 would tell the
@@ -37,10 +48,36 @@ class WebSocketProtocolErrorTest {
   @Test
   void protocolViolationGetsExactlyOneCloseFrame() throws IOException {
     try (TestServer server = TestServer.start();
-        RawWebSocket socket = RawWebSocket.open(server.port(), "/ws")) {
+        RawWebSocket socket = RawWebSocket.open(server.port(), "/ws", false)) {
       socket.send(FIN | 0x3, new byte[0]); // reserved data opcode
 
       assertThat(socket.closeCodesUntilEnd()).containsExactly(1002);
+    }
+  }
+
+  @Test
+  void frameWithReservedBitsIsRejectedWhenNoExtensionWasNegotiated() throws IOException {
+    try (TestServer server = TestServer.start();
+        RawWebSocket socket = RawWebSocket.open(server.port(), "/ws", false)) {
+      socket.send(FIN | RSV1 | TEXT, PING); // RSV1 means "compressed", but nothing was negotiated
+
+      assertThat(socket.closeCodesUntilEnd()).containsExactly(1002);
+    }
+  }
+
+  @Test
+  void compressedMessagesStillWorkWhenDeflateWasNegotiated() throws IOException {
+    try (TestServer server = TestServer.start();
+        RawWebSocket socket = RawWebSocket.open(server.port(), "/ws", true)) {
+      Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+      deflater.setInput(PING);
+      byte[] buffer = new byte[256];
+      int length = deflater.deflate(buffer, 0, buffer.length, Deflater.SYNC_FLUSH);
+      deflater.end();
+      // permessage-deflate (RFC 7692 7.2.1): drop the 00 00 ff ff tail of the sync flush.
+      socket.send(FIN | RSV1 | TEXT, Arrays.copyOf(buffer, length - 4));
+
+      assertThat(socket.textUntil(text -> text.contains("\"pong\""))).contains("\"p1\"");
     }
   }
 
@@ -49,6 +86,8 @@ class WebSocketProtocolErrorTest {
     private final Socket socket;
     private final DataInputStream in;
     private final OutputStream out;
+    // The server may keep its deflate context between messages (context takeover).
+    private final Inflater inflater = new Inflater(true);
 
     private RawWebSocket(Socket socket) throws IOException {
       this.socket = socket;
@@ -56,7 +95,7 @@ class WebSocketProtocolErrorTest {
       this.out = socket.getOutputStream();
     }
 
-    static RawWebSocket open(int port, String path) throws IOException {
+    static RawWebSocket open(int port, String path, boolean deflate) throws IOException {
       Socket socket = new Socket("127.0.0.1", port);
       socket.setSoTimeout((int) WsClient.WAIT.toMillis());
       RawWebSocket client = new RawWebSocket(socket);
@@ -70,10 +109,15 @@ class WebSocketProtocolErrorTest {
               + "Upgrade: websocket\r\n"
               + "Connection: Upgrade\r\n"
               + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+              + (deflate ? "Sec-WebSocket-Extensions: permessage-deflate\r\n" : "")
               + "Sec-WebSocket-Version: 13\r\n\r\n";
       client.out.write(request.getBytes(StandardCharsets.US_ASCII));
       client.out.flush();
-      assertThat(client.readHead()).startsWith("HTTP/1.1 101");
+      String head = client.readHead();
+      assertThat(head).startsWith("HTTP/1.1 101");
+      if (deflate) {
+        assertThat(head.toLowerCase(Locale.ROOT)).contains("permessage-deflate");
+      }
       return client;
     }
 
@@ -113,6 +157,40 @@ class WebSocketProtocolErrorTest {
       }
     }
 
+    /** Reads single-frame text messages, inflating compressed ones, until one matches. */
+    String textUntil(Predicate<String> wanted) throws IOException {
+      while (true) {
+        Frame frame = readFrame();
+        assertThat(frame.opcode()).as("opcode").isEqualTo(TEXT);
+        byte[] payload = frame.payload();
+        if ((frame.firstByte() & RSV1) != 0) {
+          payload = inflate(payload);
+        }
+        String text = new String(payload, StandardCharsets.UTF_8);
+        if (wanted.test(text)) {
+          return text;
+        }
+      }
+    }
+
+    private byte[] inflate(byte[] compressed) throws IOException {
+      inflater.setInput(
+          ByteBuffer.allocate(compressed.length + 4)
+              .put(compressed)
+              .put(new byte[] {0, 0, (byte) 0xff, (byte) 0xff})
+              .flip());
+      ByteArrayOutputStream inflated = new ByteArrayOutputStream();
+      byte[] buffer = new byte[1024];
+      try {
+        while (!inflater.needsInput()) {
+          inflated.write(buffer, 0, inflater.inflate(buffer));
+        }
+      } catch (DataFormatException e) {
+        throw new IOException("server sent bad deflate data", e);
+      }
+      return inflated.toByteArray();
+    }
+
     private Frame readFrame() throws IOException {
       int firstByte = in.readUnsignedByte();
       long length = in.readUnsignedByte() & 0x7f; // server frames are never masked
@@ -128,6 +206,7 @@ class WebSocketProtocolErrorTest {
 
     @Override
     public void close() throws IOException {
+      inflater.end();
       socket.close();
     }
   }
