@@ -1,5 +1,6 @@
 package io.progresshub.server;
 
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -88,19 +89,52 @@ final class WebSocketUpgrade {
     Setup setup = new Setup(jobId, since, principal, authFailure, badRequest, token);
     ChannelPipeline pipeline = ctx.pipeline();
     pipeline.remove(RequestTimeoutHandler.class);
-    LimitsConfig limits = context.config().limits();
-    String after = ctx.name();
-    if (context.config().webSocket().compression()) {
+    addWebSocketHandlers(
+        pipeline,
+        ctx.name(),
+        path,
+        context.config().limits(),
+        context.config().webSocket(),
+        new WebSocketSession(context, setup));
+    ctx.fireChannelRead(request.retain());
+    pipeline.remove(ctx.handler());
+  }
+
+  /**
+   * Installs the WebSocket chain after the handler named {@code after}: optional permessage-deflate
+   * with bounded inflation, the RSV-bit check, Netty's handshake and frame handling (64 KiB frames
+   * by default, strict masking, UTF-8 validation, close-frame echo), a bounded message aggregator,
+   * then {@code session}. The one place this chain is built, so a test server that swaps only
+   * {@code session} (the Autobahn conformance echo server) runs exactly what production runs.
+   */
+  static void addWebSocketHandlers(
+      ChannelPipeline pipeline,
+      String after,
+      String path,
+      LimitsConfig limits,
+      WebSocketConfig webSocket,
+      ChannelHandler session) {
+    if (webSocket.compression()) {
       // Bounded inflation: a tiny compressed frame must not expand into a huge buffer.
       pipeline.addAfter(
           after, "ws-compression", new WebSocketServerCompressionHandler(limits.maxFrameBytes()));
       after = "ws-compression";
     }
+    // Before the protocol handler and after where the deflate decoder will go (next to
+    // ws-compression, once the handshake has negotiated it).
+    pipeline.addAfter(after, "ws-reserved-bits", new ReservedBitsCheck());
+    after = "ws-reserved-bits";
     WebSocketServerProtocolConfig protocol =
         WebSocketServerProtocolConfig.newBuilder()
             .websocketPath(path)
             .checkStartsWith(true)
             .handleCloseFrames(true)
+            // No automatic "1000 Bye" when the channel is closed without a close frame: on a
+            // protocol violation Netty's decoder has already sent 1002/1007 (or, for a malformed
+            // close frame, nothing, failing the connection), and a later 1000 would be a second
+            // close frame, or the wrong code, for a client that broke RFC 6455. Sessions that close
+            // on purpose send their own close frame.
+            .sendCloseFrame(null)
             .dropPongFrames(true)
             .handshakeTimeoutMillis(limits.handshakeTimeout().toMillis())
             .forceCloseTimeoutMillis(2_000)
@@ -116,8 +150,6 @@ final class WebSocketUpgrade {
     pipeline.addAfter(after, "ws-protocol", new WebSocketServerProtocolHandler(protocol));
     pipeline.addAfter(
         "ws-protocol", "ws-aggregator", new WebSocketFrameAggregator(limits.maxFrameBytes()));
-    pipeline.addAfter("ws-aggregator", "ws-session", new WebSocketSession(context, setup));
-    ctx.fireChannelRead(request.retain());
-    pipeline.remove(ctx.handler());
+    pipeline.addAfter("ws-aggregator", "ws-session", session);
   }
 }
