@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalDouble;
 
@@ -143,7 +144,8 @@ public final class JobRules {
 
   /** A copy of {@code map} without its top-level {@code null} values. */
   public static Map<String, Object> withoutNullValues(Map<String, Object> map) {
-    if (!map.containsValue(null)) {
+    // Not containsValue(null): immutable maps (Map.of()) throw on a null argument.
+    if (map.values().stream().noneMatch(Objects::isNull)) {
       return Map.copyOf(map);
     }
     Map<String, Object> copy = new HashMap<>();
