@@ -1,6 +1,7 @@
 package io.progresshub.server;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -17,8 +18,24 @@ import java.nio.charset.StandardCharsets;
 final class HttpResponses {
   private HttpResponses() {}
 
-  /** Where a response goes and how the connection continues after it. */
-  record Target(ChannelHandlerContext ctx, boolean keepAlive, String corsOrigin) {}
+  /**
+   * Where a response goes and how the connection continues after it.
+   *
+   * @param resumesReading the request paused reading on its connection (see {@link
+   *     RestApi#handle}); answering it resumes reading
+   */
+  record Target(
+      ChannelHandlerContext ctx, boolean keepAlive, String corsOrigin, boolean resumesReading) {
+
+    Target(ChannelHandlerContext ctx, boolean keepAlive, String corsOrigin) {
+      this(ctx, keepAlive, corsOrigin, false);
+    }
+
+    /** This target, for a request that stopped reading on its connection until answered. */
+    Target pausingReads() {
+      return new Target(ctx, keepAlive, corsOrigin, true);
+    }
+  }
 
   static void json(Target target, HttpResponseStatus status, byte[] body) {
     FullHttpResponse response =
@@ -81,7 +98,12 @@ final class HttpResponses {
     }
     if (target.keepAlive()) {
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-      target.ctx().writeAndFlush(response);
+      ChannelFuture written = target.ctx().writeAndFlush(response);
+      if (target.resumesReading()) {
+        // Once written (not before: this may be another thread), the connection may deliver its
+        // next request.
+        written.addListener(done -> target.ctx().channel().config().setAutoRead(true));
+      }
     } else {
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
       target.ctx().writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);

@@ -1,8 +1,10 @@
 package io.progresshub.server;
 
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.progresshub.core.HubException;
@@ -41,8 +43,12 @@ final class JobJson {
 
   private final ObjectMapper mapper;
 
+  /** Reads request bodies; a body with anything after its JSON value is not valid JSON. */
+  private final ObjectReader bodyReader;
+
   JobJson(WireCodec codec) {
     this.mapper = codec.mapper();
+    this.bodyReader = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   }
 
   ObjectMapper mapper() {
@@ -107,7 +113,7 @@ final class JobJson {
     }
     JsonNode node;
     try {
-      node = mapper.readTree(body);
+      node = bodyReader.readTree(body);
     } catch (StreamConstraintsException e) {
       throw HubException.invalid("request body nests too deep or is too large");
     } catch (IOException | RuntimeException e) {

@@ -59,13 +59,18 @@ final class RestApi {
       Optional<String> token,
       Optional<String> lastEventId,
       boolean isJson,
-      HttpResponses.Target target) {}
+      HttpResponses.Target target) {
+
+    Call withTarget(HttpResponses.Target target) {
+      return new Call(method, path, query, body, token, lastEventId, isJson, target);
+    }
+  }
 
   void handle(
       ChannelHandlerContext ctx,
       FullHttpRequest request,
       QueryStringDecoder query,
-      HttpResponses.Target target) {
+      HttpResponses.Target connection) {
     String contentType = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
     Call call =
         new Call(
@@ -76,15 +81,19 @@ final class RestApi {
             Authenticator.token(request, query),
             Optional.ofNullable(request.headers().get("Last-Event-ID")),
             contentType == null || contentType.toLowerCase().startsWith("application/json"),
-            target);
+            connection);
     if (call.path().equals(List.of("health"))) {
       health(call);
       return;
     }
+    // HTTP/1.1 answers must follow request order, and this one is answered from another thread:
+    // read no further request on this connection until it is (HttpResponses turns reading on).
+    ctx.channel().config().setAutoRead(false);
+    Call paused = call.withTarget(connection.pausingReads());
     try {
-      context.blocking().execute(() -> serve(call));
+      context.blocking().execute(() -> serve(paused));
     } catch (RejectedExecutionException shuttingDown) {
-      HttpResponses.error(target, ErrorCode.SHUTTING_DOWN, "server is shutting down");
+      HttpResponses.error(paused.target(), ErrorCode.SHUTTING_DOWN, "server is shutting down");
     }
   }
 

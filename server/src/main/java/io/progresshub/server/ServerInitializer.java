@@ -1,10 +1,17 @@
 package io.progresshub.server;
 
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.FullHttpMessage;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.flow.FlowControlHandler;
+import io.progresshub.protocol.ErrorCode;
 import java.time.Duration;
 
 /**
@@ -33,7 +40,35 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     pipeline.addLast(new RequestTimeoutHandler(limits.handshakeTimeout(), KEEP_ALIVE_IDLE));
     pipeline.addLast("http-codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, 8192));
     // Bodies over the limit get 413 from the aggregator before any of it is buffered.
-    pipeline.addLast("http-aggregator", new HttpObjectAggregator(limits.maxBodyBytes()));
+    pipeline.addLast("http-aggregator", new BodyAggregator(limits.maxBodyBytes()));
+    // Hands the router one request at a time once it turns auto-read off (see RestApi), so answers
+    // leave in request order and a pipelining client cannot start unbounded concurrent work.
+    pipeline.addLast("http-flow", new FlowControlHandler());
     pipeline.addLast("router", router);
+  }
+
+  /** Netty's aggregator, but an oversized body gets our JSON error, not an empty 413. */
+  private static final class BodyAggregator extends HttpObjectAggregator {
+    BodyAggregator(int maxBodyBytes) {
+      super(maxBodyBytes);
+    }
+
+    @Override
+    protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized)
+        throws Exception {
+      if (!(oversized instanceof HttpRequest)) {
+        super.handleOversizedMessage(ctx, oversized);
+        return;
+      }
+      // As Netty does: once body bytes were aggregated the rest cannot be skipped reliably, so
+      // close; a request refused on its Content-Length alone keeps its connection.
+      boolean keepAlive =
+          !(oversized instanceof FullHttpMessage)
+              && (HttpUtil.is100ContinueExpected(oversized) || HttpUtil.isKeepAlive(oversized));
+      HttpResponses.error(
+          new HttpResponses.Target(ctx, keepAlive, null),
+          ErrorCode.PAYLOAD_TOO_LARGE,
+          "request body too large (expected: at most " + maxContentLength() + " bytes)");
+    }
   }
 }

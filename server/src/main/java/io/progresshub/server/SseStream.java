@@ -85,6 +85,8 @@ final class SseStream {
               if (channel.pipeline().get(RequestTimeoutHandler.class) != null) {
                 channel.pipeline().remove(RequestTimeoutHandler.class);
               }
+              // RestApi paused reading for this request; keep reading to see the client leave.
+              channel.config().setAutoRead(true);
               HttpResponse response =
                   new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
               response
@@ -113,7 +115,8 @@ final class SseStream {
             });
     Subscription subscription;
     try {
-      subscription = context.hub().subscribe(job.id(), since, new SseSubscriber(channel, outbox));
+      subscription =
+          context.hub().subscribe(job.id(), since, new SseSubscriber(channel, outbox, since));
     } catch (HubException e) {
       end(channel);
       return;
@@ -164,17 +167,31 @@ final class SseStream {
   private final class SseSubscriber implements Subscriber {
     private final Channel channel;
     private final Outbox outbox;
+    private final OptionalLong since;
 
-    SseSubscriber(Channel channel, Outbox outbox) {
+    /** States the client already has; the hub calls us under the subscription's lock. */
+    private long alreadySeen;
+
+    SseSubscriber(Channel channel, Outbox outbox, OptionalLong since) {
       this.channel = channel;
       this.outbox = outbox;
+      this.since = since;
     }
 
     @Override
-    public void onSubscribed(Job current, boolean recovered) {}
+    public void onSubscribed(Job current, boolean recovered) {
+      // The hub always sends the current state, but a browser resuming at exactly that seq has
+      // it, and EventSource does not de-duplicate. A client ahead of the store still gets it.
+      if (since.isPresent() && since.getAsLong() <= current.seq()) {
+        alreadySeen = since.getAsLong();
+      }
+    }
 
     @Override
     public void onJob(Job job, boolean replay, boolean transition) {
+      if (job.seq() <= alreadySeen) {
+        return;
+      }
       outbox.send(
           new Outbox.Message(job.id(), !replay && !transition, context.frames().sseEvent(job)));
       if (job.isTerminal()) {

@@ -1,0 +1,161 @@
+package io.progresshub.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.progresshub.core.Role;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Browser origins: allowed ones get CORS headers, others are refused before anything is done. */
+class CorsOriginTest {
+  private static final String ALLOWED = "https://app.example";
+  private static final String EVIL = "https://evil.example";
+  private static TestServer server;
+  private static RestClient rest;
+
+  @BeforeAll
+  static void start() {
+    server =
+        TestServer.start(
+            config ->
+                config.withNetwork(
+                    new NetworkConfig("127.0.0.1", 0, List.of(ALLOWED), Duration.ofSeconds(5))));
+    rest = new RestClient(server);
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @Test
+  void anAllowedOriginGetsAccessControlAllowOrigin() {
+    String id = server.createJob("cors-allowed", "alice");
+
+    RestClient.Reply reply =
+        rest.get("/api/jobs/" + id).token(server.publisher()).header("Origin", ALLOWED).send();
+
+    assertThat(reply.status()).isEqualTo(200);
+    assertThat(reply.header("Access-Control-Allow-Origin")).hasValue(ALLOWED);
+    assertThat(reply.header("Vary"))
+        .hasValueSatisfying(vary -> assertThat(vary).contains("origin"));
+  }
+
+  @Test
+  void errorsToAnAllowedOriginCarryTheHeaderSoThePageCanReadThem() {
+    RestClient.Reply reply =
+        rest.get("/api/jobs/cors-missing")
+            .token(server.publisher())
+            .header("Origin", ALLOWED)
+            .send();
+
+    assertThat(reply.status()).isEqualTo(404);
+    assertThat(reply.header("Access-Control-Allow-Origin")).hasValue(ALLOWED);
+  }
+
+  @Test
+  void aDisallowedOriginIsRefusedAndNothingIsDone() {
+    RestClient.Reply reply =
+        rest.post("/api/jobs")
+            .token(server.publisher())
+            .header("Origin", EVIL)
+            .json("{\"id\":\"cors-evil\"}")
+            .send();
+
+    assertThat(reply.status()).isEqualTo(403);
+    assertThat(reply.code()).isEqualTo("origin_not_allowed");
+    assertThat(reply.header("Access-Control-Allow-Origin")).isEmpty();
+    assertThat(rest.get("/api/jobs/cors-evil").token(server.publisher()).send().status())
+        .isEqualTo(404);
+    assertThat(rest.get("/health").header("Origin", EVIL).send().code())
+        .isEqualTo("origin_not_allowed");
+  }
+
+  @Test
+  void aPreflightFromAnAllowedOriginListsMethodsAndHeaders() {
+    RestClient.Reply reply =
+        rest.call("OPTIONS", "/api/jobs/any/events")
+            .header("Origin", ALLOWED)
+            .header("Access-Control-Request-Method", "POST")
+            .header("Access-Control-Request-Headers", "authorization, content-type")
+            .send();
+
+    assertThat(reply.status()).isEqualTo(204);
+    assertThat(reply.header("Access-Control-Allow-Origin")).hasValue(ALLOWED);
+    assertThat(reply.header("Access-Control-Allow-Methods").orElseThrow())
+        .contains("GET", "POST", "DELETE");
+    assertThat(reply.header("Access-Control-Allow-Headers").orElseThrow().toLowerCase())
+        .contains("authorization", "content-type", "last-event-id");
+  }
+
+  @Test
+  void aPreflightFromADisallowedOriginIsRefused() {
+    RestClient.Reply reply =
+        rest.call("OPTIONS", "/api/jobs")
+            .header("Origin", EVIL)
+            .header("Access-Control-Request-Method", "POST")
+            .send();
+
+    assertThat(reply.status()).isEqualTo(403);
+    assertThat(reply.code()).isEqualTo("origin_not_allowed");
+    assertThat(reply.header("Access-Control-Allow-Methods")).isEmpty();
+  }
+
+  @Test
+  void aClientWithoutOriginIsServedWithoutCorsHeaders() {
+    RestClient.Reply reply = rest.get("/api/jobs").token(server.publisher()).send();
+
+    assertThat(reply.status()).isEqualTo(200);
+    assertThat(reply.header("Access-Control-Allow-Origin")).isEmpty();
+  }
+
+  @Test
+  void aSameOriginPageIsAllowedWithoutBeingListed() {
+    RestClient.Reply reply =
+        rest.get("/health").header("Origin", "http://127.0.0.1:" + server.port()).send();
+
+    assertThat(reply.status()).isEqualTo(200);
+  }
+
+  @Test
+  void anSseStreamForAnAllowedOriginCarriesTheHeader() {
+    String id = server.createJob("cors-sse", "alice");
+    try (SseClient sse =
+        SseClient.open(
+            server.port(),
+            "/api/jobs/" + id + "/stream?token=" + server.token("alice", Role.SUBSCRIBER),
+            Map.of("Origin", ALLOWED))) {
+      assertThat(sse.status()).isEqualTo(200);
+      assertThat(sse.head.header("access-control-allow-origin")).hasValue(ALLOWED);
+      assertThat(sse.next().seq()).isEqualTo(1);
+    }
+    try (SseClient refused =
+        SseClient.open(
+            server.port(),
+            "/api/jobs/" + id + "/stream?token=" + server.token("alice", Role.SUBSCRIBER),
+            Map.of("Origin", EVIL))) {
+      assertThat(refused.status()).isEqualTo(403);
+      assertThat(refused.response.body()).contains("origin_not_allowed");
+    }
+  }
+
+  @Test
+  void aWebSocketFromADisallowedOriginIsRefusedAtTheHandshake() {
+    String token = server.token("alice", Role.SUBSCRIBER);
+    assertThatThrownBy(
+            () -> WsClient.connect(server.http, server.ws("/ws?token=" + token), Optional.of(EVIL)))
+        .hasStackTraceContaining("403");
+
+    try (WsClient allowed =
+        WsClient.connect(server.http, server.ws("/ws?token=" + token), Optional.of(ALLOWED))) {
+      assertThat(allowed.next("connection_established").path("connection_id").asText())
+          .isNotBlank();
+    }
+  }
+}
