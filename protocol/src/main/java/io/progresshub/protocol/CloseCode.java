@@ -9,6 +9,7 @@ import java.util.Optional;
 public enum CloseCode {
   NORMAL(1000, false, "normal closure"),
   GOING_AWAY(1001, true, "server going away"),
+  PROTOCOL_ERROR(1002, false, "WebSocket protocol error"),
   UNSUPPORTED_DATA(1003, false, "binary frames are not supported"),
   INVALID_PAYLOAD(1007, false, "invalid UTF-8 in a text frame"),
   POLICY_VIOLATION(1008, false, "policy violation"),

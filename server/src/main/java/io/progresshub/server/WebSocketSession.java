@@ -130,7 +130,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
           Optional.empty(),
           CloseCode.UNAUTHORIZED);
     } else if (setup.principal().isPresent()) {
-      if (authenticated(setup.principal().get(), setup.token(), Optional.empty())) {
+      if (authenticated(setup.principal().get(), setup.token(), Optional.empty(), false)) {
         setup.jobId().ifPresent(jobId -> subscribe(jobId, setup.since(), Optional.empty()));
       }
     } else {
@@ -241,14 +241,14 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
       return;
     }
     boolean first = current == null;
-    if (authenticated(verified, Optional.of(auth.token()), auth.id()) && first) {
+    if (authenticated(verified, Optional.of(auth.token()), auth.id(), true) && first) {
       setup.jobId().ifPresent(jobId -> subscribe(jobId, setup.since(), Optional.empty()));
     }
   }
 
-  /** Records the caller; answers {@code authenticated} when asked by message. */
+  /** Records the caller; answers {@code authenticated} to an {@code auth} message. */
   private boolean authenticated(
-      Principal verified, Optional<String> token, Optional<String> requestId) {
+      Principal verified, Optional<String> token, Optional<String> requestId, boolean reply) {
     cancelAuthDeadline();
     if (!countedUser) {
       if (!context.limiter().tryAcquireUser(verified.subject())) {
@@ -279,7 +279,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
                   millis,
                   TimeUnit.MILLISECONDS);
     }
-    if (setup.principal().isEmpty() || requestId.isPresent() || token.isEmpty()) {
+    if (reply) {
       send(
           new ServerMessage.Authenticated(
               verified.subject(), verified.role().wireName(), expiry, requestId));
@@ -433,7 +433,8 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
 
   /** Closes with a close frame after everything already queued; safe from any thread. */
   void close(CloseCode code, String reason) {
-    onLoop(
+    // Always a new loop task, even on the loop: the outbox's pending drain must go out first.
+    later(
         () -> {
           if (closing || !channel.isActive()) {
             return;
@@ -442,8 +443,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
           String trimmed = reason.length() > 120 ? reason.substring(0, 120) : reason;
           channel.writeAndFlush(
               new CloseWebSocketFrame(new WebSocketCloseStatus(code.code(), trimmed)));
-        },
-        null);
+        });
   }
 
   private void blocking(Runnable task, Optional<String> requestId) {
@@ -451,6 +451,14 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
       context.blocking().execute(task);
     } catch (RejectedExecutionException shuttingDown) {
       error(ErrorCode.SHUTTING_DOWN, "server is shutting down", requestId);
+    }
+  }
+
+  private void later(Runnable task) {
+    try {
+      channel.eventLoop().execute(task);
+    } catch (RejectedExecutionException loopGone) {
+      channel.close();
     }
   }
 

@@ -89,10 +89,16 @@ final class WebSocketUpgrade {
     Setup setup = new Setup(jobId, since, principal, authFailure, badRequest, token);
     ChannelPipeline pipeline = ctx.pipeline();
     pipeline.remove(RequestTimeoutHandler.class);
+    // Netty matches the handshake against the raw URI, so give it the raw (undecoded) path.
+    String rawPath = request.uri();
+    int queryStart = rawPath.indexOf('?');
+    if (queryStart >= 0) {
+      rawPath = rawPath.substring(0, queryStart);
+    }
     addWebSocketHandlers(
         pipeline,
         ctx.name(),
-        path,
+        rawPath,
         context.config().limits(),
         context.config().webSocket(),
         new WebSocketSession(context, setup));

@@ -39,4 +39,15 @@ class SmokeTest {
       }
     }
   }
+
+  @Test
+  void percentEncodedJobIdInThePathIsAnsweredOverTheSocketNotLeftHanging() {
+    try (TestServer server = TestServer.start();
+        WsClient client = server.connect("/ws/bad%20id?token=" + server.admin())) {
+      client.next("connection_established");
+      JsonNode error = client.next("error");
+      assertThat(error.path("code").asText()).isEqualTo("invalid_job_id");
+      assertThat(client.awaitClose()).isEqualTo(4400);
+    }
+  }
 }
