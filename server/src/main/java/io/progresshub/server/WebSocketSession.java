@@ -440,8 +440,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
           }
           closing = true;
           String trimmed = reason.length() > 120 ? reason.substring(0, 120) : reason;
-          channel.writeAndFlush(
-              new CloseWebSocketFrame(new WebSocketCloseStatus(code.code(), trimmed)));
+          outbox.close(new CloseWebSocketFrame(new WebSocketCloseStatus(code.code(), trimmed)));
         },
         null);
   }
