@@ -98,7 +98,9 @@ final class WebSocketUpgrade {
     }
     WebSocketServerProtocolConfig protocol =
         WebSocketServerProtocolConfig.newBuilder()
-            .websocketPath(path)
+            // The raw path: Netty matches it against the undecoded request URI, so a decoded path
+            // with an escape (job%3A1) would never match and the upgrade would hang unanswered.
+            .websocketPath(query.rawPath())
             .checkStartsWith(true)
             .handleCloseFrames(true)
             .dropPongFrames(true)
