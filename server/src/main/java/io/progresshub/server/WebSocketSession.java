@@ -130,7 +130,9 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
           Optional.empty(),
           CloseCode.UNAUTHORIZED);
     } else if (setup.principal().isPresent()) {
-      if (authenticated(setup.principal().get(), setup.token(), Optional.empty())) {
+      // Without a token (auth switched off) the client is told who it is; with one it knows.
+      boolean reply = setup.token().isEmpty();
+      if (authenticated(setup.principal().get(), setup.token(), Optional.empty(), reply)) {
         setup.jobId().ifPresent(jobId -> subscribe(jobId, setup.since(), Optional.empty()));
       }
     } else {
@@ -241,14 +243,14 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
       return;
     }
     boolean first = current == null;
-    if (authenticated(verified, Optional.of(auth.token()), auth.id()) && first) {
+    if (authenticated(verified, Optional.of(auth.token()), auth.id(), true) && first) {
       setup.jobId().ifPresent(jobId -> subscribe(jobId, setup.since(), Optional.empty()));
     }
   }
 
-  /** Records the caller; answers {@code authenticated} when asked by message. */
+  /** Records the caller; answers {@code authenticated} when {@code reply} (asked by message). */
   private boolean authenticated(
-      Principal verified, Optional<String> token, Optional<String> requestId) {
+      Principal verified, Optional<String> token, Optional<String> requestId, boolean reply) {
     cancelAuthDeadline();
     if (!countedUser) {
       if (!context.limiter().tryAcquireUser(verified.subject())) {
@@ -279,7 +281,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
                   millis,
                   TimeUnit.MILLISECONDS);
     }
-    if (setup.principal().isEmpty() || requestId.isPresent() || token.isEmpty()) {
+    if (reply) {
       send(
           new ServerMessage.Authenticated(
               verified.subject(), verified.role().wireName(), expiry, requestId));
