@@ -25,6 +25,9 @@ final class Outbox {
   /** One outbound message; {@code jobId} is null for messages not about a job. */
   record Message(String jobId, boolean conflatable, byte[] bytes) {}
 
+  /** Queued by {@link #close}: everything before it is written, then the final frame. */
+  private static final Message END = new Message(null, false, new byte[0]);
+
   private static final AtomicIntegerFieldUpdater<Outbox> SCHEDULED =
       AtomicIntegerFieldUpdater.newUpdater(Outbox.class, "scheduled");
 
@@ -35,6 +38,14 @@ final class Outbox {
   private final Queue<Message> queue = new ConcurrentLinkedQueue<>();
   private final Runnable drainTask = this::drain;
   private volatile int scheduled;
+  private volatile Object finalFrame;
+  private volatile boolean closed;
+
+  /**
+   * Past the limit: nothing more is written but the close frame. Writing later states after
+   * dropping earlier ones would leave a gap that a resume with {@code since} could never fill.
+   */
+  private volatile boolean overflowed;
 
   /** Ticks held back while the channel is not writable; event loop only, created on demand. */
   private Map<String, Message> conflated;
@@ -50,6 +61,9 @@ final class Outbox {
   }
 
   void send(Message message) {
+    if (closed || overflowed) {
+      return;
+    }
     queue.offer(message);
     if (SCHEDULED.compareAndSet(this, 0, 1)) {
       channel.eventLoop().execute(drainTask);
@@ -58,6 +72,19 @@ final class Outbox {
 
   void send(byte[] bytes) {
     send(new Message(null, false, bytes));
+  }
+
+  /**
+   * Writes {@code frame} (a close frame) after every message queued so far, and nothing after it. A
+   * write behind a WebSocket close frame fails, and Netty answers that failure by dropping the
+   * connection at once, losing the close frame and whatever was still queued before it.
+   */
+  void close(Object frame) {
+    finalFrame = frame;
+    queue.offer(END);
+    if (SCHEDULED.compareAndSet(this, 0, 1)) {
+      channel.eventLoop().execute(drainTask);
+    }
   }
 
   /** How many ticks were dropped in favour of a newer one (event loop only). */
@@ -70,9 +97,19 @@ final class Outbox {
     boolean wrote = false;
     Message message;
     while ((message = queue.poll()) != null) {
-      if (!channel.isActive()) {
+      if (closed || !channel.isActive()) {
         queue.clear();
         return;
+      }
+      if (message == END) {
+        closed = true;
+        queue.clear();
+        conflated = null;
+        channel.writeAndFlush(finalFrame, channel.voidPromise());
+        return;
+      }
+      if (overflowed) {
+        continue;
       }
       if (message.conflatable() && !channel.isWritable()) {
         if (conflated == null) {
@@ -99,7 +136,7 @@ final class Outbox {
 
   /** Called when the channel became writable again: send the ticks held back. */
   void writabilityChanged() {
-    if (conflated == null || conflated.isEmpty() || !channel.isWritable()) {
+    if (closed || overflowed || conflated == null || conflated.isEmpty() || !channel.isWritable()) {
       return;
     }
     Iterator<Message> held = conflated.values().iterator();
@@ -112,8 +149,10 @@ final class Outbox {
 
   private void checkOverflow() {
     ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
-    if (buffer != null && buffer.totalPendingWriteBytes() > maxPendingBytes) {
+    if (!overflowed && buffer != null && buffer.totalPendingWriteBytes() > maxPendingBytes) {
+      overflowed = true;
       queue.clear();
+      conflated = null;
       onOverflow.run();
     }
   }

@@ -130,7 +130,9 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
           Optional.empty(),
           CloseCode.UNAUTHORIZED);
     } else if (setup.principal().isPresent()) {
-      if (authenticated(setup.principal().get(), setup.token(), Optional.empty(), false)) {
+      // Without a token (auth switched off) the client is told who it is; with one it knows.
+      boolean reply = setup.token().isEmpty();
+      if (authenticated(setup.principal().get(), setup.token(), Optional.empty(), reply)) {
         setup.jobId().ifPresent(jobId -> subscribe(jobId, setup.since(), Optional.empty()));
       }
     } else {
@@ -246,7 +248,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** Records the caller; answers {@code authenticated} to an {@code auth} message. */
+  /** Records the caller; answers {@code authenticated} when {@code reply} (asked by message). */
   private boolean authenticated(
       Principal verified, Optional<String> token, Optional<String> requestId, boolean reply) {
     cancelAuthDeadline();
@@ -433,17 +435,17 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
 
   /** Closes with a close frame after everything already queued; safe from any thread. */
   void close(CloseCode code, String reason) {
-    // Always a new loop task, even on the loop: the outbox's pending drain must go out first.
-    later(
+    // The close frame goes through the outbox, behind everything already queued.
+    onLoop(
         () -> {
           if (closing || !channel.isActive()) {
             return;
           }
           closing = true;
           String trimmed = reason.length() > 120 ? reason.substring(0, 120) : reason;
-          channel.writeAndFlush(
-              new CloseWebSocketFrame(new WebSocketCloseStatus(code.code(), trimmed)));
-        });
+          outbox.close(new CloseWebSocketFrame(new WebSocketCloseStatus(code.code(), trimmed)));
+        },
+        null);
   }
 
   private void blocking(Runnable task, Optional<String> requestId) {
@@ -451,14 +453,6 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
       context.blocking().execute(task);
     } catch (RejectedExecutionException shuttingDown) {
       error(ErrorCode.SHUTTING_DOWN, "server is shutting down", requestId);
-    }
-  }
-
-  private void later(Runnable task) {
-    try {
-      channel.eventLoop().execute(task);
-    } catch (RejectedExecutionException loopGone) {
-      channel.close();
     }
   }
 

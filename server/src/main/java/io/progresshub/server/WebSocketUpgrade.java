@@ -89,16 +89,10 @@ final class WebSocketUpgrade {
     Setup setup = new Setup(jobId, since, principal, authFailure, badRequest, token);
     ChannelPipeline pipeline = ctx.pipeline();
     pipeline.remove(RequestTimeoutHandler.class);
-    // Netty matches the handshake against the raw URI, so give it the raw (undecoded) path.
-    String rawPath = request.uri();
-    int queryStart = rawPath.indexOf('?');
-    if (queryStart >= 0) {
-      rawPath = rawPath.substring(0, queryStart);
-    }
     addWebSocketHandlers(
         pipeline,
         ctx.name(),
-        rawPath,
+        query.rawPath(),
         context.config().limits(),
         context.config().webSocket(),
         new WebSocketSession(context, setup));
@@ -116,7 +110,7 @@ final class WebSocketUpgrade {
   static void addWebSocketHandlers(
       ChannelPipeline pipeline,
       String after,
-      String path,
+      String rawPath,
       LimitsConfig limits,
       WebSocketConfig webSocket,
       ChannelHandler session) {
@@ -132,7 +126,9 @@ final class WebSocketUpgrade {
     after = "ws-reserved-bits";
     WebSocketServerProtocolConfig protocol =
         WebSocketServerProtocolConfig.newBuilder()
-            .websocketPath(path)
+            // The raw path: Netty matches it against the undecoded request URI, so a decoded path
+            // with an escape (job%3A1) would never match and the upgrade would hang unanswered.
+            .websocketPath(rawPath)
             .checkStartsWith(true)
             .handleCloseFrames(true)
             // No automatic "1000 Bye" when the channel is closed without a close frame: on a

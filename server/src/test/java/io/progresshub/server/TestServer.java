@@ -1,17 +1,23 @@
 package io.progresshub.server;
 
 import io.progresshub.core.Hub;
+import io.progresshub.core.Job;
+import io.progresshub.core.JobUpdate;
 import io.progresshub.core.Role;
 import io.progresshub.core.spi.JobStore;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocketHandshakeException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
 /**
@@ -26,6 +32,7 @@ final class TestServer implements AutoCloseable {
   final ProgressHubServer server;
   final JwtTokens tokens = new JwtTokens(SECRET, Optional.empty(), Clock.systemUTC());
   final HttpClient http = HttpClient.newHttpClient();
+  private static final AtomicInteger JOB_IDS = new AtomicInteger();
 
   private TestServer(Hub hub, ServerConfig config) {
     this.hub = hub;
@@ -49,6 +56,69 @@ final class TestServer implements AutoCloseable {
         ServerConfig.defaults(AuthConfig.hs256(SECRET))
             .withNetwork(new NetworkConfig("127.0.0.1", 0, List.of(), Duration.ofSeconds(5)));
     return new TestServer(hub, customize.apply(config));
+  }
+
+  /** LimitsConfig.defaults() with some values changed, for tests. */
+  static final class Limits {
+    private final LimitsConfig d = LimitsConfig.defaults();
+    int maxFrameBytes = d.maxFrameBytes();
+    int maxJsonDepth = d.maxJsonDepth();
+    int maxSubscriptionsPerConnection = d.maxSubscriptionsPerConnection();
+    int maxConnections = d.maxConnections();
+    int maxConnectionsPerUser = d.maxConnectionsPerUser();
+    Duration handshakeTimeout = d.handshakeTimeout();
+    int maxOutboundBytes = d.maxOutboundBytes();
+
+    static Limits defaults() {
+      return new Limits();
+    }
+
+    Limits maxSubscriptionsPerConnection(int value) {
+      maxSubscriptionsPerConnection = value;
+      return this;
+    }
+
+    Limits maxConnections(int value) {
+      maxConnections = value;
+      return this;
+    }
+
+    Limits maxConnectionsPerUser(int value) {
+      maxConnectionsPerUser = value;
+      return this;
+    }
+
+    Limits handshakeTimeout(Duration value) {
+      handshakeTimeout = value;
+      return this;
+    }
+
+    Limits maxOutboundBytes(int value) {
+      maxOutboundBytes = value;
+      return this;
+    }
+
+    LimitsConfig build() {
+      return new LimitsConfig(
+          maxFrameBytes,
+          d.maxBodyBytes(),
+          maxJsonDepth,
+          maxSubscriptionsPerConnection,
+          maxConnections,
+          maxConnectionsPerUser,
+          handshakeTimeout,
+          maxOutboundBytes);
+    }
+  }
+
+  /** A server whose limits differ from the defaults as {@code limits} says. */
+  static TestServer withLimits(Limits limits) {
+    return start(config -> config.withLimits(limits.build()));
+  }
+
+  /** A server with a short heartbeat interval (and so a short idle timeout). */
+  static TestServer withHeartbeat(Duration interval) {
+    return start(config -> config.withWebSocket(new WebSocketConfig(interval, true)));
   }
 
   int port() {
@@ -123,9 +193,45 @@ final class TestServer implements AutoCloseable {
     return WsClient.connect(http, ws(pathAndQuery), Optional.empty());
   }
 
+  WsClient connect(String pathAndQuery, Map<String, String> headers) {
+    return WsClient.connect(http, ws(pathAndQuery), headers);
+  }
+
+  /** A raw-socket client, for frames the JDK client will not send. */
+  RawWsClient raw(String pathAndQuery) {
+    return RawWsClient.connect(port(), pathAndQuery);
+  }
+
+  /**
+   * The HTTP status the opening handshake gets: 101 when it is accepted (the connection is closed
+   * again), else the refusal's status.
+   */
+  int handshakeStatus(String pathAndQuery, Map<String, String> headers) {
+    try {
+      WsClient.connect(http, ws(pathAndQuery), headers).close();
+      return 101;
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof WebSocketHandshakeException refused) {
+        return refused.getResponse().statusCode();
+      }
+      throw e;
+    }
+  }
+
+  /** Creates a job owned by {@code owner} under a fresh id and returns the id. */
+  String newJob(String owner) {
+    return createJob("job-" + JOB_IDS.incrementAndGet(), owner);
+  }
+
+  /** Publishes from inside the JVM (the embedding API): quicker than HTTP for many events. */
+  Job publishDirect(String jobId, JobUpdate update) {
+    return hub.publish(jobId, update);
+  }
+
   @Override
   public void close() {
     server.close();
     hub.close();
+    http.shutdownNow();
   }
 }

@@ -7,15 +7,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /** A real WebSocket client (the JDK's) that queues every JSON message and records the close. */
@@ -25,16 +28,39 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
 
   final BlockingQueue<JsonNode> messages = new LinkedBlockingQueue<>();
   final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
+  final AtomicInteger pings = new AtomicInteger();
   volatile String closeReason;
   private final StringBuilder partial = new StringBuilder();
   WebSocket socket;
 
   static WsClient connect(HttpClient http, URI uri, Optional<String> origin) {
+    return connect(http, uri, origin.map(value -> Map.of("Origin", value)).orElse(Map.of()));
+  }
+
+  static WsClient connect(HttpClient http, URI uri, Map<String, String> headers) {
+    return connectAsync(http, uri, headers).orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+  }
+
+  /** Opens the connection; completes exceptionally if the handshake is refused. */
+  static CompletableFuture<WsClient> connectAsync(
+      HttpClient http, URI uri, Map<String, String> headers) {
     WsClient client = new WsClient();
     WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(WAIT);
-    origin.ifPresent(value -> builder.header("Origin", value));
-    client.socket = builder.buildAsync(uri, client).orTimeout(10, TimeUnit.SECONDS).join();
-    return client;
+    headers.forEach(builder::header);
+    return builder
+        .buildAsync(uri, client)
+        .thenApply(
+            socket -> {
+              client.socket = socket;
+              return client;
+            });
+  }
+
+  @Override
+  public CompletionStage<?> onPing(WebSocket webSocket, ByteBuffer message) {
+    pings.incrementAndGet(); // the JDK answers with a pong by itself
+    webSocket.request(1);
+    return null;
   }
 
   @Override
@@ -90,11 +116,28 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
     return message;
   }
 
-  /** Messages until one matches, returning all of them (the matching one last). */
+  /** The next message that is not a heartbeat. */
+  JsonNode nextSkippingHeartbeats() {
+    JsonNode message = next();
+    while (message.path("type").asText().equals("heartbeat")) {
+      message = next();
+    }
+    return message;
+  }
+
+  /** Asserts the connection still serves commands: a ping is answered with its pong. */
+  void assertOpen() {
+    String id = "alive-" + System.nanoTime();
+    send("{\"type\":\"ping\",\"id\":\"" + id + "\"}");
+    JsonNode pong = next("pong");
+    assertThat(pong.path("id").asText()).isEqualTo(id);
+  }
+
+  /** Messages until one matches, heartbeats left out, returning all of them (the match last). */
   List<JsonNode> until(Predicate<JsonNode> last) {
     List<JsonNode> seen = new ArrayList<>();
     while (true) {
-      JsonNode message = next();
+      JsonNode message = nextSkippingHeartbeats();
       seen.add(message);
       if (last.test(message)) {
         return seen;
