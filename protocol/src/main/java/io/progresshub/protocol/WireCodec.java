@@ -229,8 +229,11 @@ public final class WireCodec {
     }
     Optional<String> id = optionalId(root);
     JsonNode typeNode = root.get("type");
-    if (typeNode == null || !typeNode.isTextual()) {
+    if (typeNode == null || typeNode.isNull()) {
       throw new ProtocolException(ErrorCode.MISSING_FIELD, "missing field: type", id);
+    }
+    if (!typeNode.isTextual()) {
+      throw new ProtocolException(ErrorCode.INVALID_REQUEST, "type must be a string", id);
     }
     String type = typeNode.asText();
     return switch (type) {

@@ -48,7 +48,7 @@ class WebSocketInputTest {
         Arguments.of("null", "invalid_json", null),
         Arguments.of("{\"type\":\"ping\",\"id\":\"t\"} {}", "invalid_json", null),
         Arguments.of("{\"type\":\"dance\",\"id\":\"u1\"}", "unknown_type", "u1"),
-        Arguments.of("{\"type\":42,\"id\":\"u2\"}", "missing_field", "u2"),
+        Arguments.of("{\"type\":42,\"id\":\"u2\"}", "invalid_request", "u2"),
         Arguments.of("{\"job_id\":\"job-1\",\"id\":\"m1\"}", "missing_field", "m1"),
         Arguments.of("{\"type\":\"subscribe\",\"id\":\"m2\"}", "missing_field", "m2"),
         Arguments.of("{\"type\":\"unsubscribe\",\"id\":\"m3\"}", "missing_field", "m3"),
