@@ -1,6 +1,7 @@
 package io.progresshub.cli;
 
 import io.progresshub.core.Hub;
+import io.progresshub.core.HubException;
 import io.progresshub.core.Role;
 import io.progresshub.core.spi.JobStore;
 import io.progresshub.server.AuthConfig;
@@ -8,6 +9,7 @@ import io.progresshub.server.JwtTokens;
 import io.progresshub.server.ProgressHubServer;
 import io.progresshub.server.ServerConfig;
 import io.progresshub.store.sqlite.SqliteJobStore;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -17,6 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -125,7 +128,12 @@ final class ServeCommand implements Callable<Integer> {
         "Data directory {}, finished jobs kept {}",
         settings.dataDir().toAbsolutePath().normalize(),
         Durations.format(settings.retention()));
-    JobStore store = SqliteJobStore.open(settings.dataDir());
+    JobStore store;
+    try {
+      store = SqliteJobStore.open(settings.dataDir());
+    } catch (HubException e) {
+      return startFailed(err, e.getMessage(), e); // e.g. another server holds the data directory
+    }
     Hub hub;
     try {
       hub = Hub.builder().store(store).retention(settings.retention()).build();
@@ -136,8 +144,12 @@ final class ServeCommand implements Callable<Integer> {
     ProgressHubServer server;
     try {
       server = ProgressHubServer.start(config, hub);
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Netty rethrows a bind failure, a checked IOException, unchecked
       hub.close();
+      if (e instanceof IOException) {
+        String address = settings.host() + ":" + settings.port();
+        return startFailed(err, "cannot listen on " + address + ": " + e.getMessage(), e);
+      }
       throw e;
     }
     GracefulShutdown shutdown = new GracefulShutdown().then("server", server).then("hub", hub);
@@ -151,6 +163,17 @@ final class ServeCommand implements Callable<Integer> {
     server.awaitShutdown();
     shutdown.run(); // the server stopped by itself: still close the hub
     return 0;
+  }
+
+  /**
+   * A start-up failure the operator can act on (port taken, data directory in use): one line on
+   * stderr like a bad setting, since a stack trace would bury the reason; the trace at debug level.
+   */
+  private static int startFailed(PrintWriter err, String message, Exception e) {
+    err.println("progress-hub: error: " + message);
+    err.flush();
+    LOG.debug("serve could not start", e);
+    return CommandLine.ExitCode.SOFTWARE;
   }
 
   private Map<Setting, String> flags() {
