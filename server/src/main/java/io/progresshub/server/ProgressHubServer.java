@@ -108,7 +108,7 @@ public final class ProgressHubServer implements AutoCloseable {
       LOG.info(
           "progress-hub listening on {} ({})", channel.localAddress(), epoll ? "epoll" : "nio");
       return new ProgressHubServer(config, group, channel, channels, blocking);
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // bind failures arrive as undeclared checked IOExceptions
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       blocking.shutdownNow();
       throw e;

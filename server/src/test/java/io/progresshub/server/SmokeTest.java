@@ -50,4 +50,32 @@ class SmokeTest {
       assertThat(client.awaitClose()).isEqualTo(4400);
     }
   }
+
+  @Test
+  void aFailedBindLeavesNoEventLoopThreadsBehind() {
+    try (TestServer first = TestServer.start()) {
+      ServerConfig sameport =
+          ServerConfig.defaults(AuthConfig.hs256(TestServer.SECRET))
+              .withNetwork(
+                  new NetworkConfig(
+                      "127.0.0.1",
+                      first.port(),
+                      java.util.List.of(),
+                      java.time.Duration.ofSeconds(1)));
+      long before = ioThreads();
+      try (io.progresshub.core.Hub hub = io.progresshub.core.Hub.builder().build()) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> ProgressHubServer.start(sameport, hub))
+            .hasMessageContaining("Address already in use");
+      }
+      org.awaitility.Awaitility.await()
+          .untilAsserted(() -> assertThat(ioThreads()).isLessThanOrEqualTo(before));
+    }
+  }
+
+  private static long ioThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(thread -> thread.getName().startsWith("progress-hub-io"))
+        .count();
+  }
 }
