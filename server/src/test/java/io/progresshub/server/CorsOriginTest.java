@@ -8,30 +8,40 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Browser origins: allowed ones get CORS headers, others are refused before anything is done. */
 class CorsOriginTest {
   private static final String ALLOWED = "https://app.example";
   private static final String EVIL = "https://evil.example";
-  private static TestServer server;
-  private static RestClient rest;
 
-  @BeforeAll
-  static void start() {
-    server =
-        TestServer.start(
-            config ->
-                config.withNetwork(
-                    new NetworkConfig("127.0.0.1", 0, List.of(ALLOWED), Duration.ofSeconds(5))));
-    rest = new RestClient(server);
+  @RegisterExtension
+  static final TestServer server =
+      TestServer.perClass(
+          config ->
+              config.withNetwork(
+                  new NetworkConfig("127.0.0.1", 0, List.of(ALLOWED), Duration.ofSeconds(5))));
+
+  private static final RestClient rest = new RestClient(server);
+
+  /** alice's SSE stream of {@code jobId}, opened by a page from {@code origin}. */
+  private static SseClient streamFrom(String origin, String jobId) {
+    return SseClient.open(
+        server.port(),
+        "/api/jobs/" + jobId + "/stream?token=" + server.token("alice", Role.SUBSCRIBER),
+        Map.of("Origin", origin));
   }
 
-  @AfterAll
-  static void stop() {
-    server.close();
+  /** alice's WebSocket, opened by a page from {@code origin}. */
+  private static WsClient webSocketFrom(String origin) {
+    String token = server.token("alice", Role.SUBSCRIBER);
+    return WsClient.connect(server.http, server.ws("/ws?token=" + token), Optional.of(origin));
+  }
+
+  private static void assertRefusedOrigin(RestClient.Reply reply) {
+    assertThat(reply.status()).isEqualTo(403);
+    assertThat(reply.code()).isEqualTo("origin_not_allowed");
   }
 
   @Test
@@ -68,8 +78,7 @@ class CorsOriginTest {
             .json("{\"id\":\"cors-evil\"}")
             .send();
 
-    assertThat(reply.status()).isEqualTo(403);
-    assertThat(reply.code()).isEqualTo("origin_not_allowed");
+    assertRefusedOrigin(reply);
     assertThat(reply.header("Access-Control-Allow-Origin")).isEmpty();
     assertThat(rest.get("/api/jobs/cors-evil").token(server.publisher()).send().status())
         .isEqualTo(404);
@@ -102,8 +111,7 @@ class CorsOriginTest {
             .header("Access-Control-Request-Method", "POST")
             .send();
 
-    assertThat(reply.status()).isEqualTo(403);
-    assertThat(reply.code()).isEqualTo("origin_not_allowed");
+    assertRefusedOrigin(reply);
     assertThat(reply.header("Access-Control-Allow-Methods")).isEmpty();
   }
 
@@ -126,20 +134,12 @@ class CorsOriginTest {
   @Test
   void anSseStreamForAnAllowedOriginCarriesTheHeader() {
     String id = server.createJob("cors-sse", "alice");
-    try (SseClient sse =
-        SseClient.open(
-            server.port(),
-            "/api/jobs/" + id + "/stream?token=" + server.token("alice", Role.SUBSCRIBER),
-            Map.of("Origin", ALLOWED))) {
+    try (SseClient sse = streamFrom(ALLOWED, id)) {
       assertThat(sse.status()).isEqualTo(200);
       assertThat(sse.head.header("access-control-allow-origin")).hasValue(ALLOWED);
       assertThat(sse.next().seq()).isEqualTo(1);
     }
-    try (SseClient refused =
-        SseClient.open(
-            server.port(),
-            "/api/jobs/" + id + "/stream?token=" + server.token("alice", Role.SUBSCRIBER),
-            Map.of("Origin", EVIL))) {
+    try (SseClient refused = streamFrom(EVIL, id)) {
       assertThat(refused.status()).isEqualTo(403);
       assertThat(refused.response.body()).contains("origin_not_allowed");
     }
@@ -147,13 +147,9 @@ class CorsOriginTest {
 
   @Test
   void aWebSocketFromADisallowedOriginIsRefusedAtTheHandshake() {
-    String token = server.token("alice", Role.SUBSCRIBER);
-    assertThatThrownBy(
-            () -> WsClient.connect(server.http, server.ws("/ws?token=" + token), Optional.of(EVIL)))
-        .hasStackTraceContaining("403");
+    assertThatThrownBy(() -> webSocketFrom(EVIL)).hasStackTraceContaining("403");
 
-    try (WsClient allowed =
-        WsClient.connect(server.http, server.ws("/ws?token=" + token), Optional.of(ALLOWED))) {
+    try (WsClient allowed = webSocketFrom(ALLOWED)) {
       assertThat(allowed.next("connection_established").path("connection_id").asText())
           .isNotBlank();
     }

@@ -12,26 +12,14 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Authentication, authorization and the error shape {@code {"error", "code"}} of every refusal. */
 class RestErrorsTest {
-  private static TestServer server;
-  private static RestClient rest;
+  @RegisterExtension static final TestServer server = TestServer.perClass();
+  private static final RestClient rest = new RestClient(server);
   private static int unique;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
-    rest = new RestClient(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
 
   private static String newJob(String owner) {
     return server.createJob("errors-" + (++unique), owner);

@@ -3,37 +3,22 @@ package io.progresshub.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.progresshub.core.Hub;
+import io.progresshub.core.MutableClock;
 import io.progresshub.core.Role;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Publishing events, the job state machine over HTTP, history, cancel and batch publish. */
 class RestEventsTest {
   private static final MutableClock CLOCK = new MutableClock(Instant.parse("2026-01-31T12:00:00Z"));
-  private static TestServer server;
-  private static RestClient rest;
+  @RegisterExtension static final TestServer server = TestServer.perClass(CLOCK);
+  private static final RestClient rest = new RestClient(server);
   private static int unique;
-
-  @BeforeAll
-  static void start() {
-    server =
-        TestServer.start(
-            Hub.builder().clock(CLOCK).retentionSweepInterval(Duration.ZERO).build(),
-            config -> config);
-    rest = new RestClient(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
 
   private static String newJob(String owner) {
     return server.createJob("events-" + (++unique), owner);
@@ -47,6 +32,15 @@ class RestEventsTest {
     RestClient.Reply reply = publish(jobId, json);
     assertThat(reply.status()).as("publish %s: %s", json, reply).isEqualTo(200);
     return reply.json();
+  }
+
+  /** The job's current state, as the publisher reads it. */
+  private static JsonNode current(String jobId) {
+    return rest.get("/api/jobs/" + jobId).token(server.publisher()).send().json();
+  }
+
+  private static RestClient.Reply cancel(String jobId, String token) {
+    return rest.post("/api/jobs/" + jobId + "/cancel").token(token).send();
   }
 
   private static void assertError(RestClient.Reply reply, int status, String code) {
@@ -120,7 +114,7 @@ class RestEventsTest {
     assertThat(done.path("result").path("captions").asText()).isEqualTo("s3://bucket/c.vtt");
     assertThat(done.path("eta_seconds").asDouble()).isZero();
     assertThat(done.path("finished_at").isNull()).isFalse();
-    assertThat(rest.get("/api/jobs/" + id).token(server.publisher()).send().json()).isEqualTo(done);
+    assertThat(current(id)).isEqualTo(done);
   }
 
   @Test
@@ -144,16 +138,10 @@ class RestEventsTest {
     assertError(publish(completed, "{\"status\":\"failed\"}"), 409, "job_finished");
 
     String cancelled = newJob("alice");
-    rest.post("/api/jobs/" + cancelled + "/cancel").token(server.publisher()).send();
+    cancel(cancelled, server.publisher());
     assertError(publish(cancelled, "{\"progress\":50}"), 409, "job_cancelled");
 
-    assertThat(
-            rest.get("/api/jobs/" + completed)
-                .token(server.publisher())
-                .send()
-                .json()
-                .path("seq")
-                .asLong())
+    assertThat(current(completed).path("seq").asLong())
         .as("refused events take no seq")
         .isEqualTo(finalSeq);
   }
@@ -198,14 +186,7 @@ class RestEventsTest {
           assertError(reply, 400, "invalid_request");
           assertThat(reply.json().path("error").asText()).as(field).startsWith(field + ":");
         });
-    assertThat(
-            rest.get("/api/jobs/" + id)
-                .token(server.publisher())
-                .send()
-                .json()
-                .path("seq")
-                .asLong())
-        .isEqualTo(1);
+    assertThat(current(id).path("seq").asLong()).isEqualTo(1);
   }
 
   @Test
@@ -355,19 +336,13 @@ class RestEventsTest {
     String id = newJob("alice");
     published(id, "{\"progress\":10}");
 
-    RestClient.Reply reply =
-        rest.post("/api/jobs/" + id + "/cancel")
-            .token(server.token("alice", Role.SUBSCRIBER))
-            .send();
+    RestClient.Reply reply = cancel(id, server.token("alice", Role.SUBSCRIBER));
 
     assertThat(reply.status()).as("%s", reply).isEqualTo(200);
     assertThat(reply.json().path("status").asText()).isEqualTo("cancelled");
     assertThat(reply.json().path("seq").asLong()).isEqualTo(3);
     assertError(publish(id, "{\"progress\":20}"), 409, "job_cancelled");
-    assertError(
-        rest.post("/api/jobs/" + id + "/cancel").token(server.publisher()).send(),
-        409,
-        "job_cancelled");
+    assertError(cancel(id, server.publisher()), 409, "job_cancelled");
   }
 
   @Test
@@ -375,29 +350,20 @@ class RestEventsTest {
     String id = newJob("alice");
     published(id, "{\"progress\":10,\"message\":\"secret-message\"}");
 
-    RestClient.Reply reply =
-        rest.post("/api/jobs/" + id + "/cancel").token(server.token("bob", Role.SUBSCRIBER)).send();
+    RestClient.Reply reply = cancel(id, server.token("bob", Role.SUBSCRIBER));
 
     assertError(reply, 403, "forbidden");
     assertThat(reply.json().properties())
         .extracting(Map.Entry::getKey)
         .containsExactlyInAnyOrder("error", "code");
     assertThat(reply.body()).doesNotContain("secret-message", "alice", "in_progress");
-    assertThat(
-            rest.get("/api/jobs/" + id)
-                .token(server.publisher())
-                .send()
-                .json()
-                .path("status")
-                .asText())
-        .isEqualTo("in_progress");
+    assertThat(current(id).path("status").asText()).isEqualTo("in_progress");
   }
 
   @Test
   void aPublisherMayCancelAnyJob() {
     String id = newJob("alice");
-    RestClient.Reply reply =
-        rest.post("/api/jobs/" + id + "/cancel").token(server.publisher()).send();
+    RestClient.Reply reply = cancel(id, server.publisher());
     assertThat(reply.status()).isEqualTo(200);
     assertThat(reply.json().path("status").asText()).isEqualTo("cancelled");
   }
@@ -476,13 +442,7 @@ class RestEventsTest {
             .send();
     assertError(reply, 400, "invalid_request");
     assertThat(reply.json().path("error").asText()).contains("1001");
-    assertThat(
-            rest.get("/api/jobs/" + id)
-                .token(server.publisher())
-                .send()
-                .json()
-                .path("seq")
-                .asLong())
+    assertThat(current(id).path("seq").asLong())
         .as("nothing of a refused batch is applied")
         .isEqualTo(1);
   }

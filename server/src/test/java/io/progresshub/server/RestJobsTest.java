@@ -3,37 +3,22 @@ package io.progresshub.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.progresshub.core.Hub;
 import io.progresshub.core.JobIds;
+import io.progresshub.core.MutableClock;
 import io.progresshub.core.Role;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Jobs as resources: create, read, list, delete, stats and health. */
 class RestJobsTest {
   private static final MutableClock CLOCK = new MutableClock(Instant.parse("2026-01-31T12:00:00Z"));
-  private static TestServer server;
-  private static RestClient rest;
+  @RegisterExtension static final TestServer server = TestServer.perClass(CLOCK);
+  private static final RestClient rest = new RestClient(server);
   private static int unique;
-
-  @BeforeAll
-  static void start() {
-    server =
-        TestServer.start(
-            Hub.builder().clock(CLOCK).retentionSweepInterval(Duration.ZERO).build(),
-            config -> config);
-    rest = new RestClient(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
 
   private static String newId(String prefix) {
     return prefix + "-" + (++unique);

@@ -7,38 +7,29 @@ import io.progresshub.core.Role;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Bounds on what a client may send: body size and the time to send a request. */
 class RestLimitsTest {
   private static final int MAX_BODY = 1024 * 1024;
-  private static TestServer server;
-  private static RestClient rest;
 
-  @BeforeAll
-  static void start() {
-    server =
-        TestServer.start(
-            config ->
-                config.withLimits(
-                    new LimitsConfig(
-                        64 * 1024,
-                        MAX_BODY,
-                        32,
-                        100,
-                        100_000,
-                        1,
-                        Duration.ofMillis(300),
-                        1024 * 1024)));
-    rest = new RestClient(server);
-  }
+  @RegisterExtension
+  static final TestServer server =
+      TestServer.perClass(
+          config ->
+              config.withLimits(
+                  new LimitsConfig(
+                      64 * 1024,
+                      MAX_BODY,
+                      32,
+                      100,
+                      100_000,
+                      1,
+                      Duration.ofMillis(300),
+                      1024 * 1024)));
 
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  private static final RestClient rest = new RestClient(server);
 
   /** A create request for job {@code id} of exactly {@code size} bytes, padded in its metadata. */
   private static String bodyOfSize(String id, int size) {

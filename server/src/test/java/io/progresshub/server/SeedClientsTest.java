@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -118,10 +119,7 @@ class SeedClientsTest {
     requirePython();
     try (TestServer server = TestServer.start()) {
       server.createJob("job-123", "alice");
-      String uri =
-          server
-              .ws("/progress/ws/job-123?token=" + server.token("alice", Role.SUBSCRIBER))
-              .toString();
+      String uri = server.ws("/progress/ws/job-123?token=" + aliceToken(server)).toString();
       try (ClientProcess client = ClientProcess.python("seed002_monitor_job.py", uri)) {
         client.awaitLine(line -> line.equals("Status: pending"), START_TIMEOUT, "initial state");
         publishAll(
@@ -153,14 +151,7 @@ class SeedClientsTest {
     try (PageServer pages = PageServer.start();
         TestServer server = TestServer.start(allowOrigin(pages.origin()))) {
       server.createJob("job-123", "alice");
-      String page =
-          pages.url(
-              "seed002-progress-channel.html",
-              Map.of(
-                  "server",
-                  "ws://127.0.0.1:" + server.port(),
-                  "token",
-                  server.token("alice", Role.SUBSCRIBER)));
+      String page = pages.url("seed002-progress-channel.html", pageQuery(server, Map.of()));
       try (ClientProcess client = ClientProcess.browser(page)) {
         client.awaitLine(line -> line.equals("log: Pong received"), START_TIMEOUT, "ping/pong");
         client.awaitLine(line -> line.equals("log: Progress: 0%"), STEP_TIMEOUT, "initial state");
@@ -199,8 +190,7 @@ class SeedClientsTest {
     requirePython();
     try (TestServer server = TestServer.start()) {
       server.createJob("test-job-1", "alice");
-      String uri =
-          server.ws("/ws/test-job-1?token=" + server.token("alice", Role.SUBSCRIBER)).toString();
+      String uri = server.ws("/ws/test-job-1?token=" + aliceToken(server)).toString();
       try (ClientProcess client = ClientProcess.python("seed003_test_websocket.py", uri)) {
         client.awaitLine(line -> line.equals("Connected to " + uri), START_TIMEOUT, "connect");
         client.awaitLine(
@@ -268,13 +258,7 @@ class SeedClientsTest {
       String page =
           pages.url(
               "seed003-anime-progress-tracker.html",
-              Map.of(
-                  "server",
-                  "ws://127.0.0.1:" + server.port(),
-                  "token",
-                  server.token("alice", Role.SUBSCRIBER),
-                  "job",
-                  "test-job-1"));
+              pageQuery(server, Map.of("job", "test-job-1")));
       try (ClientProcess client = ClientProcess.browser(page)) {
         client.awaitLine(
             line -> line.equals("debug: [dom] status=\"pending - null\" progress-width=\"0%\""),
@@ -349,6 +333,21 @@ class SeedClientsTest {
           new NetworkConfig(
               network.host(), network.port(), List.of(origin), network.shutdownGrace()));
     };
+  }
+
+  private static String aliceToken(TestServer server) {
+    return server.token("alice", Role.SUBSCRIBER);
+  }
+
+  /**
+   * What a seed page is told in its query: the server's address, alice's token and {@code more}.
+   */
+  private static Map<String, String> pageQuery(TestServer server, Map<String, String> more) {
+    Map<String, String> query = new LinkedHashMap<>();
+    query.put("server", "ws://127.0.0.1:" + server.port());
+    query.put("token", aliceToken(server));
+    query.putAll(more);
+    return query;
   }
 
   private static List<String> valuesAfter(List<String> lines, String prefix) {

@@ -8,29 +8,18 @@ import io.progresshub.core.Role;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@code GET /api/jobs/{id}/stream}: a job's states as Server-Sent Events, resumable by seq. */
 class SseStreamTest {
-  private static TestServer server;
-  private static RestClient rest;
+  // A short heartbeat so the comment shows up quickly; the events do not depend on it.
+  @RegisterExtension
+  static final TestServer server =
+      TestServer.perClass(TestServer.heartbeat(Duration.ofMillis(200)));
+
+  private static final RestClient rest = new RestClient(server);
   private static int unique;
-
-  @BeforeAll
-  static void start() {
-    // A short heartbeat so the comment shows up quickly; the events do not depend on it.
-    server =
-        TestServer.start(
-            config -> config.withWebSocket(new WebSocketConfig(Duration.ofMillis(200), true)));
-    rest = new RestClient(server);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
 
   private static String newJob(String owner) {
     return server.createJob("sse-" + (++unique), owner);

@@ -18,25 +18,45 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A real server on a random loopback port with auth on, for tests: mints tokens, makes HTTP calls
  * and opens WebSocket clients.
+ *
+ * <p>{@link #start} starts one at once, to close with try-with-resources. {@link #perClass} makes
+ * one that a test class shares, started before its first test and closed after its last, when the
+ * class declares it as a JUnit extension: {@code @RegisterExtension static final TestServer server
+ * = TestServer.perClass();}
  */
-final class TestServer implements AutoCloseable {
+final class TestServer implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
   static final byte[] SECRET =
       "test-secret-test-secret-test-secret!!".getBytes(StandardCharsets.UTF_8);
 
-  final Hub hub;
-  final ProgressHubServer server;
+  Hub hub;
+  ProgressHubServer server;
   final JwtTokens tokens = new JwtTokens(SECRET, Optional.empty(), Clock.systemUTC());
   final HttpClient http = HttpClient.newHttpClient();
   private static final AtomicInteger JOB_IDS = new AtomicInteger();
+  private final Supplier<Hub> newHub;
+  private final ServerConfig config;
 
-  private TestServer(Hub hub, ServerConfig config) {
-    this.hub = hub;
-    this.server = ProgressHubServer.start(config, hub);
+  private TestServer(Supplier<Hub> newHub, ServerConfig config) {
+    this.newHub = newHub;
+    this.config = config;
+  }
+
+  private TestServer started() {
+    if (server != null) {
+      throw new IllegalStateException("already started");
+    }
+    hub = newHub.get();
+    server = ProgressHubServer.start(config, hub);
+    return this;
   }
 
   static TestServer start() {
@@ -52,10 +72,40 @@ final class TestServer implements AutoCloseable {
   }
 
   static TestServer start(Hub hub, UnaryOperator<ServerConfig> customize) {
+    return unstarted(() -> hub, customize).started();
+  }
+
+  /** A server for a whole test class: register it as a static {@code @RegisterExtension}. */
+  static TestServer perClass() {
+    return perClass(config -> config);
+  }
+
+  static TestServer perClass(UnaryOperator<ServerConfig> customize) {
+    return unstarted(() -> Hub.builder().build(), customize);
+  }
+
+  /** A per-class server whose hub runs on {@code clock} and never sweeps retention by itself. */
+  static TestServer perClass(Clock clock) {
+    return unstarted(
+        () -> Hub.builder().clock(clock).retentionSweepInterval(Duration.ZERO).build(),
+        config -> config);
+  }
+
+  private static TestServer unstarted(Supplier<Hub> newHub, UnaryOperator<ServerConfig> customize) {
     ServerConfig config =
         ServerConfig.defaults(AuthConfig.hs256(SECRET))
             .withNetwork(new NetworkConfig("127.0.0.1", 0, List.of(), Duration.ofSeconds(5)));
-    return new TestServer(hub, customize.apply(config));
+    return new TestServer(newHub, customize.apply(config));
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    started();
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    close();
   }
 
   /** LimitsConfig.defaults() with some values changed, for tests. */
@@ -116,9 +166,9 @@ final class TestServer implements AutoCloseable {
     return start(config -> config.withLimits(limits.build()));
   }
 
-  /** A server with a short heartbeat interval (and so a short idle timeout). */
-  static TestServer withHeartbeat(Duration interval) {
-    return start(config -> config.withWebSocket(new WebSocketConfig(interval, true)));
+  /** Config with a short heartbeat interval (and so a short idle timeout). */
+  static UnaryOperator<ServerConfig> heartbeat(Duration interval) {
+    return config -> config.withWebSocket(new WebSocketConfig(interval, true));
   }
 
   int port() {
@@ -230,8 +280,12 @@ final class TestServer implements AutoCloseable {
 
   @Override
   public void close() {
-    server.close();
-    hub.close();
+    if (server != null) {
+      server.close();
+    }
+    if (hub != null) {
+      hub.close();
+    }
     http.shutdownNow();
   }
 }

@@ -17,9 +17,8 @@ import java.util.Optional;
 import java.util.stream.Stream;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -28,17 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** DESIGN.md "Security model" on the WebSocket side: tokens, first-message auth, job access. */
 class WebSocketAuthTest {
   private static final String BOBS_SECRET = "bob's private notes";
-  private static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension static final TestServer server = TestServer.perClass();
 
   private static String token(String user) {
     return server.token(user, Role.SUBSCRIBER);

@@ -6,26 +6,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.progresshub.core.Role;
 import java.time.Duration;
 import java.time.Instant;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Heartbeats with a 1 s interval: a ping frame and a JSON {@code heartbeat} every interval, and a
  * connection silent for 2.5 intervals is closed.
  */
 class WebSocketHeartbeatTest {
-  private static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.withHeartbeat(Duration.ofSeconds(1));
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension
+  static final TestServer server = TestServer.perClass(TestServer.heartbeat(Duration.ofSeconds(1)));
 
   private static String token() {
     return server.token("alice", Role.SUBSCRIBER);

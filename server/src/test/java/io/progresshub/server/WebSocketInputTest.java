@@ -6,9 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.progresshub.core.Role;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -21,17 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class WebSocketInputTest {
   private static final String LONG_ID = "j".repeat(129);
-  private static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension static final TestServer server = TestServer.perClass();
 
   private static String token() {
     return server.token("alice", Role.SUBSCRIBER);

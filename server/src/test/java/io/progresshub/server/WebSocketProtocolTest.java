@@ -13,25 +13,14 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Protocol v1 message by message, against a real server: DESIGN.md "Wire protocol (v1)". */
 class WebSocketProtocolTest {
-  private static TestServer server;
-
-  @BeforeAll
-  static void start() {
-    server = TestServer.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
+  @RegisterExtension static final TestServer server = TestServer.perClass();
 
   private static WsClient open(String path, String user) {
     String separator = path.contains("?") ? "&" : "?";
@@ -46,7 +35,20 @@ class WebSocketProtocolTest {
   }
 
   private static void subscribe(WsClient client, String jobId, String id) {
-    client.send("{\"type\":\"subscribe\",\"job_id\":\"" + jobId + "\",\"id\":\"" + id + "\"}");
+    command(client, "subscribe", jobId, id);
+  }
+
+  /** Sends a {@code type} command for {@code jobId} with request id {@code id}. */
+  private static void command(WsClient client, String type, String jobId, String id) {
+    client.send("{\"type\":\"" + type + "\",\"job_id\":\"" + jobId + "\",\"id\":\"" + id + "\"}");
+  }
+
+  /** Reads the next message: an {@code error} with {@code code} that echoes request {@code id}. */
+  private static JsonNode nextError(WsClient client, String code, String id) {
+    JsonNode error = client.next("error");
+    assertThat(error.path("code").asText()).isEqualTo(code);
+    assertThat(error.path("id").asText()).isEqualTo(id);
+    return error;
   }
 
   private static void publishOk(String jobId, String json) {
@@ -196,7 +198,7 @@ class WebSocketProtocolTest {
       client.next("subscribed");
       client.next("progress");
 
-      client.send("{\"type\":\"unsubscribe\",\"job_id\":\"" + dropped + "\",\"id\":\"u1\"}");
+      command(client, "unsubscribe", dropped, "u1");
       JsonNode unsubscribed = client.next("unsubscribed");
       assertThat(unsubscribed.path("job_id").asText()).isEqualTo(dropped);
       assertThat(unsubscribed.path("status").asText()).isEqualTo("in_progress");
@@ -216,10 +218,8 @@ class WebSocketProtocolTest {
   void unsubscribeFromAJobNotSubscribedIsAnErrorAndTheConnectionStaysOpen() {
     String job = server.newJob("alice");
     try (WsClient client = multiplexed("alice")) {
-      client.send("{\"type\":\"unsubscribe\",\"job_id\":\"" + job + "\",\"id\":\"u9\"}");
-      JsonNode error = client.next("error");
-      assertThat(error.path("code").asText()).isEqualTo("not_subscribed");
-      assertThat(error.path("id").asText()).isEqualTo("u9");
+      command(client, "unsubscribe", job, "u9");
+      JsonNode error = nextError(client, "not_subscribed", "u9");
       assertThat(error.has("job_id")).isFalse();
       client.assertOpen();
     }
@@ -236,7 +236,7 @@ class WebSocketProtocolTest {
       client.next("subscribed");
       client.next("progress");
 
-      client.send("{\"type\":\"cancel\",\"job_id\":\"" + job + "\",\"id\":\"c1\"}");
+      command(client, "cancel", job, "c1");
       // The reply and the job's new state travel separately; both come, in either order.
       JsonNode cancelled = null;
       JsonNode state = null;
@@ -265,10 +265,8 @@ class WebSocketProtocolTest {
   void cancelOfAnotherUsersJobIsForbiddenAndLeavesTheJobRunning() {
     String job = server.newJob("alice");
     try (WsClient client = multiplexed("mallory")) {
-      client.send("{\"type\":\"cancel\",\"job_id\":\"" + job + "\",\"id\":\"c1\"}");
-      JsonNode error = client.next("error");
-      assertThat(error.path("code").asText()).isEqualTo("forbidden");
-      assertThat(error.path("id").asText()).isEqualTo("c1");
+      command(client, "cancel", job, "c1");
+      nextError(client, "forbidden", "c1");
       client.assertOpen();
     }
     assertThat(server.hub.get(job).status()).isEqualTo(JobStatus.PENDING);
@@ -280,10 +278,8 @@ class WebSocketProtocolTest {
     publishOk(job, "{\"progress\":50}");
     publishOk(job, "{\"status\":\"completed\"}");
     try (WsClient client = multiplexed("alice")) {
-      client.send("{\"type\":\"cancel\",\"job_id\":\"" + job + "\",\"id\":\"c2\"}");
-      JsonNode error = client.next("error");
-      assertThat(error.path("code").asText()).isEqualTo("job_finished");
-      assertThat(error.path("id").asText()).isEqualTo("c2");
+      command(client, "cancel", job, "c2");
+      nextError(client, "job_finished", "c2");
       client.assertOpen();
     }
   }
