@@ -97,6 +97,12 @@ final class ServeCommand implements Callable<Integer> {
   String heartbeatInterval;
 
   @Option(
+      names = "--transport",
+      paramLabel = "ENGINE",
+      description = "Socket I/O engine: auto (epoll where available), epoll, io_uring or nio.")
+  String transport;
+
+  @Option(
       names = "--max-connections",
       paramLabel = "N",
       description = "Open WebSockets and SSE streams in total (100000).")
@@ -188,6 +194,7 @@ final class ServeCommand implements Callable<Integer> {
     putIfSet(flags, Setting.RETENTION, retention);
     putIfSet(flags, Setting.HEARTBEAT_INTERVAL, heartbeatInterval);
     putIfSet(flags, Setting.MAX_CONNECTIONS, maxConnections);
+    putIfSet(flags, Setting.TRANSPORT, transport);
     return flags;
   }
 

@@ -16,6 +16,7 @@ enum Setting {
   RETENTION("retention", "--retention"),
   HEARTBEAT_INTERVAL("heartbeat-interval", "--heartbeat-interval"),
   MAX_CONNECTIONS("max-connections", "--max-connections"),
+  TRANSPORT("transport", "--transport"),
   INSECURE_NO_AUTH("insecure-no-auth", "--insecure-no-auth");
 
   /** Environment variable that names the config file (after {@code --config}). */

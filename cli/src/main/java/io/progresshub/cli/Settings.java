@@ -23,6 +23,7 @@ import java.util.Optional;
  * @param retention how long finished jobs are kept
  * @param heartbeatInterval WebSocket ping and JSON heartbeat interval
  * @param maxConnections open WebSockets and SSE streams in total
+ * @param transport the socket I/O engine (last component)
  * @param insecureNoAuth development only: no authentication at all
  */
 record Settings(
@@ -34,7 +35,8 @@ record Settings(
     Duration retention,
     Duration heartbeatInterval,
     int maxConnections,
-    boolean insecureNoAuth) {
+    boolean insecureNoAuth,
+    NetworkConfig.Transport transport) {
 
   static final String DEFAULT_HOST = NetworkConfig.defaults().host();
   static final int DEFAULT_PORT = NetworkConfig.defaults().port();
@@ -52,7 +54,7 @@ record Settings(
     NetworkConfig network = NetworkConfig.defaults();
     LimitsConfig limits = LimitsConfig.defaults();
     return new ServerConfig(
-        new NetworkConfig(host, port, allowedOrigins, network.shutdownGrace()),
+        new NetworkConfig(host, port, allowedOrigins, network.shutdownGrace(), transport),
         auth,
         new LimitsConfig(
             limits.maxFrameBytes(),

@@ -1,5 +1,6 @@
 package io.progresshub.cli;
 
+import io.progresshub.server.NetworkConfig;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -82,7 +83,8 @@ final class SettingsLoader {
             Setting.MAX_CONNECTIONS,
             SettingsLoader::maxConnections,
             Settings.DEFAULT_MAX_CONNECTIONS),
-        get(Setting.INSECURE_NO_AUTH, SettingsLoader::bool, false));
+        get(Setting.INSECURE_NO_AUTH, SettingsLoader::bool, false),
+        get(Setting.TRANSPORT, SettingsLoader::transport, NetworkConfig.Transport.AUTO));
   }
 
   /** A value as given, with where it was given, e.g. {@code PROGRESS_HUB_PORT}. */
@@ -128,6 +130,11 @@ final class SettingsLoader {
 
   private static int port(Raw raw) {
     return integer(raw, 0, 65535, "a port number from 0 to 65535 (0 picks a free port)");
+  }
+
+  private static NetworkConfig.Transport transport(Raw raw) {
+    return NetworkConfig.Transport.fromWireName(raw.value().strip().toLowerCase(Locale.ROOT))
+        .orElseThrow(() -> raw.invalid("auto, epoll, io_uring or nio"));
   }
 
   private static int maxConnections(Raw raw) {

@@ -105,6 +105,7 @@ class SettingsLoaderTest {
       case HEARTBEAT_INTERVAL -> new String[] {"1s", "2s", "3s"};
       case MAX_CONNECTIONS -> new String[] {"1", "2", "3"};
       case INSECURE_NO_AUTH -> new String[] {"true", "false", "true"};
+      case TRANSPORT -> new String[] {"nio", "io_uring", "epoll"};
     };
   }
 
@@ -176,6 +177,7 @@ class SettingsLoaderTest {
         "PROGRESS_HUB_MAX_CONNECTIONS    | 0            | a whole number greater than 0",
         "PROGRESS_HUB_MAX_CONNECTIONS    | lots         | a whole number greater than 0",
         "PROGRESS_HUB_INSECURE_NO_AUTH   | maybe        | true or false",
+        "PROGRESS_HUB_TRANSPORT          | kqueue       | auto, epoll, io_uring or nio",
       })
   void badValueErrorNamesTheVariableTheValueAndWhatWasExpected(
       String variable, String value, String expected) {

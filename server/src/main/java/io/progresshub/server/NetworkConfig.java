@@ -12,9 +12,36 @@ import java.util.Objects;
  * @param allowedOrigins browser origins allowed to open WebSockets and call the API ({@code *} for
  *     any); same-origin requests and non-browser clients (no {@code Origin}) are always allowed
  * @param shutdownGrace how long graceful shutdown waits for connections to close
+ * @param transport the socket I/O engine: {@code auto} (epoll where available, else NIO), {@code
+ *     epoll}, {@code io_uring} or {@code nio}
  */
 public record NetworkConfig(
-    String host, int port, List<String> allowedOrigins, Duration shutdownGrace) {
+    String host,
+    int port,
+    List<String> allowedOrigins,
+    Duration shutdownGrace,
+    Transport transport) {
+
+  /** The socket I/O engine the event loops use. */
+  public enum Transport {
+    AUTO,
+    EPOLL,
+    IO_URING,
+    NIO;
+
+    public String wireName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    public static java.util.Optional<Transport> fromWireName(String name) {
+      for (Transport transport : values()) {
+        if (transport.wireName().equals(name)) {
+          return java.util.Optional.of(transport);
+        }
+      }
+      return java.util.Optional.empty();
+    }
+  }
 
   public NetworkConfig {
     Objects.requireNonNull(host, "host");
@@ -23,6 +50,12 @@ public record NetworkConfig(
     }
     allowedOrigins = List.copyOf(allowedOrigins);
     Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+    Objects.requireNonNull(transport, "transport");
+  }
+
+  /** With the automatic transport choice. */
+  public NetworkConfig(String host, int port, List<String> allowedOrigins, Duration shutdownGrace) {
+    this(host, port, allowedOrigins, shutdownGrace, Transport.AUTO);
   }
 
   public static NetworkConfig defaults() {
@@ -30,6 +63,10 @@ public record NetworkConfig(
   }
 
   public NetworkConfig withPort(int port) {
-    return new NetworkConfig(host, port, allowedOrigins, shutdownGrace);
+    return new NetworkConfig(host, port, allowedOrigins, shutdownGrace, transport);
+  }
+
+  public NetworkConfig withTransport(Transport transport) {
+    return new NetworkConfig(host, port, allowedOrigins, shutdownGrace, transport);
   }
 }

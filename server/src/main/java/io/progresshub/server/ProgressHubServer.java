@@ -15,6 +15,9 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.progresshub.core.Hub;
@@ -68,10 +71,19 @@ public final class ProgressHubServer implements AutoCloseable {
   public static ProgressHubServer start(ServerConfig config, Hub hub) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(hub, "hub");
-    boolean epoll = Epoll.isAvailable();
-    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    NetworkConfig.Transport transport = transport(config.network().transport());
+    IoHandlerFactory io =
+        switch (transport) {
+          case EPOLL -> EpollIoHandler.newFactory();
+          case IO_URING -> IoUringIoHandler.newFactory();
+          default -> NioIoHandler.newFactory();
+        };
     Class<? extends ServerChannel> channelType =
-        epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        switch (transport) {
+          case EPOLL -> EpollServerSocketChannel.class;
+          case IO_URING -> IoUringServerSocketChannel.class;
+          default -> NioServerSocketChannel.class;
+        };
     EventLoopGroup group =
         new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("progress-hub-io", true), io);
     ExecutorService blocking =
@@ -105,14 +117,30 @@ public final class ProgressHubServer implements AutoCloseable {
               .bind(new InetSocketAddress(config.network().host(), config.network().port()))
               .syncUninterruptibly()
               .channel();
-      LOG.info(
-          "progress-hub listening on {} ({})", channel.localAddress(), epoll ? "epoll" : "nio");
+      LOG.info("progress-hub listening on {} ({})", channel.localAddress(), transport.wireName());
       return new ProgressHubServer(config, group, channel, channels, blocking);
     } catch (Exception e) { // bind failures arrive as undeclared checked IOExceptions
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       blocking.shutdownNow();
       throw e;
     }
+  }
+
+  /** The transport to use: the one asked for, or for {@code auto} epoll where it works. */
+  private static NetworkConfig.Transport transport(NetworkConfig.Transport requested) {
+    return switch (requested) {
+      case AUTO ->
+          Epoll.isAvailable() ? NetworkConfig.Transport.EPOLL : NetworkConfig.Transport.NIO;
+      case EPOLL -> {
+        Epoll.ensureAvailability();
+        yield requested;
+      }
+      case IO_URING -> {
+        IoUring.ensureAvailability();
+        yield requested;
+      }
+      case NIO -> requested;
+    };
   }
 
   /** The bound port (useful with port 0). */
