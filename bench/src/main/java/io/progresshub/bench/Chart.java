@@ -18,8 +18,8 @@ import javax.imageio.ImageIO;
 
 /**
  * The latency-versus-load chart: publish-to-receive latency (p99 solid, p50 dashed, log scale)
- * against delivered messages per second, one colour per server, from the throughput scenario.
- * Plain Java2D in headless mode.
+ * against delivered messages per second, one colour per server, from the throughput scenario. Plain
+ * Java2D in headless mode.
  */
 final class Chart {
   private static final int W = 1000;
@@ -131,7 +131,8 @@ final class Chart {
 
     Stroke solid = new BasicStroke(2.5f);
     Stroke dashed =
-        new BasicStroke(1.8f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f, new float[] {7f, 5f}, 0f);
+        new BasicStroke(
+            1.8f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f, new float[] {7f, 5f}, 0f);
     int legendY = TOP + 10;
     for (int si = 0; si < series.size(); si++) {
       Series s = series.get(si);

@@ -16,7 +16,14 @@ final class Ctx implements AutoCloseable {
   final HttpPool http;
   final PrintStream log;
 
-  Ctx(String server, String host, int port, long pid, Params params, Auth auth, int sources,
+  Ctx(
+      String server,
+      String host,
+      int port,
+      long pid,
+      Params params,
+      Auth auth,
+      int sources,
       PrintStream log) {
     this.server = server;
     this.pid = pid;

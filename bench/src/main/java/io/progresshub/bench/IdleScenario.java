@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Idle connections: open subscribed WebSockets in steps (1k, 5k, 10k, 19k) and measure the
- * server's resident memory (and, for a JVM, the live heap after a full GC) per connection, relative
- * to the server before any connection.
+ * Idle connections: open subscribed WebSockets in steps (1k, 5k, 10k, 19k) and measure the server's
+ * resident memory (and, for a JVM, the live heap after a full GC) per connection, relative to the
+ * server before any connection.
  */
 final class IdleScenario implements Scenario {
   @Override
@@ -24,7 +24,8 @@ final class IdleScenario implements Scenario {
     Clients.sleep(1000);
     long rss0 = ProcStats.rssKb(ctx.pid);
     long heap0 = ctx.jvm ? ProcStats.jvmLiveHeapBytes(ctx.pid) : -1;
-    ctx.log("baseline: RSS %d KiB%s", rss0, heap0 >= 0 ? ", live heap " + heap0 / 1024 + " KiB" : "");
+    ctx.log(
+        "baseline: RSS %d KiB%s", rss0, heap0 >= 0 ? ", live heap " + heap0 / 1024 + " KiB" : "");
 
     List<Map<String, Object>> rows = new ArrayList<>();
     List<WsConn> opened = new ArrayList<>();
@@ -57,9 +58,11 @@ final class IdleScenario implements Scenario {
       row.put("connect_s", Lat.round(connectSeconds));
       row.put("connects_per_s", Lat.round(n / connectSeconds));
       row.put(
-          "server_cpu_us_per_connect", connectCpu[0] < 0 ? null : Lat.round((double) connectCpu[0] / n));
+          "server_cpu_us_per_connect",
+          connectCpu[0] < 0 ? null : Lat.round((double) connectCpu[0] / n));
       row.put("rss_mb", Lat.round(rss / 1024.0));
-      row.put("rss_kb_per_conn", connected == 0 ? null : Lat.round((double) (rss - rss0) / connected));
+      row.put(
+          "rss_kb_per_conn", connected == 0 ? null : Lat.round((double) (rss - rss0) / connected));
       row.put("rss_after_gc_mb", Lat.round(rssAfterGc / 1024.0));
       row.put("heap_live_mb", heap < 0 ? null : Lat.round(heap / 1048576.0));
       row.put(

@@ -19,13 +19,17 @@ final class Jobs {
   final HttpPool http;
   final String[] ids;
   final int stageEvery;
+
   /** Events published per job (sent, answered or not). */
   final long[] events;
+
   /** The highest seq the server acknowledged per job. */
   final long[] lastSeq;
+
   /** The stage of the last event sent per job. */
   final int[] stage;
-  /** Extra characters in every tick's message (bigger frames fill a slow reader's buffers). */
+
+  /** Extra metadata in every tick, {@code ,"pad":"xx..."} (bigger frames fill buffers sooner). */
   String padding = "";
 
   long accepted;
@@ -35,8 +39,7 @@ final class Jobs {
   private final Msg msg = new Msg();
 
   /** Makes job ids unique per generator process and per scenario (several may share a server). */
-  private static final String RUN =
-      Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
+  private static final String RUN = Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
 
   private static final java.util.concurrent.atomic.AtomicInteger SETS =
       new java.util.concurrent.atomic.AtomicInteger();
@@ -109,10 +112,11 @@ final class Jobs {
                 + s
                 + "\",\"message\":\"tick "
                 + n
-                + padding
                 + "\",\"metadata\":{\"t\":\""
                 + t
-                + "\"}}")
+                + "\""
+                + padding
+                + "}}")
             .getBytes(StandardCharsets.UTF_8);
     return track(j, http.send(j, HttpMethod.POST, "/api/jobs/" + ids[j] + "/events", body));
   }

@@ -26,7 +26,10 @@ final class Machine {
         .filter(l -> l.startsWith("MemTotal"))
         .findFirst()
         .ifPresent(
-            l -> m.put("memory_gib", Lat.round(Long.parseLong(l.replaceAll("[^0-9]", "")) / 1048576.0)));
+            l ->
+                m.put(
+                    "memory_gib",
+                    Lat.round(Long.parseLong(l.replaceAll("[^0-9]", "")) / 1048576.0)));
     m.put("kernel", String.join("", lines("/proc/sys/kernel/osrelease")).trim());
     m.put(
         "jdk",

@@ -38,6 +38,7 @@ final class Params {
     v.put("slow.read-bytes", "32");
     v.put("slow.read-every-ms", "100");
     v.put("slow.padding", "8000");
+    v.put("slow.warmup-seconds", "5");
     v.put("storm.connections", "10000");
     v.put("storm.jobs", "100");
     v.put("storm.rate", "500");
@@ -75,6 +76,7 @@ final class Params {
     v.put("slow.rate", "50");
     v.put("slow.seconds", "2");
     v.put("slow.stage-every", "5");
+    v.put("slow.warmup-seconds", "0.5");
     v.put("storm.connections", "100");
     v.put("storm.jobs", "5");
     v.put("storm.rate", "50");
@@ -116,7 +118,10 @@ final class Params {
   }
 
   int[] ints(String key) {
-    return Arrays.stream(get(key).split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+    return Arrays.stream(get(key).split(","))
+        .map(String::trim)
+        .mapToInt(Integer::parseInt)
+        .toArray();
   }
 
   /** The values a scenario used, for the record. */

@@ -43,14 +43,19 @@ final class PublishScenario implements Scenario {
     Map<String, Object> checks = new LinkedHashMap<>();
     checks.put("rejected_single", rows.get(0).get("rejected_events"));
     checks.put("rejected_batch", rows.get(1).get("rejected_events"));
-    checks.put("failed_requests", (long) rows.get(0).get("failed_requests") + (long) rows.get(1).get("failed_requests"));
+    checks.put(
+        "failed_requests",
+        (long) rows.get(0).get("failed_requests") + (long) rows.get(1).get("failed_requests"));
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("rows", rows);
     out.put("checks", checks);
     out.put(
         "headline",
         Scenario.headline(
-            "events/s accepted, single-event endpoint", rows.get(0).get("events_per_s"), "ev/s", "higher"));
+            "events/s accepted, single-event endpoint",
+            rows.get(0).get("events_per_s"),
+            "ev/s",
+            "higher"));
     return out;
   }
 
@@ -121,8 +126,11 @@ final class PublishScenario implements Scenario {
         });
   }
 
-  /** Worker {@code w} publishes to its own jobs (j % connections == w), so each job stays in order. */
-  private static void next(Jobs jobs, HttpPool http, Loop loop, int w, int connections, int batchSize) {
+  /**
+   * Worker {@code w} publishes to its own jobs (j % connections == w), so each job stays in order.
+   */
+  private static void next(
+      Jobs jobs, HttpPool http, Loop loop, int w, int connections, int batchSize) {
     if (!loop.running) {
       return;
     }
@@ -139,7 +147,8 @@ final class PublishScenario implements Scenario {
     } else {
       int[] batch = new int[batchSize];
       for (int k = 0; k < batchSize; k++) {
-        batch[k] = (int) ((w + ((loop.requests * batchSize + k) % own) * connections) % jobs.count());
+        batch[k] =
+            (int) ((w + ((loop.requests * batchSize + k) % own) * connections) % jobs.count());
       }
       http.send(w, HttpMethod.POST, "/api/events/batch", jobs.batchBody(batch, start))
           .whenComplete(
@@ -164,7 +173,11 @@ final class PublishScenario implements Scenario {
     } else if (r.status() / 100 != 2) {
       loop.rejected += events;
       if (loop.firstError == null) {
-        loop.firstError = "HTTP " + r.status() + " " + new String(r.body(), java.nio.charset.StandardCharsets.UTF_8);
+        loop.firstError =
+            "HTTP "
+                + r.status()
+                + " "
+                + new String(r.body(), java.nio.charset.StandardCharsets.UTF_8);
       }
     } else {
       int accepted = events == 1 ? 1 : acceptedInBatch(r.body(), events);

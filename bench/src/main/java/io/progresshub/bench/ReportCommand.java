@@ -21,7 +21,10 @@ import picocli.CommandLine.Parameters;
  * Merges the per-scenario JSON files of a run into results.json, results.md (tables, ours vs the
  * reference servers, with ratios) and latency-vs-load.png.
  */
-@Command(name = "report", mixinStandardHelpOptions = true, description = "Write results.json, results.md and the chart.")
+@Command(
+    name = "report",
+    mixinStandardHelpOptions = true,
+    description = "Write results.json, results.md and the chart.")
 final class ReportCommand implements Callable<Integer> {
 
   @Parameters(index = "0", description = "The run directory (with raw/*.json).")
@@ -112,7 +115,9 @@ final class ReportCommand implements Callable<Integer> {
     if (Files.isDirectory(raw)) {
       try (Stream<Path> files = Files.list(raw)) {
         for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
-          runs.add(RunCommand.mapper().readValue(f.toFile(), new TypeReference<Map<String, Object>>() {}));
+          runs.add(
+              RunCommand.mapper()
+                  .readValue(f.toFile(), new TypeReference<Map<String, Object>>() {}));
         }
       }
     }
@@ -133,7 +138,8 @@ final class ReportCommand implements Callable<Integer> {
     return 0;
   }
 
-  static String markdown(Map<String, Object> machine, List<Map<String, Object>> runs, boolean chart) {
+  static String markdown(
+      Map<String, Object> machine, List<Map<String, Object>> runs, boolean chart) {
     StringBuilder md = new StringBuilder();
     md.append("# progress-hub bench results\n\n");
     machine.forEach((k, v) -> md.append("- ").append(k).append(": ").append(v).append('\n'));
@@ -143,7 +149,9 @@ final class ReportCommand implements Callable<Integer> {
     md.append("## Headlines\n\n");
     md.append("| scenario | metric | ");
     servers.forEach(s -> md.append(s).append(" | "));
-    servers.stream().filter(s -> !s.equals(OURS)).forEach(s -> md.append(OURS).append(" / ").append(s).append(" | "));
+    servers.stream()
+        .filter(s -> !s.equals(OURS))
+        .forEach(s -> md.append(OURS).append(" / ").append(s).append(" | "));
     md.append("better |\n|---|---|");
     servers.forEach(s -> md.append("---|"));
     servers.stream().filter(s -> !s.equals(OURS)).forEach(s -> md.append("---|"));
@@ -165,19 +173,26 @@ final class ReportCommand implements Callable<Integer> {
       if (anyHeadline == null) {
         continue;
       }
-      md.append("| ").append(scenario).append(" | ").append(anyHeadline.get("metric"))
-          .append(" (").append(anyHeadline.get("unit")).append(") | ");
+      md.append("| ")
+          .append(scenario)
+          .append(" | ")
+          .append(anyHeadline.get("metric"))
+          .append(" (")
+          .append(anyHeadline.get("unit"))
+          .append(") | ");
       Double ours = headlineValue(byServer.get(OURS));
       for (String s : servers) {
         Map<String, Object> r = byServer.get(s);
-        md.append(r == null ? "-" : r.containsKey("error") ? "error" : fmt(headlineValue(r))).append(" | ");
+        md.append(r == null ? "-" : r.containsKey("error") ? "error" : fmt(headlineValue(r)))
+            .append(" | ");
       }
       for (String s : servers) {
         if (s.equals(OURS)) {
           continue;
         }
         Double theirs = headlineValue(byServer.get(s));
-        md.append(ours != null && theirs != null && theirs != 0 ? fmt(ours / theirs) : "-").append(" | ");
+        md.append(ours != null && theirs != null && theirs != 0 ? fmt(ours / theirs) : "-")
+            .append(" | ");
       }
       md.append(anyHeadline.get("better")).append(" |\n");
     }
@@ -219,7 +234,8 @@ final class ReportCommand implements Callable<Integer> {
           }
         }
       }
-      lines.sort(Comparator.comparingInt((Object[] l) -> l[0] == null ? Integer.MAX_VALUE : (int) l[0]));
+      lines.sort(
+          Comparator.comparingInt((Object[] l) -> l[0] == null ? Integer.MAX_VALUE : (int) l[0]));
       for (Object[] l : lines) {
         md.append("| ").append(l[1]).append(" | ");
         if (l[2] instanceof Map<?, ?> row) {
@@ -269,7 +285,8 @@ final class ReportCommand implements Callable<Integer> {
     return found;
   }
 
-  static Map<String, Map<String, Object>> byServer(List<Map<String, Object>> runs, String scenario) {
+  static Map<String, Map<String, Object>> byServer(
+      List<Map<String, Object>> runs, String scenario) {
     Map<String, Map<String, Object>> m = new LinkedHashMap<>();
     for (Map<String, Object> r : runs) {
       if (Objects.equals(r.get("scenario"), scenario)) {

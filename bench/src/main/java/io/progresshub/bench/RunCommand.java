@@ -16,19 +16,32 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Runs scenarios against one running server and writes one JSON file per scenario. */
-@Command(name = "run", mixinStandardHelpOptions = true, description = "Run scenarios against a server.")
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = "Run scenarios against a server.")
 final class RunCommand implements Callable<Integer> {
 
-  @Option(names = "--server", required = true, description = "Name in the results (progress-hub, bun, ws).")
+  @Option(
+      names = "--server",
+      required = true,
+      description = "Name in the results (progress-hub, bun, ws).")
   String server;
 
   @Option(names = "--url", required = true, description = "http://127.0.0.1:PORT")
   String url;
 
-  @Option(names = "--pid", defaultValue = "0", description = "Server process id, for CPU and memory (0: none).")
+  @Option(
+      names = "--pid",
+      defaultValue = "0",
+      description = "Server process id, for CPU and memory (0: none).")
   long pid;
 
-  @Option(names = "--scenarios", required = true, split = ",", description = "idle, fanout, throughput, slow, storm, publish")
+  @Option(
+      names = "--scenarios",
+      required = true,
+      split = ",",
+      description = "idle, fanout, throughput, slow, storm, publish")
   List<String> scenarios;
 
   @Option(names = "--smoke", description = "Seconds and tiny numbers (CI).")
@@ -37,10 +50,16 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--set", description = "Override a parameter: key=value (repeatable).")
   List<String> overrides = new ArrayList<>();
 
-  @Option(names = "--jwt-secret-env", description = "Environment variable holding the server's HS256 secret; tokens are minted with it.")
+  @Option(
+      names = "--jwt-secret-env",
+      description =
+          "Environment variable holding the server's HS256 secret; tokens are minted with it.")
   String jwtSecretEnv;
 
-  @Option(names = "--sources", defaultValue = "32", description = "Source addresses 127.0.0.1..127.0.0.N (default 32).")
+  @Option(
+      names = "--sources",
+      defaultValue = "32",
+      description = "Source addresses 127.0.0.1..127.0.0.N (default 32).")
   int sources;
 
   @Option(names = "--out", required = true, description = "Directory for <scenario>-<server>.json")
@@ -57,7 +76,8 @@ final class RunCommand implements Callable<Integer> {
     Files.createDirectories(out);
     int failures = 0;
     for (String name : scenarios) {
-      Map<String, Object> result = runOne(name, uri, params, secret == null ? Auth.none() : new Auth(secret));
+      Map<String, Object> result =
+          runOne(name, uri, params, secret == null ? Auth.none() : new Auth(secret));
       Path file = out.resolve(name + "-" + server + ".json");
       mapper().writeValue(file.toFile(), result);
       System.out.println("wrote " + file);
@@ -79,7 +99,8 @@ final class RunCommand implements Callable<Integer> {
     record.put("auth", auth.enabled() ? "jwt-hs256" : "none");
     record.put("server_pid", pid);
     long t0 = System.nanoTime();
-    try (Ctx ctx = new Ctx(server, uri.getHost(), uri.getPort(), pid, params, auth, sources, System.out)) {
+    try (Ctx ctx =
+        new Ctx(server, uri.getHost(), uri.getPort(), pid, params, auth, sources, System.out)) {
       record.put("server_is_jvm", ctx.jvm);
       record.put("transport", ctx.net.epoll ? "epoll" : "nio");
       record.put("server_rss_start_mb", Lat.round(ProcStats.rssKb(pid) / 1024.0));

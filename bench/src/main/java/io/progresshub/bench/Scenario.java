@@ -7,8 +7,8 @@ interface Scenario {
   String name();
 
   /**
-   * Returns {@code rows} (one per level or rate), {@code checks} (correctness counters that must
-   * be zero or complete) and {@code headline} ({@code metric}, {@code value}, {@code unit}, {@code
+   * Returns {@code rows} (one per level or rate), {@code checks} (correctness counters that must be
+   * zero or complete) and {@code headline} ({@code metric}, {@code value}, {@code unit}, {@code
    * better}: "lower" or "higher").
    */
   Map<String, Object> run(Ctx ctx) throws Exception;

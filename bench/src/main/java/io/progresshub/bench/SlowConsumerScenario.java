@@ -34,7 +34,8 @@ final class SlowConsumerScenario implements Scenario {
     int rate = p.i("slow.rate");
     double seconds = p.d("slow.seconds");
     Jobs jobs = new Jobs(ctx.net, ctx.http, "slow", 1, p.i("slow.stage-every"));
-    jobs.padding = " " + "x".repeat(Math.max(0, p.i("slow.padding")));
+    int pad = p.i("slow.padding");
+    jobs.padding = pad <= 0 ? "" : ",\"pad\":\"" + "x".repeat(pad) + "\"";
     jobs.createAll();
     List<WsConn> conns = ctx.clients.create(jobs.spread(0, s + 1));
     WsConn slow = conns.get(conns.size() - 1);
@@ -53,6 +54,13 @@ final class SlowConsumerScenario implements Scenario {
     ctx.log("slow consumer: %d + 1 subscribers, %d subscribed", s, subscribed);
     Clients.sleep(300);
 
+    // Warm-up (not recorded): the server's JIT and buffers settle on this load first.
+    double warmup = p.d("slow.warmup-seconds");
+    if (warmup > 0) {
+      OpenLoop warm = new OpenLoop(jobs, rate, warmup, Math.max(1000, rate * 2)).start();
+      warm.awaitSent(warmup);
+      OpenLoop.awaitAnswered(jobs, 10);
+    }
     // Phase 1: baseline, everyone fast.
     Map<String, Object> baseline = phase(ctx, jobs, st, rate, seconds);
     long slowBefore = ctx.net.call(() -> slow.received);
@@ -132,8 +140,7 @@ final class SlowConsumerScenario implements Scenario {
   }
 
   /** Publishes at {@code rate} for {@code seconds}; the others' latency over the phase. */
-  private static Map<String, Object> phase(
-      Ctx ctx, Jobs jobs, State st, int rate, double seconds) {
+  private static Map<String, Object> phase(Ctx ctx, Jobs jobs, State st, int rate, double seconds) {
     ProcStats.Cpu cpu =
         ctx.net.call(
             () -> {

@@ -7,11 +7,12 @@ import java.util.Map;
 import org.HdrHistogram.Histogram;
 
 /**
- * Throughput: M jobs x S subscribers each; open-loop publishing at increasing fixed rates (jobs take
- * turns); per step the deliveries per second, publish-to-receive latency percentiles and server CPU
- * per delivered message. Every {@code stage-every}-th event of a job is a stage transition; at the
- * end every job completes and every subscriber is checked for the final state and for lost
- * transitions. Stops raising the rate after the first step the server could not sustain.
+ * Throughput: M jobs x S subscribers each; open-loop publishing at increasing fixed rates (jobs
+ * take turns); per step the deliveries per second, publish-to-receive latency percentiles and
+ * server CPU per delivered message. Every {@code stage-every}-th event of a job is a stage
+ * transition; at the end every job completes and every subscriber is checked for the final state
+ * and for lost transitions. Stops raising the rate after the first step the server could not
+ * sustain.
  */
 final class ThroughputScenario implements Scenario {
   @Override
@@ -121,9 +122,7 @@ final class ThroughputScenario implements Scenario {
         "headline",
         Scenario.headline(
             "highest sustained deliveries/s (>= 90% of offered, p99 < 1 s)",
-            Lat.round(best),
-            "msg/s",
-            "higher"));
+            Lat.round(best), "msg/s", "higher"));
     return out;
   }
 }

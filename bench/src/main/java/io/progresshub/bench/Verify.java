@@ -30,10 +30,7 @@ final class Verify {
     long deadline = System.nanoTime() + (long) (timeoutSeconds * 1e9);
     while (System.nanoTime() < deadline) {
       boolean all =
-          ctx.net.call(
-              () ->
-                  conns.stream()
-                      .allMatch(c -> c.terminal || c.state == WsConn.CLOSED));
+          ctx.net.call(() -> conns.stream().allMatch(c -> c.terminal || c.state == WsConn.CLOSED));
       if (all) {
         break;
       }

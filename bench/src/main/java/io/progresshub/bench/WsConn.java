@@ -15,10 +15,10 @@ import java.util.List;
 
 /**
  * One WebSocket client connection, hand-rolled for a small footprint and cheap reads: the handshake
- * is a fixed request and a check for "101", frames are parsed in place (server frames are unmasked),
- * text messages are scanned by {@link Msg}, pings are answered. The connection object outlives its
- * sockets, so a reconnect keeps what it has seen ({@code lastSeq}, {@code lastStage}) and the
- * ordering and loss checks span reconnects.
+ * is a fixed request and a check for "101", frames are parsed in place (server frames are
+ * unmasked), text messages are scanned by {@link Msg}, pings are answered. The connection object
+ * outlives its sockets, so a reconnect keeps what it has seen ({@code lastSeq}, {@code lastStage})
+ * and the ordering and loss checks span reconnects.
  *
  * <p>Event loop only.
  */
@@ -34,6 +34,7 @@ final class WsConn {
 
   Channel channel;
   int state = NEW;
+
   /** Reconnect with {@code ?since=}: the last seq seen, or -1 for none. */
   long since = -1;
 
@@ -41,24 +42,31 @@ final class WsConn {
   long lastSeq = -1;
   int lastStage = -1;
   long received;
+
   /** Seq numbers skipped (conflated by the server, or lost). */
   long gaps;
+
   /** A seq at or below one already seen (a duplicate or reordering): must stay 0. */
   long outOfOrder;
+
   /**
    * Replayed states at or below a seq already seen, after a resume with {@code since}: the protocol
    * lets a client de-duplicate these by seq, so they are counted, not failed.
    */
   long resentOnResume;
+
   /** Stages skipped: transitions that never arrived. Must stay 0. */
   long lostTransitions;
+
   boolean subscribed;
   boolean terminal;
   long terminalSeq = -1;
   int closeCode = -1;
   int connects;
+
   /** Which socket is current: events from an older one (after a drop and reconnect) are ignored. */
   int generation;
+
   long connectStartedNanos;
   long subscribedNanos;
   String failure;
@@ -69,6 +77,7 @@ final class WsConn {
   // Slow-reader mode. Netty caches a channel's read-size handle at its first read, so a connection
   // meant to read slowly is given its small reads (and small receive buffer) when it connects.
   boolean slow;
+
   /** When > 0 before {@link #connect}: reads of at most this many bytes, one per read call. */
   int slowReadBytes;
 

@@ -154,7 +154,8 @@ class BenchSmokeTest {
     result.put("server", "progress-hub");
     result.put("scenario", "throughput");
     Files.createDirectories(dir.resolve("raw"));
-    RunCommand.mapper().writeValue(dir.resolve("raw/throughput-progress-hub.json").toFile(), result);
+    RunCommand.mapper()
+        .writeValue(dir.resolve("raw/throughput-progress-hub.json").toFile(), result);
     ReportCommand report = new ReportCommand();
     report.dir = dir;
     assertThat(report.call()).isZero();
