@@ -1,0 +1,70 @@
+package io.progresshub.bench;
+
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** What every scenario gets: the network, the clients, auth, the server process, parameters. */
+final class Ctx implements AutoCloseable {
+  final String server;
+  final long pid;
+  final boolean jvm;
+  final Params params;
+  final Net net;
+  final Auth auth;
+  final Clients clients;
+  final HttpPool http;
+  final PrintStream log;
+
+  Ctx(
+      String server,
+      String host,
+      int port,
+      long pid,
+      Params params,
+      Auth auth,
+      int sources,
+      PrintStream log) {
+    this.server = server;
+    this.pid = pid;
+    this.jvm = pid > 0 && ProcStats.isJvm(pid);
+    this.params = params;
+    this.net = new Net(host, port, sources);
+    this.auth = auth;
+    this.clients = new Clients(net, auth);
+    this.http = new HttpPool(net, params.i("http.connections"), auth.publisherToken());
+    this.log = log;
+  }
+
+  void log(String format, Object... args) {
+    log.printf("[%s] %s%n", server, String.format(format, args));
+    log.flush();
+  }
+
+  ProcStats.Cpu cpu() {
+    return new ProcStats.Cpu(pid).start();
+  }
+
+  /** Server and generator CPU of a phase as a map (microseconds and utilisation of one core). */
+  static Map<String, Object> cpu(long[] cpu) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("server_cpu_ms", cpu[0] < 0 ? null : cpu[0] / 1000.0);
+    m.put("server_cpu_util", cpu[0] < 0 ? null : Lat.round((double) cpu[0] / cpu[2]));
+    m.put("generator_cpu_util", Lat.round((double) cpu[1] / cpu[2]));
+    m.put("wall_s", Lat.round(cpu[2] / 1e6));
+    return m;
+  }
+
+  /** Checks the server is still running; throws if it died. */
+  void requireServerAlive() {
+    if (pid > 0 && !ProcStats.alive(pid)) {
+      throw new IllegalStateException("the server process " + pid + " is gone");
+    }
+  }
+
+  @Override
+  public void close() {
+    http.close();
+    net.close();
+  }
+}

@@ -1,0 +1,99 @@
+package io.progresshub.bench;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Idle connections: open subscribed WebSockets in steps (1k, 5k, 10k, 19k) and measure the server's
+ * resident memory (and, for a JVM, the live heap after a full GC) per connection, relative to the
+ * server before any connection.
+ */
+final class IdleScenario implements Scenario {
+  @Override
+  public String name() {
+    return "idle";
+  }
+
+  @Override
+  public Map<String, Object> run(Ctx ctx) {
+    Params p = ctx.params;
+    Jobs jobs = new Jobs(ctx.net, ctx.http, "idle", p.i("idle.jobs"), 1);
+    jobs.createAll();
+    Clients.sleep(1000);
+    long rss0 = ProcStats.rssKb(ctx.pid);
+    long heap0 = ctx.jvm ? ProcStats.jvmLiveHeapBytes(ctx.pid) : -1;
+    ctx.log(
+        "baseline: RSS %d KiB%s", rss0, heap0 >= 0 ? ", live heap " + heap0 / 1024 + " KiB" : "");
+
+    List<Map<String, Object>> rows = new ArrayList<>();
+    List<WsConn> opened = new ArrayList<>();
+    int connected = 0;
+    for (int level : p.ints("idle.levels")) {
+      ctx.requireServerAlive();
+      int n = level - opened.size();
+      if (n <= 0) {
+        continue;
+      }
+      List<WsConn> conns = ctx.clients.create(jobs.spread(opened.size(), n));
+      ProcStats.Cpu cpu = ctx.cpu();
+      long t0 = System.nanoTime();
+      ctx.clients.connect(conns, p.i("connect.concurrency"));
+      ctx.clients.awaitSubscribed(conns, p.d("connect.timeout-seconds"));
+      double connectSeconds = (System.nanoTime() - t0) / 1e9;
+      long[] connectCpu = cpu.stop();
+      opened.addAll(conns);
+      connected = ctx.clients.awaitSubscribed(opened, 1);
+      Clients.sleep(p.i("idle.settle-ms"));
+      ProcStats.Cpu idleCpu = ctx.cpu();
+      Clients.sleep(1000);
+      long[] idle = idleCpu.stop();
+      long rss = ProcStats.rssKb(ctx.pid);
+      long heap = ctx.jvm ? ProcStats.jvmLiveHeapBytes(ctx.pid) : -1;
+      long rssAfterGc = ctx.jvm ? ProcStats.rssKb(ctx.pid) : rss;
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("connections", level);
+      row.put("connected", connected);
+      row.put("connect_s", Lat.round(connectSeconds));
+      row.put("connects_per_s", Lat.round(n / connectSeconds));
+      row.put(
+          "server_cpu_us_per_connect",
+          connectCpu[0] < 0 ? null : Lat.round((double) connectCpu[0] / n));
+      row.put("rss_mb", Lat.round(rss / 1024.0));
+      row.put(
+          "rss_kb_per_conn", connected == 0 ? null : Lat.round((double) (rss - rss0) / connected));
+      row.put("rss_after_gc_mb", Lat.round(rssAfterGc / 1024.0));
+      row.put("heap_live_mb", heap < 0 ? null : Lat.round(heap / 1048576.0));
+      row.put(
+          "heap_bytes_per_conn",
+          heap < 0 || connected == 0 ? null : Lat.round((double) (heap - heap0) / connected));
+      row.put("idle_server_cpu_util", idle[0] < 0 ? null : Lat.round((double) idle[0] / idle[2]));
+      row.put("server_threads", ProcStats.threads(ctx.pid));
+      rows.add(row);
+      ctx.log("idle %s", row);
+      if (connected < level) {
+        ctx.log("only %d of %d connections came up; stopping here", connected, level);
+        break;
+      }
+    }
+    ctx.clients.closeAll(opened);
+
+    Map<String, Object> checks = new LinkedHashMap<>();
+    checks.put("connection_failures", ctx.clients.failures());
+    Map<String, Object> last = rows.isEmpty() ? Map.of() : rows.get(rows.size() - 1);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("baseline_rss_mb", Lat.round(rss0 / 1024.0));
+    out.put("baseline_heap_live_mb", heap0 < 0 ? null : Lat.round(heap0 / 1048576.0));
+    out.put("rows", rows);
+    out.put("checks", checks);
+    out.put(
+        "headline",
+        Scenario.headline(
+            "RSS per idle connection at " + last.get("connections"),
+            last.get("rss_kb_per_conn"),
+            "KiB",
+            "lower"));
+    return out;
+  }
+}

@@ -1,0 +1,128 @@
+package io.progresshub.bench;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+
+/**
+ * Throughput: M jobs x S subscribers each; open-loop publishing at increasing fixed rates (jobs
+ * take turns); per step the deliveries per second, publish-to-receive latency percentiles and
+ * server CPU per delivered message. Every {@code stage-every}-th event of a job is a stage
+ * transition; at the end every job completes and every subscriber is checked for the final state
+ * and for lost transitions. Stops raising the rate after the first step the server could not
+ * sustain.
+ */
+final class ThroughputScenario implements Scenario {
+  @Override
+  public String name() {
+    return "throughput";
+  }
+
+  private static final class Window {
+    boolean recording;
+    long delivered;
+    final Histogram latency = Lat.histogram();
+  }
+
+  @Override
+  public Map<String, Object> run(Ctx ctx) {
+    Params p = ctx.params;
+    int m = p.i("throughput.jobs");
+    int s = p.i("throughput.subscribers");
+    Jobs jobs = new Jobs(ctx.net, ctx.http, "tp", m, p.i("throughput.stage-every"));
+    jobs.createAll();
+    List<WsConn> conns = ctx.clients.create(jobs.spread(0, m * s));
+    Window w = new Window();
+    ctx.clients.listener =
+        (conn, msg, now) -> {
+          if (w.recording && !msg.replay && msg.t > 0) {
+            w.delivered++;
+            Lat.record(w.latency, now - msg.t);
+          }
+        };
+    ctx.clients.connect(conns, p.i("connect.concurrency"));
+    int subscribed = ctx.clients.awaitSubscribed(conns, p.d("connect.timeout-seconds"));
+    ctx.log("throughput: %d jobs x %d subscribers, %d subscribed", m, s, subscribed);
+    Clients.sleep(500);
+
+    List<Map<String, Object>> rows = new ArrayList<>();
+    double warmup = p.d("throughput.warmup-seconds");
+    double step = p.d("throughput.step-seconds");
+    for (int rate : p.ints("throughput.rates")) {
+      ctx.requireServerAlive();
+      OpenLoop loop = new OpenLoop(jobs, rate, warmup + step, Math.max(1000, rate * 2)).start();
+      Clients.sleep((long) (warmup * 1000));
+      ProcStats.Cpu cpu =
+          ctx.net.call(
+              () -> {
+                w.latency.reset();
+                w.delivered = 0;
+                w.recording = true;
+                return ctx.cpu();
+              });
+      Clients.sleep((long) (step * 1000));
+      Map<String, Object> latency =
+          ctx.net.call(
+              () -> {
+                w.recording = false;
+                return Lat.summary(w.latency);
+              });
+      long[] used = cpu.stop();
+      long delivered = ctx.net.call(() -> w.delivered);
+      loop.awaitSent(0);
+      OpenLoop.awaitAnswered(jobs, 10);
+      double seconds = used[2] / 1e6;
+      double offered = (double) rate * s;
+      double deliveredPerSecond = delivered / seconds;
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("publish_rate", rate);
+      row.put("offered_deliveries_per_s", Lat.round(offered));
+      row.put("deliveries_per_s", Lat.round(deliveredPerSecond));
+      row.putAll(latency);
+      row.put(
+          "server_cpu_us_per_delivery",
+          used[0] < 0 || delivered == 0 ? null : Lat.round((double) used[0] / delivered));
+      row.putAll(Ctx.cpu(used));
+      row.put("skipped_publishes", ctx.net.call(() -> loop.skipped));
+      boolean sustained =
+          deliveredPerSecond >= 0.9 * offered
+              && loop.skipped == 0
+              && latency.get("p99_ms") instanceof Number p99
+              && p99.doubleValue() < 1000;
+      row.put("sustained", sustained);
+      rows.add(row);
+      ctx.log("throughput %s", row);
+      Clients.sleep(500);
+      if (!sustained) {
+        ctx.log("rate %d not sustained; not going higher", rate);
+        break;
+      }
+    }
+    Map<String, Object> checks = Verify.completeAndCheck(ctx, jobs, conns, 30);
+    checks.put("connection_failures", ctx.clients.failures());
+    ctx.log("throughput checks %s", checks);
+    ctx.clients.listener = (conn, msg, now) -> {};
+    ctx.clients.closeAll(conns);
+
+    double best = 0;
+    for (Map<String, Object> row : rows) {
+      if (Boolean.TRUE.equals(row.get("sustained"))) {
+        best = Math.max(best, ((Number) row.get("deliveries_per_s")).doubleValue());
+      }
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("jobs", m);
+    out.put("subscribers_per_job", s);
+    out.put("connected", subscribed);
+    out.put("rows", rows);
+    out.put("checks", checks);
+    out.put(
+        "headline",
+        Scenario.headline(
+            "highest sustained deliveries/s (>= 90% of offered, p99 < 1 s)",
+            Lat.round(best), "msg/s", "higher"));
+    return out;
+  }
+}

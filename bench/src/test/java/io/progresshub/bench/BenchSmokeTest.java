@@ -1,0 +1,165 @@
+package io.progresshub.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.progresshub.core.Hub;
+import io.progresshub.server.AuthConfig;
+import io.progresshub.server.NetworkConfig;
+import io.progresshub.server.ProgressHubServer;
+import io.progresshub.server.ServerConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Keeps the bench working: runs every scenario at smoke scale, in-process, against a real
+ * progress-hub (auth on, in-memory store) and checks deliveries, not timings: nothing lost, nothing
+ * out of order, every subscriber ends with the final state. No figure is asserted on.
+ */
+class BenchSmokeTest {
+  private static final byte[] SECRET =
+      "bench-smoke-secret-bench-smoke-secret!".getBytes(StandardCharsets.UTF_8);
+
+  private static Hub hub;
+  private static ProgressHubServer server;
+
+  @BeforeAll
+  static void start() {
+    hub = Hub.builder().build();
+    server =
+        ProgressHubServer.start(
+            ServerConfig.defaults(AuthConfig.hs256(SECRET))
+                .withNetwork(new NetworkConfig("127.0.0.1", 0, List.of(), Duration.ofSeconds(2))),
+            hub);
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+    hub.close();
+  }
+
+  private static Map<String, Object> run(String scenario, String... overrides) throws Exception {
+    Params params =
+        Params.smoke()
+            .with(
+                List.of(
+                    "throughput.rates=30",
+                    "throughput.step-seconds=1",
+                    "slow.seconds=1",
+                    "storm.before-seconds=0.5",
+                    "storm.after-seconds=0.5",
+                    "publish.seconds=0.5",
+                    "idle.levels=20,50",
+                    "idle.settle-ms=50",
+                    "fanout.levels=30",
+                    "fanout.rounds=2"))
+            .with(List.of(overrides));
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    // pid 0: no /proc or jcmd figures for the test's own JVM.
+    try (Ctx ctx =
+        new Ctx(
+            "progress-hub",
+            "127.0.0.1",
+            server.port(),
+            0,
+            params,
+            new Auth(SECRET),
+            4,
+            new PrintStream(log, true, StandardCharsets.UTF_8))) {
+      return Scenario.named(scenario).run(ctx);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> checks(Map<String, Object> result) {
+    return (Map<String, Object>) result.get("checks");
+  }
+
+  private static void assertNothingLost(Map<String, Object> checks) {
+    assertThat(checks.get("lost_transitions")).isEqualTo(0L);
+    assertThat(checks.get("out_of_order")).isEqualTo(0L);
+    assertThat(checks.get("subscribers_with_final_state")).isEqualTo(checks.get("subscribers"));
+    assertThat(checks.get("publish_failed")).isEqualTo(0L);
+    assertThat(checks.get("publish_rejected")).isEqualTo(0L);
+    assertThat((Map<?, ?>) checks.get("connection_failures")).isEmpty();
+  }
+
+  @Test
+  void throughputDeliversEveryTransitionAndTheFinalState() throws Exception {
+    Map<String, Object> result = run("throughput");
+    assertNothingLost(checks(result));
+    assertThat((List<?>) result.get("rows")).hasSize(1);
+    assertThat(checks(result).get("messages_received")).isNotEqualTo(0L);
+  }
+
+  @Test
+  void fanoutReachesEverySubscriber() throws Exception {
+    Map<String, Object> result = run("fanout");
+    Map<String, Object> checks = checks(result);
+    assertThat(checks.get("missing_deliveries")).isEqualTo(0L);
+    assertThat(checks.get("lost_transitions")).isEqualTo(0L);
+    assertThat(checks.get("out_of_order")).isEqualTo(0L);
+  }
+
+  @Test
+  void slowConsumerStillGetsEveryTransitionAndTheFinalState() throws Exception {
+    Map<String, Object> result = run("slow");
+    assertNothingLost(checks(result));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> slow = (Map<String, Object>) result.get("slow_subscriber");
+    assertThat(slow.get("got_final_state")).isEqualTo(true);
+    assertThat(slow.get("lost_transitions")).isEqualTo(0L);
+  }
+
+  @Test
+  void reconnectStormResumesEveryoneWithNothingMissed() throws Exception {
+    Map<String, Object> result = run("storm");
+    assertNothingLost(checks(result));
+    Map<?, ?> storm = (Map<?, ?>) ((List<?>) result.get("rows")).get(0);
+    assertThat(storm.get("resumed")).isEqualTo(storm.get("clients"));
+  }
+
+  @Test
+  void idleConnectionsAllComeUp() throws Exception {
+    Map<String, Object> result = run("idle");
+    for (Object row : (List<?>) result.get("rows")) {
+      Map<?, ?> r = (Map<?, ?>) row;
+      assertThat(r.get("connected")).isEqualTo(r.get("connections"));
+    }
+  }
+
+  @Test
+  void publishIsAccepted() throws Exception {
+    Map<String, Object> result = run("publish");
+    for (Object row : (List<?>) result.get("rows")) {
+      Map<?, ?> r = (Map<?, ?>) row;
+      assertThat(r.get("rejected_events")).isEqualTo(0L);
+      assertThat(r.get("failed_requests")).isEqualTo(0L);
+    }
+  }
+
+  @Test
+  void reportWritesTablesAndChart(@TempDir Path dir) throws Exception {
+    Map<String, Object> result = run("throughput");
+    result.put("server", "progress-hub");
+    result.put("scenario", "throughput");
+    Files.createDirectories(dir.resolve("raw"));
+    RunCommand.mapper()
+        .writeValue(dir.resolve("raw/throughput-progress-hub.json").toFile(), result);
+    ReportCommand report = new ReportCommand();
+    report.dir = dir;
+    assertThat(report.call()).isZero();
+    assertThat(Files.readString(dir.resolve("results.md"))).contains("## throughput");
+    assertThat(Files.size(dir.resolve("latency-vs-load.png"))).isPositive();
+  }
+}
