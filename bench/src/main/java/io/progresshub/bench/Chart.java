@@ -188,7 +188,7 @@ final class Chart {
       return 1;
     }
     double mag = Math.pow(10, Math.floor(Math.log10(v)));
-    for (double step : new double[] {1, 2, 2.5, 5, 10}) {
+    for (double step : new double[] {1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10}) {
       if (step * mag >= v) {
         return step * mag;
       }
