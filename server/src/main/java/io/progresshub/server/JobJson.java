@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.progresshub.core.HubException;
 import io.progresshub.core.Job;
@@ -14,7 +13,6 @@ import io.progresshub.core.JobUpdate;
 import io.progresshub.core.NewJob;
 import io.progresshub.protocol.WireCodec;
 import java.io.IOException;
-import java.time.Instant;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Optional;
@@ -92,15 +90,6 @@ final class JobJson {
       return mapper.writeValueAsBytes(node);
     } catch (IOException e) {
       throw new IllegalStateException("cannot encode JSON", e);
-    }
-  }
-
-  /** History entries and other progress-shaped states, parsed back from the wire encoding. */
-  JsonNode progressTree(byte[] progressJson) {
-    try {
-      return mapper.readTree(progressJson);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot re-read our own JSON", e);
     }
   }
 
@@ -231,19 +220,11 @@ final class JobJson {
     return Optional.of(mapper.convertValue(node, Map.class));
   }
 
-  ArrayNode array() {
-    return mapper.createArrayNode();
-  }
-
   ObjectNode objectNode() {
     return mapper.createObjectNode();
   }
 
   static String abbreviate(String value) {
     return value.length() <= 64 ? value : value.substring(0, 64) + "...";
-  }
-
-  static String timestamp(Instant instant) {
-    return WireCodec.timestamp(instant);
   }
 }

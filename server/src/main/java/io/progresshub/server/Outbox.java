@@ -50,8 +50,6 @@ final class Outbox {
   /** Ticks held back while the channel is not writable; event loop only, created on demand. */
   private Map<String, Message> conflated;
 
-  private long conflatedCount;
-
   Outbox(
       Channel channel, Function<byte[], Object> wrap, long maxPendingBytes, Runnable onOverflow) {
     this.channel = channel;
@@ -87,11 +85,6 @@ final class Outbox {
     }
   }
 
-  /** How many ticks were dropped in favour of a newer one (event loop only). */
-  long conflatedCount() {
-    return conflatedCount;
-  }
-
   private void drain() {
     SCHEDULED.set(this, 0);
     boolean wrote = false;
@@ -115,15 +108,11 @@ final class Outbox {
         if (conflated == null) {
           conflated = new HashMap<>();
         }
-        if (conflated.put(message.jobId(), message) != null) {
-          conflatedCount++;
-        }
+        conflated.put(message.jobId(), message);
         continue;
       }
-      if (message.jobId() != null
-          && conflated != null
-          && conflated.remove(message.jobId()) != null) {
-        conflatedCount++; // superseded by this newer state of the same job
+      if (message.jobId() != null && conflated != null) {
+        conflated.remove(message.jobId()); // superseded by this newer state of the same job
       }
       channel.write(wrap.apply(message.bytes()), channel.voidPromise());
       wrote = true;
