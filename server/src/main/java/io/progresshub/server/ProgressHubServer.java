@@ -18,6 +18,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.util.NettyRuntime;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.progresshub.core.Hub;
@@ -49,7 +50,7 @@ public final class ProgressHubServer implements AutoCloseable {
   private final ServerConfig config;
   private final EventLoopGroup group;
   private final Channel serverChannel;
-  private final ChannelGroup channels;
+  private final ServerContext context;
   private final ExecutorService blocking;
   private final CountDownLatch closed = new CountDownLatch(1);
   private volatile boolean closing;
@@ -58,12 +59,12 @@ public final class ProgressHubServer implements AutoCloseable {
       ServerConfig config,
       EventLoopGroup group,
       Channel serverChannel,
-      ChannelGroup channels,
+      ServerContext context,
       ExecutorService blocking) {
     this.config = config;
     this.group = group;
     this.serverChannel = serverChannel;
-    this.channels = channels;
+    this.context = context;
     this.blocking = blocking;
   }
 
@@ -84,8 +85,13 @@ public final class ProgressHubServer implements AutoCloseable {
           case IO_URING -> IoUringServerSocketChannel.class;
           default -> NioServerSocketChannel.class;
         };
+    // One event loop per core: the loops never block (hub calls that may wait run on virtual
+    // threads), so more loops than cores would only add context switches.
     EventLoopGroup group =
-        new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("progress-hub-io", true), io);
+        new MultiThreadIoEventLoopGroup(
+            NettyRuntime.availableProcessors(),
+            new DefaultThreadFactory("progress-hub-io", true),
+            io);
     ExecutorService blocking =
         Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("progress-hub-request-", 0).factory());
@@ -101,7 +107,8 @@ public final class ProgressHubServer implements AutoCloseable {
             new JobFrames(new WireCodec(config.limits().maxJsonDepth())),
             new JobJson(new WireCodec(config.limits().maxJsonDepth())),
             blocking,
-            channels);
+            channels,
+            new HeartbeatWheels(config.webSocket().heartbeatInterval()));
     try {
       Channel channel =
           new ServerBootstrap()
@@ -118,7 +125,7 @@ public final class ProgressHubServer implements AutoCloseable {
               .syncUninterruptibly()
               .channel();
       LOG.info("progress-hub listening on {} ({})", channel.localAddress(), transport.wireName());
-      return new ProgressHubServer(config, group, channel, channels, blocking);
+      return new ProgressHubServer(config, group, channel, context, blocking);
     } catch (Exception e) { // bind failures arrive as undeclared checked IOExceptions
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       blocking.shutdownNow();
@@ -167,7 +174,10 @@ public final class ProgressHubServer implements AutoCloseable {
     closing = true;
     try {
       serverChannel.close().syncUninterruptibly();
-      for (Channel channel : channels) {
+      HeartbeatWheels webSockets = context.wheels();
+      webSockets.forEachMember(session -> ((WebSocketSession) session).goingAway());
+      ChannelGroup streams = context.channels();
+      for (Channel channel : streams) {
         Runnable goodbye = channel.attr(Shutdown.KEY).get();
         if (goodbye != null) {
           goodbye.run();
@@ -176,9 +186,17 @@ public final class ProgressHubServer implements AutoCloseable {
         }
       }
       Duration grace = config.network().shutdownGrace();
-      if (!channels.newCloseFuture().awaitUninterruptibly(grace.toMillis())) {
-        LOG.warn("{} connections still open after {}; closing them", channels.size(), grace);
-        channels.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + grace.toNanos();
+      while ((webSockets.size() > 0 || !streams.isEmpty()) && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      if (webSockets.size() > 0 || !streams.isEmpty()) {
+        LOG.warn(
+            "{} connections still open after {}; closing them",
+            webSockets.size() + streams.size(),
+            grace);
+        webSockets.forEachMember(session -> ((WebSocketSession) session).channel().close());
+        streams.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
       }
       blocking.shutdown();
       blocking.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);

@@ -8,7 +8,8 @@ import java.util.concurrent.ExecutorService;
  * What every handler shares: the hub, the config and the server-wide helpers.
  *
  * @param blocking runs hub calls that may touch the store (virtual threads), off the event loops
- * @param channels every open WebSocket and SSE channel, for graceful shutdown
+ * @param channels every open SSE channel, for graceful shutdown
+ * @param wheels the heartbeat wheel of each event loop: every open WebSocket session is on one
  */
 record ServerContext(
     Hub hub,
@@ -19,4 +20,5 @@ record ServerContext(
     JobFrames frames,
     JobJson json,
     ExecutorService blocking,
-    ChannelGroup channels) {}
+    ChannelGroup channels,
+    HeartbeatWheels wheels) {}

@@ -7,7 +7,8 @@ import java.time.Duration;
  *
  * @param heartbeatInterval how often a ping frame and a JSON {@code heartbeat} are sent (default 25
  *     s); a connection silent for 2.5 intervals is closed
- * @param compression whether permessage-deflate is offered to clients that ask for it
+ * @param compression whether permessage-deflate is offered to clients that ask for it (default off:
+ *     each compressing connection holds zlib state of several hundred KiB)
  */
 public record WebSocketConfig(Duration heartbeatInterval, boolean compression) {
 
@@ -19,7 +20,7 @@ public record WebSocketConfig(Duration heartbeatInterval, boolean compression) {
   }
 
   public static WebSocketConfig defaults() {
-    return new WebSocketConfig(Duration.ofSeconds(25), true);
+    return new WebSocketConfig(Duration.ofSeconds(25), false);
   }
 
   /** Silence longer than this closes the connection: 2.5 heartbeat intervals. */

@@ -1,5 +1,7 @@
 package io.progresshub.server;
 
+import io.netty.buffer.ByteBuf;
+
 /**
  * Encodes server-to-client WebSocket frames ourselves (RFC 6455 section 5.2; server frames are
  * never masked), so one encoded frame can be written to many connections without a copy each.
@@ -12,7 +14,7 @@ final class WebSocketFrames {
   /** A single, final, uncompressed text frame carrying {@code payload}. */
   static byte[] text(byte[] payload) {
     int length = payload.length;
-    int headerLength = length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
+    int headerLength = headerLength(length);
     byte[] frame = new byte[headerLength + length];
     frame[0] = (byte) FIN_TEXT;
     if (length < 126) {
@@ -30,5 +32,24 @@ final class WebSocketFrames {
     }
     System.arraycopy(payload, 0, frame, headerLength, length);
     return frame;
+  }
+
+  /** The length of an unmasked frame header for a payload of {@code length} bytes. */
+  static int headerLength(int length) {
+    return length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
+  }
+
+  /** Writes an unmasked frame header: {@code firstByte} is FIN, RSV and the opcode. */
+  static void writeHeader(ByteBuf out, int firstByte, int length) {
+    out.writeByte(firstByte);
+    if (length < 126) {
+      out.writeByte(length);
+    } else if (length <= 0xFFFF) {
+      out.writeByte(126);
+      out.writeShort(length);
+    } else {
+      out.writeByte(127);
+      out.writeLong(length);
+    }
   }
 }

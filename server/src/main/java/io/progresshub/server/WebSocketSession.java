@@ -3,7 +3,6 @@ package io.progresshub.server;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -13,8 +12,6 @@ import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.progresshub.core.HubException;
@@ -47,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * Everything the client receives goes through one {@link Outbox}, so replies and job states keep
  * their order.
  */
-final class WebSocketSession extends ChannelInboundHandlerAdapter {
+final class WebSocketSession extends HeartbeatWheel.Member {
   private static final Logger LOG = LoggerFactory.getLogger(WebSocketSession.class);
 
   private final ServerContext context;
@@ -59,11 +56,12 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
   private Outbox outbox;
   private volatile Principal principal;
   private boolean countedUser;
-  private Map<String, Active> subscriptions;
-  private int pendingSubscribes;
+  private Map<String, JobSubscriber> subscriptions;
   private boolean closing;
   private long heartbeats;
-  private ScheduledFuture<?> heartbeat;
+  private HeartbeatWheel wheel;
+  private long lastReadTick;
+  private long tokenExpiresAtMillis; // 0: no expiry
   private ScheduledFuture<?> authDeadline;
 
   WebSocketSession(ServerContext context, WebSocketUpgrade.Setup setup) {
@@ -77,12 +75,6 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
     if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
       opened(ctx);
-    } else if (event instanceof IdleStateEvent) {
-      close(
-          CloseCode.GOING_AWAY,
-          "idle timeout: no traffic for "
-              + context.config().webSocket().idleTimeout().toSeconds()
-              + " s");
     } else if (event
         == WebSocketServerProtocolHandler.ServerHandshakeStateEvent.HANDSHAKE_TIMEOUT) {
       ctx.close();
@@ -100,20 +92,9 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
             context.config().limits().maxOutboundBytes(),
             () -> close(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason()));
     Duration interval = context.config().webSocket().heartbeatInterval();
-    ctx.pipeline()
-        .addFirst(
-            "ws-idle",
-            new IdleStateHandler(
-                context.config().webSocket().idleTimeout().toMillis(),
-                0,
-                0,
-                TimeUnit.MILLISECONDS));
-    heartbeat =
-        ctx.executor()
-            .scheduleAtFixedRate(
-                this::heartbeat, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
-    context.channels().add(channel);
-    channel.attr(Shutdown.KEY).set(() -> close(CloseCode.GOING_AWAY, "server shutting down"));
+    wheel = context.wheels().of(ctx.executor());
+    lastReadTick = wheel.tick();
+    wheel.add(this);
     send(
         new ServerMessage.ConnectionEstablished(connectionId, interval.toSeconds(), Instant.now()));
 
@@ -153,12 +134,13 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    if (heartbeat != null) {
-      heartbeat.cancel(false);
+    if (wheel != null) {
+      wheel.remove(this);
     }
+    context.limiter().releaseTotal();
     cancelAuthDeadline();
     if (subscriptions != null) {
-      subscriptions.values().forEach(active -> active.subscription().close());
+      subscriptions.values().forEach(JobSubscriber::cancel);
       subscriptions = null;
     }
     Principal current = principal;
@@ -176,12 +158,53 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
     super.channelWritabilityChanged(ctx);
   }
 
-  private void heartbeat() {
+  /** Once per heartbeat interval: close if silent too long, else ping; watch the token's expiry. */
+  @Override
+  void beat(long tick) {
     if (!channel.isActive() || closing) {
+      return;
+    }
+    WebSocketConfig config = context.config().webSocket();
+    if (tick - lastReadTick >= wheel.ticks(config.idleTimeout())) {
+      close(
+          CloseCode.GOING_AWAY,
+          "idle timeout: no traffic for " + config.idleTimeout().toSeconds() + " s");
       return;
     }
     channel.write(new PingWebSocketFrame(), channel.voidPromise());
     send(new ServerMessage.Heartbeat(++heartbeats, Instant.now()));
+    watchTokenExpiry(config.heartbeatInterval().toMillis() + 1000);
+  }
+
+  /** Arms an exact timer for the token's expiry once it is less than {@code withinMillis} away. */
+  private void watchTokenExpiry(long withinMillis) {
+    if (tokenExpiresAtMillis == 0 || authDeadline != null) {
+      return;
+    }
+    long left = tokenExpiresAtMillis - System.currentTimeMillis();
+    if (left > withinMillis) {
+      return; // a later beat arms it
+    }
+    authDeadline =
+        channel
+            .eventLoop()
+            .schedule(
+                () ->
+                    fail(
+                        ErrorCode.UNAUTHORIZED,
+                        "token expired",
+                        Optional.empty(),
+                        CloseCode.UNAUTHORIZED),
+                Math.max(0, left),
+                TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (wheel != null) {
+      lastReadTick = wheel.tick(); // any bytes from the client, pongs included, show it is alive
+    }
+    ctx.fireChannelReadComplete();
   }
 
   // ------------------------------------------------------------------ reading
@@ -266,20 +289,12 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
     principal = verified;
     Optional<Instant> expiry = token.flatMap(JwtTokens::expiry);
     if (context.authenticator().enabled() && expiry.isPresent()) {
-      // The connection lives no longer than its token, unless the client refreshes it.
-      long millis = Math.max(0, Duration.between(Instant.now(), expiry.get()).toMillis());
-      authDeadline =
-          channel
-              .eventLoop()
-              .schedule(
-                  () ->
-                      fail(
-                          ErrorCode.UNAUTHORIZED,
-                          "token expired",
-                          Optional.empty(),
-                          CloseCode.UNAUTHORIZED),
-                  millis,
-                  TimeUnit.MILLISECONDS);
+      // The connection lives no longer than its token, unless the client refreshes it. The
+      // heartbeat checks the expiry; an exact timer is armed only once it is near.
+      tokenExpiresAtMillis = Math.max(1, expiry.get().toEpochMilli());
+      watchTokenExpiry(context.config().webSocket().heartbeatInterval().toMillis() + 1000);
+    } else {
+      tokenExpiresAtMillis = 0;
     }
     if (reply) {
       send(
@@ -312,21 +327,22 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
     if (subscriptions == null) {
       subscriptions = new HashMap<>(4);
     }
-    Active previous = subscriptions.remove(jobId);
+    JobSubscriber previous = subscriptions.remove(jobId);
     if (previous != null) {
-      previous.subscription().close(); // a re-subscribe restarts the stream from the client's since
+      previous.cancel(); // a re-subscribe restarts the stream from the client's since
     }
     int limit = context.config().limits().maxSubscriptionsPerConnection();
-    if (subscriptions.size() + pendingSubscribes >= limit) {
+    if (subscriptions.size() >= limit) {
       error(
           ErrorCode.TOO_MANY_SUBSCRIPTIONS,
           "at most " + limit + " subscriptions per connection",
           requestId);
       return;
     }
-    pendingSubscribes++;
+    // Registered before the hub is asked, so an unsubscribe that follows at once finds it.
     Principal caller = principal;
     JobSubscriber subscriber = new JobSubscriber(jobId, requestId);
+    subscriptions.put(jobId, subscriber);
     blocking(
         () -> {
           Subscription subscription = null;
@@ -344,16 +360,13 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
           HubException failed = failure;
           onLoop(
               () -> {
-                pendingSubscribes--;
                 if (failed != null) {
-                  subscribeFailed(failed, requestId, single);
-                } else if (!channel.isActive() || closing || subscriptions == null) {
-                  done.close();
-                } else {
-                  Active raced = subscriptions.put(jobId, new Active(done, subscriber));
-                  if (raced != null) {
-                    raced.subscription().close();
+                  if (subscriptions != null) {
+                    subscriptions.remove(jobId, subscriber);
                   }
+                  subscribeFailed(failed, requestId, single);
+                } else {
+                  subscriber.attach(done);
                 }
               },
               done);
@@ -378,16 +391,15 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
   }
 
   private void unsubscribe(ClientMessage.Unsubscribe command) {
-    Active active = subscriptions == null ? null : subscriptions.remove(command.jobId());
-    if (active == null) {
+    JobSubscriber subscriber = subscriptions == null ? null : subscriptions.remove(command.jobId());
+    if (subscriber == null) {
       error(
           ErrorCode.NOT_SUBSCRIBED,
           "not subscribed to job " + JobJson.abbreviate(command.jobId()),
           command.id());
       return;
     }
-    active.subscription().close();
-    JobSubscriber subscriber = active.subscriber();
+    subscriber.cancel();
     send(
         new ServerMessage.Unsubscribed(
             command.jobId(), subscriber.status, subscriber.seq, command.id()));
@@ -431,6 +443,15 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
   private void fail(ErrorCode code, String message, Optional<String> requestId, CloseCode close) {
     error(code, message, requestId);
     close(close, message);
+  }
+
+  /** Graceful shutdown: close 1001 after everything already queued. */
+  void goingAway() {
+    close(CloseCode.GOING_AWAY, "server shutting down");
+  }
+
+  Channel channel() {
+    return channel;
   }
 
   /** Closes with a close frame after everything already queued; safe from any thread. */
@@ -499,15 +520,34 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
     return "c-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffffffL);
   }
 
-  /** A live subscription of this connection and what it last delivered. */
-  private record Active(Subscription subscription, JobSubscriber subscriber) {}
-
-  /** Delivers one job's states into this connection's outbox. */
+  /**
+   * One subscription of this connection: delivers the job's states into the outbox and remembers
+   * what it delivered last. Registered before the hub has answered; the hub's subscription is
+   * attached once it exists (on the event loop), and closed at once if cancelled meanwhile.
+   */
   private final class JobSubscriber implements Subscriber {
     private final String jobId;
     private final Optional<String> requestId;
     volatile String status = "pending";
     volatile long seq;
+    private Subscription subscription; // event loop only
+    private boolean cancelled; // event loop only
+
+    void attach(Subscription subscription) {
+      if (cancelled || closing || !channel.isActive()) {
+        subscription.close();
+      } else {
+        this.subscription = subscription;
+      }
+    }
+
+    void cancel() {
+      cancelled = true;
+      if (subscription != null) {
+        subscription.close();
+        subscription = null;
+      }
+    }
 
     JobSubscriber(String jobId, Optional<String> requestId) {
       this.jobId = jobId;
@@ -535,7 +575,7 @@ final class WebSocketSession extends ChannelInboundHandlerAdapter {
       onLoop(
           () -> {
             if (subscriptions != null) {
-              subscriptions.remove(jobId);
+              subscriptions.remove(jobId, this);
             }
             if (setup.jobId().isPresent()) {
               fail(

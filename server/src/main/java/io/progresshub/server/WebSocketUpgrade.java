@@ -1,9 +1,18 @@
 package io.progresshub.server;
 
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
@@ -13,7 +22,12 @@ import io.netty.handler.codec.http.websocketx.extensions.compression.WebSocketSe
 import io.progresshub.core.HubException;
 import io.progresshub.core.Principal;
 import io.progresshub.protocol.ErrorCode;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -59,7 +73,6 @@ final class WebSocketUpgrade {
       HttpResponses.error(target, ErrorCode.TOO_MANY_CONNECTIONS, "too many open connections");
       return;
     }
-    ctx.channel().closeFuture().addListener(closed -> context.limiter().releaseTotal());
 
     Optional<String> badRequest = Optional.empty();
     OptionalLong since = OptionalLong.empty();
@@ -87,39 +100,129 @@ final class WebSocketUpgrade {
     }
 
     Setup setup = new Setup(jobId, since, principal, authFailure, badRequest, token);
-    ChannelPipeline pipeline = ctx.pipeline();
-    pipeline.remove(RequestTimeoutHandler.class);
-    addWebSocketHandlers(
-        pipeline,
-        ctx.name(),
-        query.rawPath(),
-        context.config().limits(),
-        context.config().webSocket(),
-        new WebSocketSession(context, setup));
-    ctx.fireChannelRead(request.retain());
-    pipeline.remove(ctx.handler());
+    boolean installed =
+        handshake(
+            ctx,
+            request,
+            query.rawPath(),
+            context.config().limits(),
+            context.config().webSocket(),
+            new WebSocketSession(context, setup));
+    if (!installed) {
+      context.limiter().releaseTotal(); // else the session releases it when the channel closes
+    }
+    ctx.pipeline().remove(ctx.handler());
   }
 
   /**
-   * Installs the WebSocket chain after the handler named {@code after}: optional permessage-deflate
-   * with bounded inflation, the RSV-bit check, Netty's handshake and frame handling (64 KiB frames
-   * by default, strict masking, UTF-8 validation, close-frame echo), a bounded message aggregator,
-   * then {@code session}. The one place this chain is built, so a test server that swaps only
-   * {@code session} (the Autobahn conformance echo server) runs exactly what production runs.
+   * Answers the upgrade {@code request} read by the handler of {@code ctx} and turns the channel
+   * into a WebSocket ending in {@code session}, which gets a {@link
+   * WebSocketServerProtocolHandler.HandshakeComplete} event once the handshake is done. The caller
+   * removes its own handler afterwards. Returns false if the request was refused (426 or 400) and
+   * {@code session} was never installed. The one place the WebSocket chain is chosen, so a test
+   * server that swaps only {@code session} (the Autobahn conformance echo server) runs what
+   * production runs.
+   *
+   * <p>Without compression the channel gets the lean {@link WebSocketFrameCodec}: two handlers per
+   * connection. A client that offers permessage-deflate, when compression is on, gets Netty's full
+   * chain ({@link #addDeflateChain}), which can inflate and deflate messages.
    */
-  static void addWebSocketHandlers(
-      ChannelPipeline pipeline,
-      String after,
+  static boolean handshake(
+      ChannelHandlerContext ctx,
+      FullHttpRequest request,
       String rawPath,
       LimitsConfig limits,
       WebSocketConfig webSocket,
       ChannelHandler session) {
-    if (webSocket.compression()) {
-      // Bounded inflation: a tiny compressed frame must not expand into a huge buffer.
-      pipeline.addAfter(
-          after, "ws-compression", new WebSocketServerCompressionHandler(limits.maxFrameBytes()));
-      after = "ws-compression";
+    if (webSocket.compression() && offersDeflate(request)) {
+      if (ctx.pipeline().get(RequestTimeoutHandler.class) != null) {
+        ctx.pipeline().remove(RequestTimeoutHandler.class);
+      }
+      addDeflateChain(ctx.pipeline(), ctx.name(), rawPath, limits, session);
+      ctx.fireChannelRead(request.retain());
+      return true;
     }
+    HttpHeaders headers = request.headers();
+    String version = headers.get(HttpHeaderNames.SEC_WEBSOCKET_VERSION);
+    if (!"13".equals(version)) {
+      FullHttpResponse refused =
+          new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.UPGRADE_REQUIRED);
+      refused.headers().set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, "13");
+      refused.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+      ctx.writeAndFlush(refused).addListener(ChannelFutureListener.CLOSE);
+      return false;
+    }
+    String key = headers.get(HttpHeaderNames.SEC_WEBSOCKET_KEY);
+    if (key == null || key.isBlank()) {
+      HttpResponses.error(
+          new HttpResponses.Target(ctx, false, null),
+          ErrorCode.INVALID_REQUEST,
+          "Sec-WebSocket-Key is missing");
+      return false;
+    }
+    ChannelPipeline pipeline = ctx.pipeline();
+    pipeline.addAfter(ctx.name(), "ws-codec", new WebSocketFrameCodec(limits.maxFrameBytes()));
+    pipeline.addAfter("ws-codec", "ws-session", session);
+    // The HTTP handlers go, the HTTP codec first: bytes it still holds flow on to ws-codec.
+    pipeline.remove(HttpServerCodec.class);
+    for (String name : pipeline.names()) {
+      ChannelHandler handler = pipeline.get(name);
+      if (handler != null
+          && handler != ctx.handler()
+          && !name.equals("ws-codec")
+          && !name.equals("ws-session")) {
+        pipeline.remove(handler);
+      }
+    }
+    ctx.channel()
+        .writeAndFlush(
+            Unpooled.wrappedBuffer(
+                ("HTTP/1.1 101 Switching Protocols\r\n"
+                        + "upgrade: websocket\r\n"
+                        + "connection: upgrade\r\n"
+                        + "sec-websocket-accept: "
+                        + accept(key.trim())
+                        + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII)));
+    pipeline.fireUserEventTriggered(
+        new WebSocketServerProtocolHandler.HandshakeComplete(request.uri(), headers, null));
+    return true;
+  }
+
+  private static boolean offersDeflate(FullHttpRequest request) {
+    String extensions = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
+    return extensions != null && extensions.toLowerCase(Locale.ROOT).contains("permessage-deflate");
+  }
+
+  /** The Sec-WebSocket-Accept answer to {@code key} (RFC 6455 section 4.2.2). */
+  static String accept(String key) {
+    try {
+      MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
+      byte[] digest =
+          sha1.digest(
+              (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII));
+      return Base64.getEncoder().encodeToString(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-1", e);
+    }
+  }
+
+  /**
+   * Installs Netty's WebSocket chain after the handler named {@code after}: permessage-deflate with
+   * bounded inflation, the RSV-bit check, Netty's handshake and frame handling (64 KiB frames by
+   * default, strict masking, UTF-8 validation, close-frame echo), a bounded message aggregator,
+   * then {@code session}.
+   */
+  private static void addDeflateChain(
+      ChannelPipeline pipeline,
+      String after,
+      String rawPath,
+      LimitsConfig limits,
+      ChannelHandler session) {
+    // Bounded inflation: a tiny compressed frame must not expand into a huge buffer.
+    pipeline.addAfter(
+        after, "ws-compression", new WebSocketServerCompressionHandler(limits.maxFrameBytes()));
+    after = "ws-compression";
     // Before the protocol handler and after where the deflate decoder will go (next to
     // ws-compression, once the handshake has negotiated it).
     pipeline.addAfter(after, "ws-reserved-bits", new ReservedBitsCheck());

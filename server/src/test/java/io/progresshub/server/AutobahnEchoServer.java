@@ -33,9 +33,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * WebSocket echo server for the Autobahn fuzzing client: every text and binary message comes back
  * unchanged. Each connection runs the production WebSocket chain ({@link
- * WebSocketUpgrade#addWebSocketHandlers}) with the default limits and compression on; only the
- * final handler differs, echoing instead of speaking protocol v1 (which would answer Autobahn's
- * messages with {@code error} replies and close binary ones with 1003).
+ * WebSocketUpgrade#handshake}) with the default limits; only the final handler differs, echoing
+ * instead of speaking protocol v1 (which would answer Autobahn's messages with {@code error}
+ * replies and close binary ones with 1003).
  *
  * <p>Usage: {@code AutobahnEchoServer [port [host]]} (defaults 9001 on loopback). The build starts
  * it through {@link AutobahnEchoLauncher}. It exits when its parent process does, so a killed build
@@ -103,9 +103,7 @@ public final class AutobahnEchoServer {
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
       String path = new QueryStringDecoder(request.uri()).path();
-      WebSocketUpgrade.addWebSocketHandlers(
-          ctx.pipeline(), ctx.name(), path, LIMITS, WEB_SOCKET, new Echo());
-      ctx.fireChannelRead(request.retain());
+      WebSocketUpgrade.handshake(ctx, request, path, LIMITS, WEB_SOCKET, new Echo());
       ctx.pipeline().remove(this);
     }
   }

@@ -168,7 +168,13 @@ final class TestServer implements AutoCloseable, BeforeAllCallback, AfterAllCall
 
   /** Config with a short heartbeat interval (and so a short idle timeout). */
   static UnaryOperator<ServerConfig> heartbeat(Duration interval) {
-    return config -> config.withWebSocket(new WebSocketConfig(interval, true));
+    return config -> config.withWebSocket(new WebSocketConfig(interval, false));
+  }
+
+  /** Config with permessage-deflate offered to clients that ask (Netty's full WebSocket chain). */
+  static UnaryOperator<ServerConfig> compression() {
+    return config ->
+        config.withWebSocket(new WebSocketConfig(config.webSocket().heartbeatInterval(), true));
   }
 
   int port() {

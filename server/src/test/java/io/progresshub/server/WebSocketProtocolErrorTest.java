@@ -67,7 +67,7 @@ class WebSocketProtocolErrorTest {
 
   @Test
   void compressedMessagesStillWorkWhenDeflateWasNegotiated() throws IOException {
-    try (TestServer server = TestServer.start();
+    try (TestServer server = TestServer.start(TestServer.compression());
         RawWebSocket socket = RawWebSocket.open(server.port(), "/ws", true)) {
       Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
       deflater.setInput(PING);
