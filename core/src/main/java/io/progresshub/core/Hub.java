@@ -392,11 +392,14 @@ public final class Hub implements AutoCloseable {
     }
   }
 
-  /** One subscriber's view of a job: buffers live states until the replay is delivered. */
+  /**
+   * One subscriber's view of a job: buffers live states until the replay is delivered. Guarded by
+   * its own monitor rather than a lock object: there is one per subscriber (tens of thousands), and
+   * it is only ever held for a moment.
+   */
   private final class HubSubscription implements Subscription {
     private final String jobId;
     private final Subscriber subscriber;
-    private final ReentrantLock lock = new ReentrantLock();
     private List<HubEvent.JobUpdated> buffered = new ArrayList<>();
     private long lastSeq;
     private volatile boolean closed;
@@ -412,8 +415,7 @@ public final class Hub implements AutoCloseable {
     }
 
     void start(Job current, boolean recovered, List<Job> replay) {
-      lock.lock();
-      try {
+      synchronized (this) {
         if (closed) {
           return;
         }
@@ -432,14 +434,11 @@ public final class Hub implements AutoCloseable {
           deliver(update.job(), false, update.transition());
         }
         buffered = null;
-      } finally {
-        lock.unlock();
       }
     }
 
     void live(Job job, boolean transition) {
-      lock.lock();
-      try {
+      synchronized (this) {
         if (closed) {
           return;
         }
@@ -448,21 +447,16 @@ public final class Hub implements AutoCloseable {
         } else {
           deliver(job, false, transition);
         }
-      } finally {
-        lock.unlock();
       }
     }
 
     void removed() {
-      lock.lock();
-      try {
+      synchronized (this) {
         if (closed) {
           return;
         }
         close();
         subscriber.onRemoved(jobId);
-      } finally {
-        lock.unlock();
       }
     }
 

@@ -48,8 +48,14 @@ final class WebSocketSession extends HeartbeatWheel.Member {
   private static final Logger LOG = LoggerFactory.getLogger(WebSocketSession.class);
 
   private final ServerContext context;
-  private final WebSocketUpgrade.Setup setup;
-  private final String connectionId = connectionId();
+
+  /** How the connection was opened; dropped once the client is authenticated. */
+  private WebSocketUpgrade.Setup setup;
+
+  /** The job of a single-job endpoint ({@code /ws/{jobId}}), else null. */
+  private final String singleJobId;
+
+  private final long connectionNumber = ThreadLocalRandom.current().nextLong() & 0xffffffffffffL;
 
   // Event-loop state.
   private Channel channel;
@@ -67,6 +73,7 @@ final class WebSocketSession extends HeartbeatWheel.Member {
   WebSocketSession(ServerContext context, WebSocketUpgrade.Setup setup) {
     this.context = context;
     this.setup = setup;
+    this.singleJobId = setup.jobId().orElse(null);
   }
 
   // ------------------------------------------------------------------ lifecycle
@@ -96,7 +103,8 @@ final class WebSocketSession extends HeartbeatWheel.Member {
     lastReadTick = wheel.tick();
     wheel.add(this);
     send(
-        new ServerMessage.ConnectionEstablished(connectionId, interval.toSeconds(), Instant.now()));
+        new ServerMessage.ConnectionEstablished(
+            connectionId(), interval.toSeconds(), Instant.now()));
 
     if (setup.badRequest().isPresent()) {
       fail(
@@ -114,7 +122,7 @@ final class WebSocketSession extends HeartbeatWheel.Member {
       // Without a token (auth switched off) the client is told who it is; with one it knows.
       boolean reply = setup.token().isEmpty();
       if (authenticated(setup.principal().get(), setup.token(), Optional.empty(), reply)) {
-        setup.jobId().ifPresent(jobId -> subscribe(jobId, setup.since(), Optional.empty()));
+        subscribeOnOpen();
       }
     } else {
       // No token in the handshake: wait a little for a first-message auth, nothing else.
@@ -267,7 +275,18 @@ final class WebSocketSession extends HeartbeatWheel.Member {
     }
     boolean first = current == null;
     if (authenticated(verified, Optional.of(auth.token()), auth.id(), true) && first) {
-      setup.jobId().ifPresent(jobId -> subscribe(jobId, setup.since(), Optional.empty()));
+      subscribeOnOpen();
+    }
+  }
+
+  /**
+   * Once authenticated: subscribes a single-job endpoint to its job; the setup is not needed after.
+   */
+  private void subscribeOnOpen() {
+    WebSocketUpgrade.Setup opened = setup;
+    setup = null;
+    if (singleJobId != null) {
+      subscribe(singleJobId, opened.since(), Optional.empty());
     }
   }
 
@@ -314,7 +333,7 @@ final class WebSocketSession extends HeartbeatWheel.Member {
   // ------------------------------------------------------------------ commands
 
   private void subscribe(String jobId, OptionalLong since, Optional<String> requestId) {
-    boolean single = setup.jobId().isPresent();
+    boolean single = singleJobId != null;
     if (!JobIds.isValid(jobId)) {
       HubException invalid = invalidJobId(jobId);
       if (single) {
@@ -502,7 +521,7 @@ final class WebSocketSession extends HeartbeatWheel.Member {
         || cause instanceof CorruptedFrameException) {
       ctx.close(); // Netty already sent the matching close frame (1002 / 1007)
     } else if (!(cause instanceof ClosedChannelException)) {
-      LOG.debug("closing connection {} after error", connectionId, cause);
+      LOG.debug("closing connection {} after error", connectionId(), cause);
       ctx.close();
     }
   }
@@ -516,8 +535,9 @@ final class WebSocketSession extends HeartbeatWheel.Member {
     }
   }
 
-  private static String connectionId() {
-    return "c-" + Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffffffL);
+  /** The id the client is told; kept as a number, not a string, for the connection's lifetime. */
+  private String connectionId() {
+    return "c-" + Long.toHexString(connectionNumber);
   }
 
   /**
@@ -577,7 +597,7 @@ final class WebSocketSession extends HeartbeatWheel.Member {
             if (subscriptions != null) {
               subscriptions.remove(jobId, this);
             }
-            if (setup.jobId().isPresent()) {
+            if (singleJobId != null) {
               fail(
                   ErrorCode.JOB_NOT_FOUND,
                   "job was deleted: " + jobId,
