@@ -1,5 +1,8 @@
 package io.progresshub.server;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.progresshub.core.Job;
 import io.progresshub.protocol.JobState;
 import io.progresshub.protocol.ServerMessage;
@@ -9,12 +12,15 @@ import java.nio.charset.StandardCharsets;
 /**
  * Turns job states into wire bytes, once per event whatever the number of recipients: the hub hands
  * the same {@link Job} instance to every subscriber, so the last encoding is remembered by identity
- * and shared. Replayed states (sent to one subscriber) are encoded on demand.
+ * and shared. A live WebSocket frame is encoded once into direct memory and each recipient gets a
+ * retained view of it, which the socket writes without a copy. Replayed states (sent to one
+ * subscriber) are encoded on demand.
  */
 final class JobFrames {
 
   private final WireCodec codec;
-  private volatile Encoded lastWebSocket;
+  private Job lastWebSocketJob; // guarded by this
+  private ByteBuf lastWebSocket; // guarded by this; holds one reference
   private volatile Encoded lastSse;
 
   private record Encoded(Job job, byte[] bytes) {}
@@ -23,22 +29,40 @@ final class JobFrames {
     this.codec = codec;
   }
 
+  /** Releases the remembered frame; called once the server is closed. */
+  synchronized void close() {
+    if (lastWebSocket != null) {
+      lastWebSocket.release();
+      lastWebSocket = null;
+      lastWebSocketJob = null;
+    }
+  }
+
   WireCodec codec() {
     return codec;
   }
 
-  /** A complete WebSocket text frame for a live state, shared by all recipients. */
-  byte[] webSocketFrame(Job job, boolean replay) {
+  /**
+   * A complete WebSocket text frame for a state; the caller owns the returned buffer (one
+   * reference). Live states share one encoding across all recipients.
+   */
+  ByteBuf webSocketFrame(Job job, boolean replay) {
     if (replay) {
-      return WebSocketFrames.text(json(job, true));
+      return Unpooled.wrappedBuffer(WebSocketFrames.text(json(job, true)));
     }
-    Encoded cached = lastWebSocket;
-    if (cached != null && cached.job() == job) {
-      return cached.bytes();
+    synchronized (this) {
+      if (lastWebSocketJob != job) {
+        byte[] frame = WebSocketFrames.text(json(job, false));
+        ByteBuf encoded = ByteBufAllocator.DEFAULT.directBuffer(frame.length);
+        encoded.writeBytes(frame);
+        if (lastWebSocket != null) {
+          lastWebSocket.release(); // recipients still writing it hold their own references
+        }
+        lastWebSocket = encoded;
+        lastWebSocketJob = job;
+      }
+      return lastWebSocket.retainedDuplicate();
     }
-    byte[] frame = WebSocketFrames.text(json(job, false));
-    lastWebSocket = new Encoded(job, frame);
-    return frame;
   }
 
   /** A complete SSE event ({@code id: seq}) for a state. */

@@ -1,48 +1,58 @@
 package io.progresshub.server;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.util.ReferenceCountUtil;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Function;
 
 /**
- * One connection's ordered outbound queue. Any thread may {@link #send}; writes happen on the
- * channel's event loop, all messages queued within one loop tick go out with one flush.
+ * One connection's ordered outbound stream. Any thread may {@link #send}; messages go through the
+ * event loop's {@link LoopWrites}, which writes them on the loop and flushes the connection once
+ * per batch.
  *
  * <p>When the socket cannot keep up (the channel is not writable), progress ticks are conflated per
  * job, latest wins; transitions and terminal states are always written, and a newer message for a
  * job drops that job's pending tick, so no job's states are ever reordered. Past {@code
  * maxPendingBytes} queued in the socket buffer the connection is handed to {@code onOverflow}.
+ *
+ * <p>Messages carry reference-counted buffers: a message is either written (Netty releases it) or
+ * released here, never both.
  */
 final class Outbox {
 
-  /** One outbound message; {@code jobId} is null for messages not about a job. */
-  record Message(String jobId, boolean conflatable, byte[] bytes) {}
-
-  /** Queued by {@link #close}: everything before it is written, then the final frame. */
-  private static final Message END = new Message(null, false, new byte[0]);
-
-  private static final AtomicIntegerFieldUpdater<Outbox> SCHEDULED =
-      AtomicIntegerFieldUpdater.newUpdater(Outbox.class, "scheduled");
+  /**
+   * One outbound message for {@code target}: a complete frame, or (when {@code frame} is null) the
+   * end of the stream. {@code jobId} is null for messages not about a job.
+   */
+  record Message(Outbox target, String jobId, boolean conflatable, ByteBuf frame) {
+    void release() {
+      if (frame != null) {
+        frame.release();
+      }
+    }
+  }
 
   private final Channel channel;
-  private final Function<byte[], Object> wrap;
+  private final Function<ByteBuf, Object> wrap;
   private final long maxPendingBytes;
   private final Runnable onOverflow;
-  private final Queue<Message> queue = new ConcurrentLinkedQueue<>();
-  private final Runnable drainTask = this::drain;
-  private volatile int scheduled;
-  private volatile Object finalFrame;
+  private final LoopWrites writes;
+
+  /** Set by {@link LoopWrites} while this outbox waits for its flush; event loop only. */
+  boolean pendingFlush;
+
   private volatile boolean closed;
+  private Object finalFrame; // handed over with the end message
+  private boolean closeAfterFinal;
 
   /**
-   * Past the limit: nothing more is written but the close frame. Writing later states after
+   * Past the limit: nothing more is written but the final frame. Writing later states after
    * dropping earlier ones would leave a gap that a resume with {@code since} could never fill.
    */
   private volatile boolean overflowed;
@@ -51,76 +61,112 @@ final class Outbox {
   private Map<String, Message> conflated;
 
   Outbox(
-      Channel channel, Function<byte[], Object> wrap, long maxPendingBytes, Runnable onOverflow) {
+      Channel channel,
+      Function<ByteBuf, Object> wrap,
+      long maxPendingBytes,
+      Runnable onOverflow,
+      LoopWrites writes) {
     this.channel = channel;
     this.wrap = wrap;
     this.maxPendingBytes = maxPendingBytes;
     this.onOverflow = onOverflow;
+    this.writes = writes;
   }
 
-  void send(Message message) {
+  /** Queues {@code frame} (this outbox now owns it) for job {@code jobId}, or for none if null. */
+  void send(String jobId, boolean conflatable, ByteBuf frame) {
     if (closed || overflowed) {
+      frame.release();
       return;
     }
-    queue.offer(message);
-    if (SCHEDULED.compareAndSet(this, 0, 1)) {
-      channel.eventLoop().execute(drainTask);
-    }
+    writes.add(new Message(this, jobId, conflatable, frame));
   }
 
   void send(byte[] bytes) {
-    send(new Message(null, false, bytes));
+    send(null, false, Unpooled.wrappedBuffer(bytes));
   }
 
   /**
-   * Writes {@code frame} (a close frame) after every message queued so far, and nothing after it. A
-   * write behind a WebSocket close frame fails, and Netty answers that failure by dropping the
-   * connection at once, losing the close frame and whatever was still queued before it.
+   * Writes {@code frame} (a close frame, or the end of a stream) after every message queued so far,
+   * and nothing after it; then closes the channel if {@code closeChannel}. A write behind a
+   * WebSocket close frame fails, and Netty answers that failure by dropping the connection at once,
+   * losing the close frame and whatever was still queued before it.
    */
-  void close(Object frame) {
-    finalFrame = frame;
-    queue.offer(END);
-    if (SCHEDULED.compareAndSet(this, 0, 1)) {
-      channel.eventLoop().execute(drainTask);
+  void close(Object frame, boolean closeChannel) {
+    synchronized (this) {
+      if (finalFrame != null) {
+        ReferenceCountUtil.release(frame); // already closing
+        return;
+      }
+      finalFrame = frame;
+      closeAfterFinal = closeChannel;
+    }
+    writes.add(new Message(this, null, false, null));
+  }
+
+  /** Writes {@code message} without flushing; true if something was written. Event loop only. */
+  boolean write(Message message) {
+    if (message.frame() == null) {
+      writeFinal();
+      return false;
+    }
+    if (closed || overflowed || !channel.isActive()) {
+      message.release();
+      return false;
+    }
+    if (message.conflatable() && !channel.isWritable()) {
+      if (conflated == null) {
+        conflated = new HashMap<>();
+      }
+      Message replaced = conflated.put(message.jobId(), message);
+      if (replaced != null) {
+        replaced.release();
+      }
+      return false;
+    }
+    if (message.jobId() != null && conflated != null) {
+      Message superseded = conflated.remove(message.jobId()); // a newer state of the same job
+      if (superseded != null) {
+        superseded.release();
+      }
+    }
+    channel.write(wrap.apply(message.frame()), channel.voidPromise());
+    return true;
+  }
+
+  private void writeFinal() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    releaseConflated();
+    Object frame;
+    boolean closeChannel;
+    synchronized (this) {
+      frame = finalFrame;
+      closeChannel = closeAfterFinal;
+    }
+    if (!channel.isActive()) {
+      ReferenceCountUtil.release(frame);
+      return;
+    }
+    if (closeChannel) {
+      channel.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
+    } else {
+      channel.writeAndFlush(frame, channel.voidPromise());
     }
   }
 
-  private void drain() {
-    SCHEDULED.set(this, 0);
-    boolean wrote = false;
-    Message message;
-    while ((message = queue.poll()) != null) {
-      if (closed || !channel.isActive()) {
-        queue.clear();
-        return;
-      }
-      if (message == END) {
-        closed = true;
-        queue.clear();
-        conflated = null;
-        channel.writeAndFlush(finalFrame, channel.voidPromise());
-        return;
-      }
-      if (overflowed) {
-        continue;
-      }
-      if (message.conflatable() && !channel.isWritable()) {
-        if (conflated == null) {
-          conflated = new HashMap<>();
-        }
-        conflated.put(message.jobId(), message);
-        continue;
-      }
-      if (message.jobId() != null && conflated != null) {
-        conflated.remove(message.jobId()); // superseded by this newer state of the same job
-      }
-      channel.write(wrap.apply(message.bytes()), channel.voidPromise());
-      wrote = true;
-    }
-    if (wrote) {
-      channel.flush();
-      checkOverflow();
-    }
+  /** The channel closed: releases the ticks held back. Event loop only. */
+  void discard() {
+    closed = true;
+    releaseConflated();
+  }
+
+  /** Called by {@link LoopWrites} after a batch wrote to this connection. */
+  void flush() {
+    channel.flush();
+    checkOverflow();
   }
 
   /** Called when the channel became writable again: send the ticks held back. */
@@ -130,7 +176,7 @@ final class Outbox {
     }
     Iterator<Message> held = conflated.values().iterator();
     while (held.hasNext() && channel.isWritable()) {
-      channel.write(wrap.apply(held.next().bytes()), channel.voidPromise());
+      channel.write(wrap.apply(held.next().frame()), channel.voidPromise());
       held.remove();
     }
     channel.flush();
@@ -140,13 +186,20 @@ final class Outbox {
     ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
     if (!overflowed && buffer != null && buffer.totalPendingWriteBytes() > maxPendingBytes) {
       overflowed = true;
-      queue.clear();
-      conflated = null;
+      releaseConflated();
       onOverflow.run();
     }
   }
 
-  static Object webSocket(byte[] frame) {
-    return Unpooled.wrappedBuffer(frame);
+  private void releaseConflated() {
+    if (conflated != null) {
+      conflated.values().forEach(Message::release);
+      conflated = null;
+    }
+  }
+
+  /** Ready-made WebSocket frames go out as they are. */
+  static Object webSocket(ByteBuf frame) {
+    return frame;
   }
 }

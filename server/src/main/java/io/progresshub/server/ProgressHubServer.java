@@ -108,7 +108,8 @@ public final class ProgressHubServer implements AutoCloseable {
             new JobJson(new WireCodec(config.limits().maxJsonDepth())),
             blocking,
             channels,
-            new HeartbeatWheels(config.webSocket().heartbeatInterval()));
+            new HeartbeatWheels(config.webSocket().heartbeatInterval()),
+            new LoopWrites.PerLoop());
     try {
       Channel channel =
           new ServerBootstrap()
@@ -201,6 +202,7 @@ public final class ProgressHubServer implements AutoCloseable {
       blocking.shutdown();
       blocking.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+      context.frames().close();
       LOG.info("progress-hub stopped");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

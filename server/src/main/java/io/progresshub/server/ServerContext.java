@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutorService;
  * @param blocking runs hub calls that may touch the store (virtual threads), off the event loops
  * @param channels every open SSE channel, for graceful shutdown
  * @param wheels the heartbeat wheel of each event loop: every open WebSocket session is on one
+ * @param writes the queue of pending writes of each event loop
  */
 record ServerContext(
     Hub hub,
@@ -21,4 +22,5 @@ record ServerContext(
     JobJson json,
     ExecutorService blocking,
     ChannelGroup channels,
-    HeartbeatWheels wheels) {}
+    HeartbeatWheels wheels,
+    LoopWrites.PerLoop writes) {}

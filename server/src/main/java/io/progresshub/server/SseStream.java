@@ -75,9 +75,10 @@ final class SseStream {
     Outbox outbox =
         new Outbox(
             channel,
-            bytes -> new DefaultHttpContent(Unpooled.wrappedBuffer(bytes)),
+            DefaultHttpContent::new,
             context.config().limits().maxOutboundBytes(),
-            channel::close);
+            channel::close,
+            context.writes().of(channel.eventLoop()));
     channel
         .eventLoop()
         .execute(
@@ -104,14 +105,20 @@ final class SseStream {
               channel.write(response);
               channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(PREAMBLE)));
               context.channels().add(channel);
-              channel.attr(Shutdown.KEY).set(() -> end(channel));
+              channel.attr(Shutdown.KEY).set(() -> end(outbox));
               long every = context.config().webSocket().heartbeatInterval().toMillis();
               ScheduledFuture<?> heartbeat =
                   channel
                       .eventLoop()
                       .scheduleAtFixedRate(
                           () -> outbox.send(HEARTBEAT), every, every, TimeUnit.MILLISECONDS);
-              channel.closeFuture().addListener(closed -> heartbeat.cancel(false));
+              channel
+                  .closeFuture()
+                  .addListener(
+                      closed -> {
+                        heartbeat.cancel(false);
+                        outbox.discard();
+                      });
             });
     Subscription subscription;
     try {
@@ -151,6 +158,11 @@ final class SseStream {
   }
 
   /** Ends the stream cleanly after whatever is queued. */
+  /** Ends the stream after everything already queued. */
+  private static void end(Outbox outbox) {
+    outbox.close(LastHttpContent.EMPTY_LAST_CONTENT, true);
+  }
+
   private static void end(Channel channel) {
     channel
         .eventLoop()
@@ -193,9 +205,9 @@ final class SseStream {
         return;
       }
       outbox.send(
-          new Outbox.Message(job.id(), !replay && !transition, context.frames().sseEvent(job)));
+          job.id(), !replay && !transition, Unpooled.wrappedBuffer(context.frames().sseEvent(job)));
       if (job.isTerminal()) {
-        end(channel);
+        end(outbox);
       }
     }
 
@@ -208,7 +220,7 @@ final class SseStream {
                       StandardCharsets.UTF_8)
                   + "\n\n")
               .getBytes(StandardCharsets.UTF_8));
-      end(channel);
+      end(outbox);
     }
   }
 }

@@ -97,7 +97,8 @@ final class WebSocketSession extends HeartbeatWheel.Member {
             channel,
             Outbox::webSocket,
             context.config().limits().maxOutboundBytes(),
-            () -> close(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason()));
+            () -> close(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason()),
+            context.writes().of(ctx.executor()));
     Duration interval = context.config().webSocket().heartbeatInterval();
     wheel = context.wheels().of(ctx.executor());
     lastReadTick = wheel.tick();
@@ -146,6 +147,9 @@ final class WebSocketSession extends HeartbeatWheel.Member {
       wheel.remove(this);
     }
     context.limiter().releaseTotal();
+    if (outbox != null) {
+      outbox.discard();
+    }
     cancelAuthDeadline();
     if (subscriptions != null) {
       subscriptions.values().forEach(JobSubscriber::cancel);
@@ -483,7 +487,8 @@ final class WebSocketSession extends HeartbeatWheel.Member {
           }
           closing = true;
           String trimmed = reason.length() > 120 ? reason.substring(0, 120) : reason;
-          outbox.close(new CloseWebSocketFrame(new WebSocketCloseStatus(code.code(), trimmed)));
+          outbox.close(
+              new CloseWebSocketFrame(new WebSocketCloseStatus(code.code(), trimmed)), false);
         },
         null);
   }
@@ -585,9 +590,7 @@ final class WebSocketSession extends HeartbeatWheel.Member {
     public void onJob(Job job, boolean replay, boolean transition) {
       status = job.status().wireName();
       seq = job.seq();
-      outbox.send(
-          new Outbox.Message(
-              jobId, !replay && !transition, context.frames().webSocketFrame(job, replay)));
+      outbox.send(jobId, !replay && !transition, context.frames().webSocketFrame(job, replay));
     }
 
     @Override
