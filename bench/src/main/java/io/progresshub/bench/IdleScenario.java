@@ -39,8 +39,7 @@ final class IdleScenario implements Scenario {
       List<WsConn> conns = ctx.clients.create(jobs.spread(opened.size(), n));
       ProcStats.Cpu cpu = ctx.cpu();
       long t0 = System.nanoTime();
-      ctx.clients.connect(conns, p.i("connect.concurrency"));
-      ctx.clients.awaitSubscribed(conns, p.d("connect.timeout-seconds"));
+      ctx.clients.subscribe(conns, Clients.Listener.NONE, p);
       double connectSeconds = (System.nanoTime() - t0) / 1e9;
       long[] connectCpu = cpu.stop();
       opened.addAll(conns);

@@ -43,14 +43,15 @@ final class SlowConsumerScenario implements Scenario {
     int readBytes = p.i("slow.read-bytes");
     slow.slowReadBytes = readBytes;
     State st = new State();
-    ctx.clients.listener =
-        (conn, msg, now) -> {
-          if (st.recording && !msg.replay && msg.t > 0) {
-            Lat.record(conn == slow ? st.slow : st.others, now - msg.t);
-          }
-        };
-    ctx.clients.connect(conns, p.i("connect.concurrency"));
-    int subscribed = ctx.clients.awaitSubscribed(conns, p.d("connect.timeout-seconds"));
+    int subscribed =
+        ctx.clients.subscribe(
+            conns,
+            (conn, msg, now) -> {
+              if (st.recording && !msg.replay && msg.t > 0) {
+                Lat.record(conn == slow ? st.slow : st.others, now - msg.t);
+              }
+            },
+            p);
     ctx.log("slow consumer: %d + 1 subscribers, %d subscribed", s, subscribed);
     Clients.sleep(300);
 
@@ -105,12 +106,10 @@ final class SlowConsumerScenario implements Scenario {
               m.put("latency_in_slow_phase", slowLatency);
               return m;
             });
-    long othersLost = ctx.net.call(() -> others.stream().mapToLong(c -> c.lostTransitions).sum());
-    long othersGaps = ctx.net.call(() -> others.stream().mapToLong(c -> c.gaps).sum());
-    checks.put("others_lost_transitions", othersLost);
-    checks.put("others_conflated_or_skipped_seqs", othersGaps);
+    checks.put("others_lost_transitions", ctx.clients.sum(others, c -> c.lostTransitions));
+    checks.put("others_conflated_or_skipped_seqs", ctx.clients.sum(others, c -> c.gaps));
     checks.put("connection_failures", ctx.clients.failures());
-    ctx.clients.listener = (conn, msg, now) -> {};
+    ctx.clients.listener = Clients.Listener.NONE;
     ctx.clients.closeAll(conns);
 
     Object p99Base = baseline.get("p99_ms");

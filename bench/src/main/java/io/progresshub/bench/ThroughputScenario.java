@@ -35,15 +35,16 @@ final class ThroughputScenario implements Scenario {
     jobs.createAll();
     List<WsConn> conns = ctx.clients.create(jobs.spread(0, m * s));
     Window w = new Window();
-    ctx.clients.listener =
-        (conn, msg, now) -> {
-          if (w.recording && !msg.replay && msg.t > 0) {
-            w.delivered++;
-            Lat.record(w.latency, now - msg.t);
-          }
-        };
-    ctx.clients.connect(conns, p.i("connect.concurrency"));
-    int subscribed = ctx.clients.awaitSubscribed(conns, p.d("connect.timeout-seconds"));
+    int subscribed =
+        ctx.clients.subscribe(
+            conns,
+            (conn, msg, now) -> {
+              if (w.recording && !msg.replay && msg.t > 0) {
+                w.delivered++;
+                Lat.record(w.latency, now - msg.t);
+              }
+            },
+            p);
     ctx.log("throughput: %d jobs x %d subscribers, %d subscribed", m, s, subscribed);
     Clients.sleep(500);
 
@@ -103,7 +104,7 @@ final class ThroughputScenario implements Scenario {
     Map<String, Object> checks = Verify.completeAndCheck(ctx, jobs, conns, 30);
     checks.put("connection_failures", ctx.clients.failures());
     ctx.log("throughput checks %s", checks);
-    ctx.clients.listener = (conn, msg, now) -> {};
+    ctx.clients.listener = Clients.Listener.NONE;
     ctx.clients.closeAll(conns);
 
     double best = 0;
