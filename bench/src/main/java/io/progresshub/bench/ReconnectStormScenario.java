@@ -66,7 +66,7 @@ final class ReconnectStormScenario implements Scenario {
     int subscribed = ctx.clients.subscribe(conns, check, p);
     ctx.log("storm: %d subscribers over %d jobs, %d subscribed", n, j, subscribed);
 
-    OpenLoop loop = new OpenLoop(jobs, rate, 0, Math.max(1000, rate * 2)).start();
+    OpenLoop loop = new OpenLoop(jobs, rate, 0).start();
     Clients.sleep((long) (p.d("storm.before-seconds") * 1000));
     ctx.requireServerAlive();
 

@@ -58,9 +58,7 @@ final class SlowConsumerScenario implements Scenario {
     // Warm-up (not recorded): the server's JIT and buffers settle on this load first.
     double warmup = p.d("slow.warmup-seconds");
     if (warmup > 0) {
-      OpenLoop warm = new OpenLoop(jobs, rate, warmup, Math.max(1000, rate * 2)).start();
-      warm.awaitSent(warmup);
-      OpenLoop.awaitAnswered(jobs, 10);
+      OpenLoop.run(jobs, rate, warmup);
     }
     // Phase 1: baseline, everyone fast.
     Map<String, Object> baseline = phase(ctx, jobs, st, rate, seconds);
@@ -148,9 +146,7 @@ final class SlowConsumerScenario implements Scenario {
               st.recording = true;
               return ctx.cpu();
             });
-    OpenLoop loop = new OpenLoop(jobs, rate, seconds, Math.max(1000, rate * 2)).start();
-    loop.awaitSent(seconds);
-    OpenLoop.awaitAnswered(jobs, 10);
+    OpenLoop.run(jobs, rate, seconds);
     Clients.sleep(300);
     long[] used = cpu.stop();
     Map<String, Object> m = new LinkedHashMap<>(ctx.net.call(() -> Lat.summary(st.others)));

@@ -53,7 +53,7 @@ final class ThroughputScenario implements Scenario {
     double step = p.d("throughput.step-seconds");
     for (int rate : p.ints("throughput.rates")) {
       ctx.requireServerAlive();
-      OpenLoop loop = new OpenLoop(jobs, rate, warmup + step, Math.max(1000, rate * 2)).start();
+      OpenLoop loop = new OpenLoop(jobs, rate, warmup + step).start();
       Clients.sleep((long) (warmup * 1000));
       ProcStats.Cpu cpu =
           ctx.net.call(
