@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.HdrHistogram.Histogram;
 
 /**
  * Throughput: M jobs x S subscribers each; open-loop publishing at increasing fixed rates (jobs
@@ -20,12 +19,6 @@ final class ThroughputScenario implements Scenario {
     return "throughput";
   }
 
-  private static final class Window {
-    boolean recording;
-    long delivered;
-    final Histogram latency = Lat.histogram();
-  }
-
   @Override
   public Map<String, Object> run(Ctx ctx) {
     Params p = ctx.params;
@@ -34,17 +27,8 @@ final class ThroughputScenario implements Scenario {
     Jobs jobs = new Jobs(ctx.net, ctx.http, "tp", m, p.i("throughput.stage-every"));
     jobs.createAll();
     List<WsConn> conns = ctx.clients.create(jobs.spread(0, m * s));
-    Window w = new Window();
-    int subscribed =
-        ctx.clients.subscribe(
-            conns,
-            (conn, msg, now) -> {
-              if (w.recording && !msg.replay && msg.t > 0) {
-                w.delivered++;
-                Lat.record(w.latency, now - msg.t);
-              }
-            },
-            p);
+    Deliveries deliveries = new Deliveries(ctx, s);
+    int subscribed = ctx.clients.subscribe(conns, deliveries, p);
     ctx.log("throughput: %d jobs x %d subscribers, %d subscribed", m, s, subscribed);
     Clients.sleep(500);
 
@@ -53,46 +37,8 @@ final class ThroughputScenario implements Scenario {
     double step = p.d("throughput.step-seconds");
     for (int rate : p.ints("throughput.rates")) {
       ctx.requireServerAlive();
-      OpenLoop loop = new OpenLoop(jobs, rate, warmup + step).start();
-      Clients.sleep((long) (warmup * 1000));
-      ProcStats.Cpu cpu =
-          ctx.net.call(
-              () -> {
-                w.latency.reset();
-                w.delivered = 0;
-                w.recording = true;
-                return ctx.cpu();
-              });
-      Clients.sleep((long) (step * 1000));
-      Map<String, Object> latency =
-          ctx.net.call(
-              () -> {
-                w.recording = false;
-                return Lat.summary(w.latency);
-              });
-      long[] used = cpu.stop();
-      long delivered = ctx.net.call(() -> w.delivered);
-      loop.awaitSent(0);
-      OpenLoop.awaitAnswered(jobs, 10);
-      double seconds = used[2] / 1e6;
-      double offered = (double) rate * s;
-      double deliveredPerSecond = delivered / seconds;
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("publish_rate", rate);
-      row.put("offered_deliveries_per_s", Lat.round(offered));
-      row.put("deliveries_per_s", Lat.round(deliveredPerSecond));
-      row.putAll(latency);
-      row.put(
-          "server_cpu_us_per_delivery",
-          used[0] < 0 || delivered == 0 ? null : Lat.round((double) used[0] / delivered));
-      row.putAll(Ctx.cpu(used));
-      row.put("skipped_publishes", ctx.net.call(() -> loop.skipped));
-      boolean sustained =
-          deliveredPerSecond >= 0.9 * offered
-              && loop.skipped == 0
-              && latency.get("p99_ms") instanceof Number p99
-              && p99.doubleValue() < 1000;
-      row.put("sustained", sustained);
+      Map<String, Object> row = deliveries.measure(jobs, rate, warmup, step);
+      boolean sustained = Boolean.TRUE.equals(row.get("sustained"));
       rows.add(row);
       ctx.log("throughput %s", row);
       Clients.sleep(500);
