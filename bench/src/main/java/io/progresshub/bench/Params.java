@@ -31,6 +31,8 @@ final class Params {
     v.put("throughput.step-seconds", "10");
     v.put("throughput.warmup-seconds", "3");
     v.put("throughput.stage-every", "10");
+    v.put("throughput.prewarm-rate", "200");
+    v.put("throughput.prewarm-seconds", "40");
     v.put("slow.subscribers", "100");
     v.put("slow.rate", "50");
     v.put("slow.seconds", "20");
@@ -72,6 +74,7 @@ final class Params {
     v.put("throughput.step-seconds", "2");
     v.put("throughput.warmup-seconds", "0.5");
     v.put("throughput.stage-every", "3");
+    v.put("throughput.prewarm-seconds", "0.5");
     v.put("slow.subscribers", "20");
     v.put("slow.rate", "50");
     v.put("slow.seconds", "2");

@@ -11,7 +11,7 @@ import java.util.Map;
  * server CPU per delivered message. Every {@code stage-every}-th event of a job is a stage
  * transition; at the end every job completes and every subscriber is checked for the final state
  * and for lost transitions. Stops raising the rate after the first step the server could not
- * sustain.
+ * sustain. Before the first step, an unmeasured pre-warm lets a JIT runtime reach steady state.
  */
 final class ThroughputScenario implements Scenario {
   @Override
@@ -31,6 +31,7 @@ final class ThroughputScenario implements Scenario {
     int subscribed = ctx.clients.subscribe(conns, deliveries, p);
     ctx.log("throughput: %d jobs x %d subscribers, %d subscribed", m, s, subscribed);
     Clients.sleep(500);
+    Map<String, Object> prewarm = prewarm(ctx, jobs);
 
     List<Map<String, Object>> rows = new ArrayList<>();
     double warmup = p.d("throughput.warmup-seconds");
@@ -63,6 +64,7 @@ final class ThroughputScenario implements Scenario {
     out.put("jobs", m);
     out.put("subscribers_per_job", s);
     out.put("connected", subscribed);
+    out.put("prewarm", prewarm);
     out.put("rows", rows);
     out.put("checks", checks);
     out.put(
@@ -71,5 +73,29 @@ final class ThroughputScenario implements Scenario {
             "highest sustained deliveries/s (>= 90% of offered, p99 < 1 s)",
             Lat.round(best), "msg/s", "higher"));
     return out;
+  }
+
+  /**
+   * Publishes at {@code throughput.prewarm-rate} for {@code throughput.prewarm-seconds},
+   * unmeasured, before the first step: a JIT-compiled server (the JVM, and Bun and Node too) is
+   * still compiling 30-60 s into a run, which doubled the CPU per message of the early steps on the
+   * reference machine. Every server gets the same pre-warm.
+   */
+  private static Map<String, Object> prewarm(Ctx ctx, Jobs jobs) {
+    int rate = ctx.params.i("throughput.prewarm-rate");
+    double seconds = ctx.params.d("throughput.prewarm-seconds");
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("rate", rate);
+    m.put("seconds", seconds);
+    if (rate > 0 && seconds > 0) {
+      ctx.requireServerAlive();
+      OpenLoop loop = OpenLoop.run(jobs, rate, seconds);
+      long skipped = ctx.net.call(() -> loop.skipped);
+      m.put("published", loop.issued() - skipped);
+      m.put("skipped_publishes", skipped);
+      ctx.log("throughput pre-warm %s", m);
+      Clients.sleep(500);
+    }
+    return m;
   }
 }

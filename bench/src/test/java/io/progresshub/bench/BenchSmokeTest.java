@@ -100,6 +100,9 @@ class BenchSmokeTest {
     assertNothingLost(checks(result));
     assertThat((List<?>) result.get("rows")).hasSize(1);
     assertThat(checks(result).get("messages_received")).isNotEqualTo(0L);
+    Map<?, ?> prewarm = (Map<?, ?>) result.get("prewarm");
+    assertThat((Long) prewarm.get("published")).isPositive();
+    assertThat(prewarm.get("skipped_publishes")).isEqualTo(0L);
   }
 
   @Test
