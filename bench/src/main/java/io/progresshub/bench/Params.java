@@ -22,6 +22,7 @@ final class Params {
     v.put("idle.levels", "1000,5000,10000,19000");
     v.put("idle.jobs", "100");
     v.put("idle.settle-ms", "2000");
+    v.put("idle.warmup-connections", "2000");
     v.put("fanout.levels", "1000,10000,19000");
     v.put("fanout.rounds", "10");
     v.put("fanout.warmup-rounds", "5");
@@ -65,6 +66,7 @@ final class Params {
     v.put("idle.levels", "50,200");
     v.put("idle.jobs", "5");
     v.put("idle.settle-ms", "300");
+    v.put("idle.warmup-connections", "20");
     v.put("fanout.levels", "20,100");
     v.put("fanout.rounds", "3");
     v.put("fanout.warmup-rounds", "1");
