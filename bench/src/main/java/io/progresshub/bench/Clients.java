@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToLongFunction;
 
 /**
  * The WebSocket clients of a scenario, their shared scratch space and their connection pacing (at
@@ -21,6 +22,9 @@ final class Clients {
     void onProgress(WsConn conn, Msg msg, long nowNanos);
 
     default void onClosed(WsConn conn) {}
+
+    /** Ignores everything. */
+    Listener NONE = (conn, msg, now) -> {};
   }
 
   final Net net;
@@ -28,7 +32,7 @@ final class Clients {
   final String path = "/ws/";
   final Msg msg = new Msg();
   final List<WsConn> all = new ArrayList<>();
-  Listener listener = (conn, msg, now) -> {};
+  Listener listener = Listener.NONE;
   long errors;
   long fragmented;
   private byte[] scratch = new byte[8192];
@@ -58,6 +62,23 @@ final class Clients {
       created.add(conn);
     }
     return created;
+  }
+
+  /**
+   * Opens subscribers: makes {@code listener} the clients' listener (before the first message
+   * arrives), connects {@code conns} with at most {@code connect.concurrency} handshakes in flight,
+   * and waits until each is subscribed or closed, for at most {@code connect.timeout-seconds}.
+   * Returns how many are subscribed and open.
+   */
+  int subscribe(List<WsConn> conns, Listener listener, Params params) {
+    this.listener = listener;
+    connect(conns, params.i("connect.concurrency"));
+    return awaitSubscribed(conns, params.d("connect.timeout-seconds"));
+  }
+
+  /** Sums a per-connection counter ({@code c -> c.lostTransitions}) over {@code conns}. */
+  long sum(List<WsConn> conns, ToLongFunction<WsConn> counter) {
+    return net.call(() -> conns.stream().mapToLong(counter).sum());
   }
 
   /** Connects {@code conns}, at most {@code concurrency} handshakes at a time (0: all at once). */

@@ -38,16 +38,17 @@ final class FanoutScenario implements Scenario {
       jobs.createAll();
       List<WsConn> conns = ctx.clients.create(jobs.spread(0, level));
       Round round = new Round();
-      ctx.clients.listener =
-          (conn, m, now) -> {
-            if (!m.replay && m.t == round.t) {
-              round.received++;
-              round.lastArrival = now;
-              Lat.record(round.latency, now - m.t);
-            }
-          };
-      ctx.clients.connect(conns, p.i("connect.concurrency"));
-      int subscribers = ctx.clients.awaitSubscribed(conns, p.d("connect.timeout-seconds"));
+      int subscribers =
+          ctx.clients.subscribe(
+              conns,
+              (conn, m, now) -> {
+                if (!m.replay && m.t == round.t) {
+                  round.received++;
+                  round.lastArrival = now;
+                  Lat.record(round.latency, now - m.t);
+                }
+              },
+              p);
       ctx.log("fan-out %d: %d subscribed", level, subscribers);
       Clients.sleep(500);
 
@@ -100,19 +101,8 @@ final class FanoutScenario implements Scenario {
         Clients.sleep(100);
       }
       long[] finalCpu = cpuUsed;
-      long[] counts =
-          ctx.net.call(
-              () -> {
-                long l = 0;
-                long o = 0;
-                for (WsConn c : conns) {
-                  l += c.lostTransitions;
-                  o += c.outOfOrder;
-                }
-                return new long[] {l, o};
-              });
-      lost += counts[0];
-      outOfOrder += counts[1];
+      lost += ctx.clients.sum(conns, c -> c.lostTransitions);
+      outOfOrder += ctx.clients.sum(conns, c -> c.outOfOrder);
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("subscribers", level);
       row.put("connected", subscribers);
@@ -135,7 +125,7 @@ final class FanoutScenario implements Scenario {
       ctx.clients.closeAll(conns);
       Clients.sleep(500);
     }
-    ctx.clients.listener = (conn, m, now) -> {};
+    ctx.clients.listener = Clients.Listener.NONE;
     Map<String, Object> checks = new LinkedHashMap<>();
     checks.put("missing_deliveries", rows.stream().mapToLong(r -> (long) r.get("missing")).sum());
     checks.put("out_of_order", outOfOrder);

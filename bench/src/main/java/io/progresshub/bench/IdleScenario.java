@@ -8,7 +8,7 @@ import java.util.Map;
 /**
  * Idle connections: open subscribed WebSockets in steps (1k, 5k, 10k, 19k) and measure the server's
  * resident memory (and, for a JVM, the live heap after a full GC) per connection, relative to the
- * server before any connection.
+ * server before any connection. A warm-up round opens and closes connections before that baseline.
  */
 final class IdleScenario implements Scenario {
   @Override
@@ -22,6 +22,7 @@ final class IdleScenario implements Scenario {
     Jobs jobs = new Jobs(ctx.net, ctx.http, "idle", p.i("idle.jobs"), 1);
     jobs.createAll();
     Clients.sleep(1000);
+    Map<String, Object> warmup = warmUp(ctx, jobs);
     long rss0 = ProcStats.rssKb(ctx.pid);
     long heap0 = ctx.jvm ? ProcStats.jvmLiveHeapBytes(ctx.pid) : -1;
     ctx.log(
@@ -39,8 +40,7 @@ final class IdleScenario implements Scenario {
       List<WsConn> conns = ctx.clients.create(jobs.spread(opened.size(), n));
       ProcStats.Cpu cpu = ctx.cpu();
       long t0 = System.nanoTime();
-      ctx.clients.connect(conns, p.i("connect.concurrency"));
-      ctx.clients.awaitSubscribed(conns, p.d("connect.timeout-seconds"));
+      ctx.clients.subscribe(conns, Clients.Listener.NONE, p);
       double connectSeconds = (System.nanoTime() - t0) / 1e9;
       long[] connectCpu = cpu.stop();
       opened.addAll(conns);
@@ -83,6 +83,7 @@ final class IdleScenario implements Scenario {
     checks.put("connection_failures", ctx.clients.failures());
     Map<String, Object> last = rows.isEmpty() ? Map.of() : rows.get(rows.size() - 1);
     Map<String, Object> out = new LinkedHashMap<>();
+    out.put("warmup", warmup);
     out.put("baseline_rss_mb", Lat.round(rss0 / 1024.0));
     out.put("baseline_heap_live_mb", heap0 < 0 ? null : Lat.round(heap0 / 1048576.0));
     out.put("rows", rows);
@@ -95,5 +96,36 @@ final class IdleScenario implements Scenario {
             "KiB",
             "lower"));
     return out;
+  }
+
+  /**
+   * Opens {@code idle.warmup-connections} subscribed connections, closes them all and waits {@code
+   * idle.settle-ms}, so that one-time costs (classes loaded, code compiled, allocator chunks, a
+   * heap grown to its working size) land in the baseline and not in the per-connection figures. The
+   * same for every server.
+   */
+  private static Map<String, Object> warmUp(Ctx ctx, Jobs jobs) {
+    Params p = ctx.params;
+    int n = p.i("idle.warmup-connections");
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("connections", n);
+    if (n <= 0) {
+      return m;
+    }
+    long rssBefore = ProcStats.rssKb(ctx.pid);
+    List<WsConn> conns = ctx.clients.create(jobs.spread(0, n));
+    long t0 = System.nanoTime();
+    int connected = ctx.clients.subscribe(conns, Clients.Listener.NONE, p);
+    double connectSeconds = (System.nanoTime() - t0) / 1e9;
+    long rssOpen = ProcStats.rssKb(ctx.pid);
+    ctx.clients.closeAll(conns);
+    Clients.sleep(p.i("idle.settle-ms"));
+    m.put("connected", connected);
+    m.put("connect_s", Lat.round(connectSeconds));
+    m.put("rss_before_mb", Lat.round(rssBefore / 1024.0));
+    m.put("rss_open_mb", Lat.round(rssOpen / 1024.0));
+    m.put("rss_after_close_mb", Lat.round(ProcStats.rssKb(ctx.pid) / 1024.0));
+    ctx.log("idle warm-up %s", m);
+    return m;
   }
 }

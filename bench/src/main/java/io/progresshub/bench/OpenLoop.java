@@ -7,8 +7,8 @@ import java.util.concurrent.TimeUnit;
  * Open-loop publishing at a fixed rate: event {@code i} is due at {@code start + i / rate} whatever
  * happened to earlier ones, and carries that intended time as its publish time, so a server that
  * falls behind is charged for the wait (no coordinated omission). Jobs take turns. When more than
- * {@code maxOutstanding} requests are unanswered the generator skips events instead of queueing
- * without bound, and counts them: a run with skips did not sustain its rate.
+ * two seconds' worth of requests (at least 1,000) are unanswered the generator skips events instead
+ * of queueing without bound, and counts them: a run with skips did not sustain its rate.
  */
 final class OpenLoop {
   private final Jobs jobs;
@@ -21,11 +21,23 @@ final class OpenLoop {
   private ScheduledFuture<?> timer;
   private boolean done;
 
-  OpenLoop(Jobs jobs, double rate, double seconds, int maxOutstanding) {
+  /** Publishing at {@code rate} events/s for {@code seconds} (0: until stopped), once started. */
+  OpenLoop(Jobs jobs, double rate, double seconds) {
     this.jobs = jobs;
     this.rate = rate;
     this.total = seconds <= 0 ? Long.MAX_VALUE : (long) Math.ceil(rate * seconds);
-    this.maxOutstanding = maxOutstanding;
+    this.maxOutstanding = (int) Math.max(1000, rate * 2);
+  }
+
+  /**
+   * Publishes at {@code rate} for {@code seconds} and waits until every request is answered (10 s
+   * at most): a warm-up, or a phase measured around the call. Returns the finished loop.
+   */
+  static OpenLoop run(Jobs jobs, double rate, double seconds) {
+    OpenLoop loop = new OpenLoop(jobs, rate, seconds).start();
+    loop.awaitSent(seconds);
+    awaitAnswered(jobs, 10);
+    return loop;
   }
 
   /** Starts on the event loop (call from any thread). */

@@ -22,6 +22,7 @@ final class Params {
     v.put("idle.levels", "1000,5000,10000,19000");
     v.put("idle.jobs", "100");
     v.put("idle.settle-ms", "2000");
+    v.put("idle.warmup-connections", "2000");
     v.put("fanout.levels", "1000,10000,19000");
     v.put("fanout.rounds", "10");
     v.put("fanout.warmup-rounds", "5");
@@ -31,6 +32,14 @@ final class Params {
     v.put("throughput.step-seconds", "10");
     v.put("throughput.warmup-seconds", "3");
     v.put("throughput.stage-every", "10");
+    v.put("throughput.prewarm-rate", "200");
+    v.put("throughput.prewarm-seconds", "40");
+    v.put("latency.jobs", "10");
+    v.put("latency.subscribers", "1000");
+    v.put("latency.rate", "100");
+    v.put("latency.stage-every", "10");
+    v.put("latency.prewarm-seconds", "30");
+    v.put("latency.seconds", "20");
     v.put("slow.subscribers", "100");
     v.put("slow.rate", "50");
     v.put("slow.seconds", "20");
@@ -63,6 +72,7 @@ final class Params {
     v.put("idle.levels", "50,200");
     v.put("idle.jobs", "5");
     v.put("idle.settle-ms", "300");
+    v.put("idle.warmup-connections", "20");
     v.put("fanout.levels", "20,100");
     v.put("fanout.rounds", "3");
     v.put("fanout.warmup-rounds", "1");
@@ -72,6 +82,13 @@ final class Params {
     v.put("throughput.step-seconds", "2");
     v.put("throughput.warmup-seconds", "0.5");
     v.put("throughput.stage-every", "3");
+    v.put("throughput.prewarm-seconds", "0.5");
+    v.put("latency.jobs", "2");
+    v.put("latency.subscribers", "10");
+    v.put("latency.rate", "20");
+    v.put("latency.stage-every", "3");
+    v.put("latency.prewarm-seconds", "0.5");
+    v.put("latency.seconds", "2");
     v.put("slow.subscribers", "20");
     v.put("slow.rate", "50");
     v.put("slow.seconds", "2");

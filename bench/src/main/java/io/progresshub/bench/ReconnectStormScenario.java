@@ -63,12 +63,10 @@ final class ReconnectStormScenario implements Scenario {
             }
           }
         };
-    ctx.clients.listener = check;
-    ctx.clients.connect(conns, p.i("connect.concurrency"));
-    int subscribed = ctx.clients.awaitSubscribed(conns, p.d("connect.timeout-seconds"));
+    int subscribed = ctx.clients.subscribe(conns, check, p);
     ctx.log("storm: %d subscribers over %d jobs, %d subscribed", n, j, subscribed);
 
-    OpenLoop loop = new OpenLoop(jobs, rate, 0, Math.max(1000, rate * 2)).start();
+    OpenLoop loop = new OpenLoop(jobs, rate, 0).start();
     Clients.sleep((long) (p.d("storm.before-seconds") * 1000));
     ctx.requireServerAlive();
 
@@ -133,7 +131,7 @@ final class ReconnectStormScenario implements Scenario {
     Map<String, Object> checks = Verify.completeAndCheck(ctx, jobs, conns, 30);
     checks.put("connection_failures", ctx.clients.failures());
     ctx.log("storm checks %s", checks);
-    ctx.clients.listener = (conn, msg, now) -> {};
+    ctx.clients.listener = Clients.Listener.NONE;
     ctx.clients.closeAll(conns);
 
     Map<String, Object> out = new LinkedHashMap<>();

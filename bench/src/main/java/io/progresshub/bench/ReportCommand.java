@@ -75,6 +75,20 @@ final class ReportCommand implements Callable<Integer> {
             col("generator_cpu_util", "generator CPU"),
             col("sustained", "sustained")));
     COLUMNS.put(
+        "latency",
+        List.of(
+            col("publish_rate", "publish/s"),
+            col("offered_deliveries_per_s", "offered msg/s"),
+            col("deliveries_per_s", "delivered msg/s"),
+            col("p50_ms", "p50 ms"),
+            col("p99_ms", "p99 ms"),
+            col("p999_ms", "p99.9 ms"),
+            col("max_ms", "max ms"),
+            col("server_cpu_us_per_delivery", "server CPU us/msg"),
+            col("server_cpu_util", "server CPU"),
+            col("generator_cpu_util", "generator CPU"),
+            col("sustained", "sustained")));
+    COLUMNS.put(
         "slow",
         List.of(
             col("phase", "phase"),

@@ -41,7 +41,7 @@ final class RunCommand implements Callable<Integer> {
       names = "--scenarios",
       required = true,
       split = ",",
-      description = "idle, fanout, throughput, slow, storm, publish")
+      description = "idle, fanout, throughput, latency, slow, storm, publish")
   List<String> scenarios;
 
   @Option(names = "--smoke", description = "Seconds and tiny numbers (CI).")

@@ -18,12 +18,15 @@ interface Scenario {
       case "idle" -> new IdleScenario();
       case "fanout" -> new FanoutScenario();
       case "throughput" -> new ThroughputScenario();
+      case "latency" -> new LatencyScenario();
       case "slow" -> new SlowConsumerScenario();
       case "storm" -> new ReconnectStormScenario();
       case "publish" -> new PublishScenario();
       default ->
           throw new IllegalArgumentException(
-              "unknown scenario " + name + " (idle, fanout, throughput, slow, storm, publish)");
+              "unknown scenario "
+                  + name
+                  + " (idle, fanout, throughput, latency, slow, storm, publish)");
     };
   }
 

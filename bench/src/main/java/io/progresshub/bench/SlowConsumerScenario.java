@@ -43,23 +43,22 @@ final class SlowConsumerScenario implements Scenario {
     int readBytes = p.i("slow.read-bytes");
     slow.slowReadBytes = readBytes;
     State st = new State();
-    ctx.clients.listener =
-        (conn, msg, now) -> {
-          if (st.recording && !msg.replay && msg.t > 0) {
-            Lat.record(conn == slow ? st.slow : st.others, now - msg.t);
-          }
-        };
-    ctx.clients.connect(conns, p.i("connect.concurrency"));
-    int subscribed = ctx.clients.awaitSubscribed(conns, p.d("connect.timeout-seconds"));
+    int subscribed =
+        ctx.clients.subscribe(
+            conns,
+            (conn, msg, now) -> {
+              if (st.recording && !msg.replay && msg.t > 0) {
+                Lat.record(conn == slow ? st.slow : st.others, now - msg.t);
+              }
+            },
+            p);
     ctx.log("slow consumer: %d + 1 subscribers, %d subscribed", s, subscribed);
     Clients.sleep(300);
 
     // Warm-up (not recorded): the server's JIT and buffers settle on this load first.
     double warmup = p.d("slow.warmup-seconds");
     if (warmup > 0) {
-      OpenLoop warm = new OpenLoop(jobs, rate, warmup, Math.max(1000, rate * 2)).start();
-      warm.awaitSent(warmup);
-      OpenLoop.awaitAnswered(jobs, 10);
+      OpenLoop.run(jobs, rate, warmup);
     }
     // Phase 1: baseline, everyone fast.
     Map<String, Object> baseline = phase(ctx, jobs, st, rate, seconds);
@@ -105,12 +104,10 @@ final class SlowConsumerScenario implements Scenario {
               m.put("latency_in_slow_phase", slowLatency);
               return m;
             });
-    long othersLost = ctx.net.call(() -> others.stream().mapToLong(c -> c.lostTransitions).sum());
-    long othersGaps = ctx.net.call(() -> others.stream().mapToLong(c -> c.gaps).sum());
-    checks.put("others_lost_transitions", othersLost);
-    checks.put("others_conflated_or_skipped_seqs", othersGaps);
+    checks.put("others_lost_transitions", ctx.clients.sum(others, c -> c.lostTransitions));
+    checks.put("others_conflated_or_skipped_seqs", ctx.clients.sum(others, c -> c.gaps));
     checks.put("connection_failures", ctx.clients.failures());
-    ctx.clients.listener = (conn, msg, now) -> {};
+    ctx.clients.listener = Clients.Listener.NONE;
     ctx.clients.closeAll(conns);
 
     Object p99Base = baseline.get("p99_ms");
@@ -149,9 +146,7 @@ final class SlowConsumerScenario implements Scenario {
               st.recording = true;
               return ctx.cpu();
             });
-    OpenLoop loop = new OpenLoop(jobs, rate, seconds, Math.max(1000, rate * 2)).start();
-    loop.awaitSent(seconds);
-    OpenLoop.awaitAnswered(jobs, 10);
+    OpenLoop.run(jobs, rate, seconds);
     Clients.sleep(300);
     long[] used = cpu.stop();
     Map<String, Object> m = new LinkedHashMap<>(ctx.net.call(() -> Lat.summary(st.others)));

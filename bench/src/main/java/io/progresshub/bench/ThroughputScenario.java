@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.HdrHistogram.Histogram;
 
 /**
  * Throughput: M jobs x S subscribers each; open-loop publishing at increasing fixed rates (jobs
@@ -12,18 +11,12 @@ import org.HdrHistogram.Histogram;
  * server CPU per delivered message. Every {@code stage-every}-th event of a job is a stage
  * transition; at the end every job completes and every subscriber is checked for the final state
  * and for lost transitions. Stops raising the rate after the first step the server could not
- * sustain.
+ * sustain. Before the first step, an unmeasured pre-warm lets a JIT runtime reach steady state.
  */
 final class ThroughputScenario implements Scenario {
   @Override
   public String name() {
     return "throughput";
-  }
-
-  private static final class Window {
-    boolean recording;
-    long delivered;
-    final Histogram latency = Lat.histogram();
   }
 
   @Override
@@ -34,64 +27,19 @@ final class ThroughputScenario implements Scenario {
     Jobs jobs = new Jobs(ctx.net, ctx.http, "tp", m, p.i("throughput.stage-every"));
     jobs.createAll();
     List<WsConn> conns = ctx.clients.create(jobs.spread(0, m * s));
-    Window w = new Window();
-    ctx.clients.listener =
-        (conn, msg, now) -> {
-          if (w.recording && !msg.replay && msg.t > 0) {
-            w.delivered++;
-            Lat.record(w.latency, now - msg.t);
-          }
-        };
-    ctx.clients.connect(conns, p.i("connect.concurrency"));
-    int subscribed = ctx.clients.awaitSubscribed(conns, p.d("connect.timeout-seconds"));
+    Deliveries deliveries = new Deliveries(ctx, s);
+    int subscribed = ctx.clients.subscribe(conns, deliveries, p);
     ctx.log("throughput: %d jobs x %d subscribers, %d subscribed", m, s, subscribed);
     Clients.sleep(500);
+    Map<String, Object> prewarm = prewarm(ctx, jobs);
 
     List<Map<String, Object>> rows = new ArrayList<>();
     double warmup = p.d("throughput.warmup-seconds");
     double step = p.d("throughput.step-seconds");
     for (int rate : p.ints("throughput.rates")) {
       ctx.requireServerAlive();
-      OpenLoop loop = new OpenLoop(jobs, rate, warmup + step, Math.max(1000, rate * 2)).start();
-      Clients.sleep((long) (warmup * 1000));
-      ProcStats.Cpu cpu =
-          ctx.net.call(
-              () -> {
-                w.latency.reset();
-                w.delivered = 0;
-                w.recording = true;
-                return ctx.cpu();
-              });
-      Clients.sleep((long) (step * 1000));
-      Map<String, Object> latency =
-          ctx.net.call(
-              () -> {
-                w.recording = false;
-                return Lat.summary(w.latency);
-              });
-      long[] used = cpu.stop();
-      long delivered = ctx.net.call(() -> w.delivered);
-      loop.awaitSent(0);
-      OpenLoop.awaitAnswered(jobs, 10);
-      double seconds = used[2] / 1e6;
-      double offered = (double) rate * s;
-      double deliveredPerSecond = delivered / seconds;
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("publish_rate", rate);
-      row.put("offered_deliveries_per_s", Lat.round(offered));
-      row.put("deliveries_per_s", Lat.round(deliveredPerSecond));
-      row.putAll(latency);
-      row.put(
-          "server_cpu_us_per_delivery",
-          used[0] < 0 || delivered == 0 ? null : Lat.round((double) used[0] / delivered));
-      row.putAll(Ctx.cpu(used));
-      row.put("skipped_publishes", ctx.net.call(() -> loop.skipped));
-      boolean sustained =
-          deliveredPerSecond >= 0.9 * offered
-              && loop.skipped == 0
-              && latency.get("p99_ms") instanceof Number p99
-              && p99.doubleValue() < 1000;
-      row.put("sustained", sustained);
+      Map<String, Object> row = deliveries.measure(jobs, rate, warmup, step);
+      boolean sustained = Boolean.TRUE.equals(row.get("sustained"));
       rows.add(row);
       ctx.log("throughput %s", row);
       Clients.sleep(500);
@@ -103,7 +51,7 @@ final class ThroughputScenario implements Scenario {
     Map<String, Object> checks = Verify.completeAndCheck(ctx, jobs, conns, 30);
     checks.put("connection_failures", ctx.clients.failures());
     ctx.log("throughput checks %s", checks);
-    ctx.clients.listener = (conn, msg, now) -> {};
+    ctx.clients.listener = Clients.Listener.NONE;
     ctx.clients.closeAll(conns);
 
     double best = 0;
@@ -116,6 +64,7 @@ final class ThroughputScenario implements Scenario {
     out.put("jobs", m);
     out.put("subscribers_per_job", s);
     out.put("connected", subscribed);
+    out.put("prewarm", prewarm);
     out.put("rows", rows);
     out.put("checks", checks);
     out.put(
@@ -124,5 +73,29 @@ final class ThroughputScenario implements Scenario {
             "highest sustained deliveries/s (>= 90% of offered, p99 < 1 s)",
             Lat.round(best), "msg/s", "higher"));
     return out;
+  }
+
+  /**
+   * Publishes at {@code throughput.prewarm-rate} for {@code throughput.prewarm-seconds},
+   * unmeasured, before the first step: a JIT-compiled server (the JVM, and Bun and Node too) is
+   * still compiling 30-60 s into a run, which doubled the CPU per message of the early steps on the
+   * reference machine. Every server gets the same pre-warm.
+   */
+  private static Map<String, Object> prewarm(Ctx ctx, Jobs jobs) {
+    int rate = ctx.params.i("throughput.prewarm-rate");
+    double seconds = ctx.params.d("throughput.prewarm-seconds");
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("rate", rate);
+    m.put("seconds", seconds);
+    if (rate > 0 && seconds > 0) {
+      ctx.requireServerAlive();
+      OpenLoop loop = OpenLoop.run(jobs, rate, seconds);
+      long skipped = ctx.net.call(() -> loop.skipped);
+      m.put("published", loop.issued() - skipped);
+      m.put("skipped_publishes", skipped);
+      ctx.log("throughput pre-warm %s", m);
+      Clients.sleep(500);
+    }
+    return m;
   }
 }

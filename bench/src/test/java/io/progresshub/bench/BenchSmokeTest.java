@@ -55,6 +55,7 @@ class BenchSmokeTest {
                 List.of(
                     "throughput.rates=30",
                     "throughput.step-seconds=1",
+                    "latency.seconds=1",
                     "slow.seconds=1",
                     "storm.before-seconds=0.5",
                     "storm.after-seconds=0.5",
@@ -100,6 +101,22 @@ class BenchSmokeTest {
     assertNothingLost(checks(result));
     assertThat((List<?>) result.get("rows")).hasSize(1);
     assertThat(checks(result).get("messages_received")).isNotEqualTo(0L);
+    Map<?, ?> prewarm = (Map<?, ?>) result.get("prewarm");
+    assertThat((Long) prewarm.get("published")).isPositive();
+    assertThat(prewarm.get("skipped_publishes")).isEqualTo(0L);
+  }
+
+  @Test
+  void latencyMeasuresEveryDeliveryAtTheFixedRateAndLosesNothing() throws Exception {
+    Map<String, Object> result = run("latency");
+    assertNothingLost(checks(result));
+    assertThat(result.get("connected")).isEqualTo(2 * 10);
+    assertThat(checks(result).get("subscribers")).isEqualTo(20L);
+    Map<?, ?> row = (Map<?, ?>) ((List<?>) result.get("rows")).get(0);
+    assertThat((Long) row.get("count")).isPositive();
+    assertThat(row.get("skipped_publishes")).isEqualTo(0L);
+    assertThat(((Map<?, ?>) result.get("headline")).get("value")).isEqualTo(row.get("p99_ms"));
+    assertThat(row.get("p99_ms")).isInstanceOf(Double.class);
   }
 
   @Test
@@ -130,8 +147,10 @@ class BenchSmokeTest {
   }
 
   @Test
-  void idleConnectionsAllComeUp() throws Exception {
+  void idleConnectionsAllComeUpAfterTheWarmUpRound() throws Exception {
     Map<String, Object> result = run("idle");
+    Map<?, ?> warmup = (Map<?, ?>) result.get("warmup");
+    assertThat(warmup.get("connected")).isEqualTo(warmup.get("connections"));
     for (Object row : (List<?>) result.get("rows")) {
       Map<?, ?> r = (Map<?, ?>) row;
       assertThat(r.get("connected")).isEqualTo(r.get("connections"));
@@ -149,17 +168,27 @@ class BenchSmokeTest {
   }
 
   @Test
-  void reportWritesTablesAndChart(@TempDir Path dir) throws Exception {
-    Map<String, Object> result = run("throughput");
-    result.put("server", "progress-hub");
-    result.put("scenario", "throughput");
+  void reportWritesTablesRatiosAndChart(@TempDir Path dir) throws Exception {
     Files.createDirectories(dir.resolve("raw"));
-    RunCommand.mapper()
-        .writeValue(dir.resolve("raw/throughput-progress-hub.json").toFile(), result);
+    for (String scenario : List.of("throughput", "latency")) {
+      Map<String, Object> result = run(scenario);
+      result.put("scenario", scenario);
+      // The same figures under a second name: the headline's ratio column must say 1.
+      for (String server : List.of("progress-hub", "bun")) {
+        result.put("server", server);
+        RunCommand.mapper()
+            .writeValue(dir.resolve("raw/" + scenario + "-" + server + ".json").toFile(), result);
+      }
+    }
     ReportCommand report = new ReportCommand();
     report.dir = dir;
     assertThat(report.call()).isZero();
-    assertThat(Files.readString(dir.resolve("results.md"))).contains("## throughput");
+    String md = Files.readString(dir.resolve("results.md"));
+    assertThat(md).contains("## throughput", "## latency");
+    assertThat(md.lines().filter(l -> l.startsWith("| latency | p99 latency")))
+        .singleElement()
+        .asString()
+        .endsWith("| 1 | lower |");
     assertThat(Files.size(dir.resolve("latency-vs-load.png"))).isPositive();
   }
 }
