@@ -17,6 +17,12 @@ server_jvm_flags() {
   echo --enable-native-access=ALL-UNNAMED
   # Compact object headers (JEP 519, a product flag from JDK 25) shrink every object by 4 bytes:
   # many small per-connection objects make this worth having where it is available.
+  # A small fixed young generation: the server's garbage is short-lived (per message, per request),
+  # and a default-sized one (a third of the initial heap) adds ~85 MB of resident memory that the
+  # bench counted against every connection. Measured with bench idle: 10k idle connections 251 MB
+  # RSS (3.7 KiB per connection) by default, 166 MB (2.4 KiB) with this; CPU per delivered message
+  # in the latency scenario unchanged within noise.
+  echo -Xmn24m
   major=$(jdk_major "$home") || major=0
   if ((major >= 25)); then
     echo -XX:+UseCompactObjectHeaders
