@@ -5,11 +5,11 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * One connection's ordered outbound stream. Any thread may {@link #send}; messages go through the
@@ -39,7 +39,14 @@ final class Outbox {
   }
 
   private final Channel channel;
-  private final Function<ByteBuf, Object> wrap;
+
+  /**
+   * True for WebSocket frames: they are complete wire bytes already, so they go straight into the
+   * socket's outbound buffer, past the pipeline's handlers (none of which has anything to add to a
+   * ready-made frame). Otherwise (SSE) each message is wrapped into an HTTP chunk.
+   */
+  private final boolean rawFrames;
+
   private final long maxPendingBytes;
   private final Runnable onOverflow;
   private final LoopWrites writes;
@@ -60,17 +67,28 @@ final class Outbox {
   /** Ticks held back while the channel is not writable; event loop only, created on demand. */
   private Map<String, Message> conflated;
 
-  Outbox(
+  private Outbox(
       Channel channel,
-      Function<ByteBuf, Object> wrap,
+      boolean rawFrames,
       long maxPendingBytes,
       Runnable onOverflow,
       LoopWrites writes) {
     this.channel = channel;
-    this.wrap = wrap;
+    this.rawFrames = rawFrames;
     this.maxPendingBytes = maxPendingBytes;
     this.onOverflow = onOverflow;
     this.writes = writes;
+  }
+
+  /** An outbox of complete WebSocket frames for {@code channel}. */
+  static Outbox webSocket(
+      Channel channel, long maxPendingBytes, Runnable onOverflow, LoopWrites writes) {
+    return new Outbox(channel, true, maxPendingBytes, onOverflow, writes);
+  }
+
+  /** An outbox of SSE events for {@code channel}, each sent as one HTTP chunk. */
+  static Outbox sse(Channel channel, long maxPendingBytes, Runnable onOverflow, LoopWrites writes) {
+    return new Outbox(channel, false, maxPendingBytes, onOverflow, writes);
   }
 
   /** Queues {@code frame} (this outbox now owns it) for job {@code jobId}, or for none if null. */
@@ -130,7 +148,7 @@ final class Outbox {
         superseded.release();
       }
     }
-    channel.write(wrap.apply(message.frame()), channel.voidPromise());
+    writeFrame(message.frame());
     return true;
   }
 
@@ -157,7 +175,7 @@ final class Outbox {
     }
   }
 
-  /** The channel closed: releases the ticks held back. Event loop only. */
+  /** Nothing more goes out (the channel closed, or a close frame went): releases what is held. */
   void discard() {
     closed = true;
     releaseConflated();
@@ -165,8 +183,24 @@ final class Outbox {
 
   /** Called by {@link LoopWrites} after a batch wrote to this connection. */
   void flush() {
-    channel.flush();
+    flushChannel();
     checkOverflow();
+  }
+
+  private void writeFrame(ByteBuf frame) {
+    if (rawFrames) {
+      channel.unsafe().write(frame, channel.voidPromise());
+    } else {
+      channel.write(new DefaultHttpContent(frame), channel.voidPromise());
+    }
+  }
+
+  private void flushChannel() {
+    if (rawFrames) {
+      channel.unsafe().flush();
+    } else {
+      channel.flush();
+    }
   }
 
   /** Called when the channel became writable again: send the ticks held back. */
@@ -176,10 +210,10 @@ final class Outbox {
     }
     Iterator<Message> held = conflated.values().iterator();
     while (held.hasNext() && channel.isWritable()) {
-      channel.write(wrap.apply(held.next().frame()), channel.voidPromise());
+      writeFrame(held.next().frame());
       held.remove();
     }
-    channel.flush();
+    flushChannel();
   }
 
   private void checkOverflow() {
@@ -196,10 +230,5 @@ final class Outbox {
       conflated.values().forEach(Message::release);
       conflated = null;
     }
-  }
-
-  /** Ready-made WebSocket frames go out as they are. */
-  static Object webSocket(ByteBuf frame) {
-    return frame;
   }
 }

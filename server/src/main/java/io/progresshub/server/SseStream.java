@@ -73,9 +73,8 @@ final class SseStream {
               limiter.releaseUser(caller.subject());
             });
     Outbox outbox =
-        new Outbox(
+        Outbox.sse(
             channel,
-            DefaultHttpContent::new,
             context.config().limits().maxOutboundBytes(),
             channel::close,
             context.writes().of(channel.eventLoop()));

@@ -41,6 +41,12 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
   private static final int OP_PING = 0x9;
   private static final int OP_PONG = 0xA;
 
+  /**
+   * Fired down the pipeline when this codec sent a close frame on its own (answering the client's,
+   * or failing the connection): whoever writes frames past the pipeline must stop now.
+   */
+  static final Object CLOSE_SENT = new Object();
+
   /** How long to wait for the client's close frame after ours before dropping the connection. */
   private static final long CLOSE_TIMEOUT_MILLIS = 2_000;
 
@@ -244,6 +250,7 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
       return;
     }
     closeSent = true;
+    ctx.fireUserEventTriggered(CLOSE_SENT);
     byte[] echo = payload.length >= 2 ? new byte[] {payload[0], payload[1]} : new byte[0];
     ctx.writeAndFlush(frame(0x80 | OP_CLOSE, echo)).addListener(ChannelFutureListener.CLOSE);
   }
@@ -254,6 +261,7 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
     releaseBuffers();
     if (!closeSent) {
       closeSent = true;
+      ctx.fireUserEventTriggered(CLOSE_SENT);
       ctx.writeAndFlush(closeFrame(code, reason)).addListener(ChannelFutureListener.CLOSE);
     } else {
       ctx.close();

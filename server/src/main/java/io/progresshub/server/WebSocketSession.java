@@ -82,6 +82,11 @@ final class WebSocketSession extends HeartbeatWheel.Member {
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
     if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
       opened(ctx);
+    } else if (event == WebSocketFrameCodec.CLOSE_SENT) {
+      closing = true;
+      if (outbox != null) {
+        outbox.discard(); // nothing may follow the codec's close frame
+      }
     } else if (event
         == WebSocketServerProtocolHandler.ServerHandshakeStateEvent.HANDSHAKE_TIMEOUT) {
       ctx.close();
@@ -93,9 +98,8 @@ final class WebSocketSession extends HeartbeatWheel.Member {
   private void opened(ChannelHandlerContext ctx) {
     channel = ctx.channel();
     outbox =
-        new Outbox(
+        Outbox.webSocket(
             channel,
-            Outbox::webSocket,
             context.config().limits().maxOutboundBytes(),
             () -> close(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason()),
             context.writes().of(ctx.executor()));
