@@ -10,6 +10,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One connection's ordered outbound stream. Any thread may {@link #send}; messages go through the
@@ -18,8 +19,12 @@ import java.util.Map;
  *
  * <p>When the socket cannot keep up (the channel is not writable), progress ticks are conflated per
  * job, latest wins; transitions and terminal states are always written, and a newer message for a
- * job drops that job's pending tick, so no job's states are ever reordered. Past {@code
- * maxPendingBytes} queued in the socket buffer the connection is handed to {@code onOverflow}.
+ * job drops that job's pending tick, so no job's states are ever reordered.
+ *
+ * <p>A connection whose queue stays over {@code maxPendingBytes} for longer than {@link
+ * #OVER_LIMIT_GRACE_NANOS}, or goes over {@value #HARD_LIMIT_FACTOR} times that at any moment, is
+ * handed to {@code onOverflow} (close 4008). The grace lets a fast client take a replay bigger than
+ * the limit (a resume after a long absence) without being mistaken for a slow one.
  *
  * <p>Messages carry reference-counted buffers: a message is either written (Netty releases it) or
  * released here, never both.
@@ -37,6 +42,9 @@ final class Outbox {
       }
     }
   }
+
+  static final long OVER_LIMIT_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+  static final int HARD_LIMIT_FACTOR = 4;
 
   private final Channel channel;
 
@@ -63,6 +71,9 @@ final class Outbox {
    * dropping earlier ones would leave a gap that a resume with {@code since} could never fill.
    */
   private volatile boolean overflowed;
+
+  /** When the queue went over {@code maxPendingBytes} ({@link System#nanoTime}), 0 if under. */
+  private long overLimitSince;
 
   /** Ticks held back while the channel is not writable; event loop only, created on demand. */
   private Map<String, Message> conflated;
@@ -205,6 +216,7 @@ final class Outbox {
 
   /** Called when the channel became writable again: send the ticks held back. */
   void writabilityChanged() {
+    overLimitSince = 0; // it drained below the low-water mark: the client is keeping up
     if (closed || overflowed || conflated == null || conflated.isEmpty() || !channel.isWritable()) {
       return;
     }
@@ -218,7 +230,20 @@ final class Outbox {
 
   private void checkOverflow() {
     ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
-    if (!overflowed && buffer != null && buffer.totalPendingWriteBytes() > maxPendingBytes) {
+    if (overflowed || buffer == null) {
+      return;
+    }
+    long pending = buffer.totalPendingWriteBytes();
+    if (pending <= maxPendingBytes) {
+      overLimitSince = 0;
+      return;
+    }
+    long now = System.nanoTime();
+    if (overLimitSince == 0) {
+      overLimitSince = now;
+    }
+    if (pending > HARD_LIMIT_FACTOR * maxPendingBytes
+        || now - overLimitSince > OVER_LIMIT_GRACE_NANOS) {
       overflowed = true;
       releaseConflated();
       onOverflow.run();
