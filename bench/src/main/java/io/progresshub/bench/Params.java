@@ -33,12 +33,12 @@ final class Params {
     v.put("throughput.warmup-seconds", "3");
     v.put("throughput.stage-every", "10");
     v.put("throughput.prewarm-rate", "200");
-    v.put("throughput.prewarm-seconds", "40");
+    v.put("throughput.prewarm-seconds", "60");
     v.put("latency.jobs", "10");
     v.put("latency.subscribers", "1000");
     v.put("latency.rate", "100");
     v.put("latency.stage-every", "10");
-    v.put("latency.prewarm-seconds", "30");
+    v.put("latency.prewarm-seconds", "60");
     v.put("latency.seconds", "20");
     v.put("slow.subscribers", "100");
     v.put("slow.rate", "50");

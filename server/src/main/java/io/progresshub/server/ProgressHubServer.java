@@ -1,6 +1,7 @@
 package io.progresshub.server;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -118,6 +119,8 @@ public final class ProgressHubServer implements AutoCloseable {
               .option(ChannelOption.SO_BACKLOG, 4096)
               .option(ChannelOption.SO_REUSEADDR, true)
               .childOption(ChannelOption.TCP_NODELAY, true)
+              // One allocator for all connections (each still gets its own small read handle).
+              .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator())
               .childOption(
                   ChannelOption.WRITE_BUFFER_WATER_MARK,
                   new WriteBufferWaterMark(32 * 1024, 64 * 1024))
