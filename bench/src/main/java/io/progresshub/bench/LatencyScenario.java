@@ -7,10 +7,10 @@ import java.util.Map;
 /**
  * Latency at the target load: J jobs x S subscribers each (10 x 1,000: 10,000 connections),
  * open-loop publishing at a fixed total rate (100/s: 10 events/s per job, 100,000 deliveries/s), a
- * pre-warm at the same rate, then one measured window: deliveries per second, publish-to-receive
- * latency percentiles, server and generator CPU per delivery. Every {@code stage-every}-th event of
- * a job is a stage transition; at the end every job completes and every subscriber is checked for
- * lost transitions, order and the final state.
+ * pre-warm at a lower rate, a settling period at the full rate, then one measured window:
+ * deliveries per second, publish-to-receive latency percentiles, server and generator CPU per
+ * delivery. Every {@code stage-every}-th event of a job is a stage transition; at the end every job
+ * completes and every subscriber is checked for lost transitions, order and the final state.
  */
 final class LatencyScenario implements Scenario {
   @Override
@@ -33,11 +33,19 @@ final class LatencyScenario implements Scenario {
     Clients.sleep(500);
 
     ctx.requireServerAlive();
-    // The pre-warm runs at the measured rate and straight into the window: a JIT runtime reaches
-    // steady state on this very load, and the window starts with the queues as they will be.
+    // The pre-warm runs below the measured rate: a JIT runtime still compiling must not pile up a
+    // backlog that the window then measures instead of the steady state. The settling period runs
+    // at the full rate straight into the window, so the window starts with the queues as they will
+    // be.
     double prewarm = p.d("latency.prewarm-seconds");
-    Map<String, Object> row = deliveries.measure(jobs, rate, prewarm, p.d("latency.seconds"));
+    double prewarmRate = p.d("latency.prewarm-rate");
+    if (prewarm > 0) {
+      OpenLoop.run(jobs, prewarmRate, prewarm);
+    }
+    Map<String, Object> row =
+        deliveries.measure(jobs, rate, p.d("latency.settle-seconds"), p.d("latency.seconds"));
     row.put("prewarm_s", prewarm);
+    row.put("prewarm_rate", prewarmRate);
     ctx.log("latency %s", row);
 
     Map<String, Object> checks = Verify.completeAndCheck(ctx, jobs, conns, 30);

@@ -39,6 +39,8 @@ final class Params {
     v.put("latency.rate", "100");
     v.put("latency.stage-every", "10");
     v.put("latency.prewarm-seconds", "60");
+    v.put("latency.prewarm-rate", "50");
+    v.put("latency.settle-seconds", "10");
     v.put("latency.seconds", "20");
     v.put("slow.subscribers", "100");
     v.put("slow.rate", "50");
@@ -53,6 +55,7 @@ final class Params {
     v.put("storm.rate", "500");
     v.put("storm.stage-every", "5");
     v.put("storm.before-seconds", "3");
+    v.put("storm.warmup-rounds", "2");
     v.put("storm.after-seconds", "3");
     v.put("publish.jobs", "100");
     v.put("publish.connections", "16");
@@ -88,6 +91,8 @@ final class Params {
     v.put("latency.rate", "20");
     v.put("latency.stage-every", "3");
     v.put("latency.prewarm-seconds", "0.5");
+    v.put("latency.prewarm-rate", "10");
+    v.put("latency.settle-seconds", "0.5");
     v.put("latency.seconds", "2");
     v.put("slow.subscribers", "20");
     v.put("slow.rate", "50");
@@ -98,6 +103,7 @@ final class Params {
     v.put("storm.jobs", "5");
     v.put("storm.rate", "50");
     v.put("storm.before-seconds", "1");
+    v.put("storm.warmup-rounds", "1");
     v.put("storm.after-seconds", "1");
     v.put("publish.jobs", "4");
     v.put("publish.connections", "2");

@@ -26,6 +26,13 @@ final class ReconnectStormScenario implements Scenario {
     long lastResume;
     final Map<String, Long> target = new HashMap<>();
     final Histogram resume = Lat.histogram();
+
+    void reset() {
+      storming = false;
+      resumed = 0;
+      target.clear();
+      resume.reset();
+    }
   }
 
   @Override
@@ -70,41 +77,17 @@ final class ReconnectStormScenario implements Scenario {
     Clients.sleep((long) (p.d("storm.before-seconds") * 1000));
     ctx.requireServerAlive();
 
-    ProcStats.Cpu cpu =
-        ctx.net.call(
-            () -> {
-              for (WsConn c : conns) {
-                st.target.merge(c.jobId, c.lastSeq, Math::max);
-              }
-              st.storming = true;
-              st.dropAt = System.nanoTime();
-              for (WsConn c : conns) {
-                c.since = c.lastSeq;
-                c.mark = 1;
-                c.drop();
-                c.connect();
-              }
-              return ctx.cpu();
-            });
-    // Everyone reconnects at once: no pacing.
-    long deadline = System.nanoTime() + 120_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      int[] s =
-          ctx.net.call(
-              () -> {
-                int closed = 0;
-                for (WsConn c : conns) {
-                  if (c.state == WsConn.CLOSED) {
-                    closed++;
-                  }
-                }
-                return new int[] {st.resumed, closed};
-              });
-      if (s[0] + s[1] >= conns.size()) {
-        break;
-      }
-      Clients.sleep(5);
+    // Warm-up storms, unmeasured and the same for every server: a JIT runtime compiles its
+    // reconnect path on them, so the measured storm is not a cold start.
+    int warmups = p.i("storm.warmup-rounds");
+    for (int round = 0; round < warmups; round++) {
+      storm(ctx, conns, st).stop();
+      ctx.log("storm: warm-up round %d: %d resumed", round + 1, ctx.net.call(() -> st.resumed));
+      ctx.net.run(st::reset);
+      Clients.sleep((long) (p.d("storm.before-seconds") * 1000));
+      ctx.requireServerAlive();
     }
+    ProcStats.Cpu cpu = storm(ctx, conns, st);
     long[] used = cpu.stop();
     Map<String, Object> storm =
         ctx.net.call(
@@ -146,5 +129,45 @@ final class ReconnectStormScenario implements Scenario {
             "s",
             "lower"));
     return out;
+  }
+
+  /** Drops every client at once and reconnects it with {@code since}; returns once all resumed. */
+  private static ProcStats.Cpu storm(Ctx ctx, List<WsConn> conns, State st) {
+    ProcStats.Cpu cpu =
+        ctx.net.call(
+            () -> {
+              for (WsConn c : conns) {
+                st.target.merge(c.jobId, c.lastSeq, Math::max);
+              }
+              st.storming = true;
+              st.dropAt = System.nanoTime();
+              for (WsConn c : conns) {
+                c.since = c.lastSeq;
+                c.mark = 1;
+                c.drop();
+                c.connect();
+              }
+              return ctx.cpu();
+            });
+    // Everyone reconnects at once: no pacing.
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      int[] s =
+          ctx.net.call(
+              () -> {
+                int closed = 0;
+                for (WsConn c : conns) {
+                  if (c.state == WsConn.CLOSED) {
+                    closed++;
+                  }
+                }
+                return new int[] {st.resumed, closed};
+              });
+      if (s[0] + s[1] >= conns.size()) {
+        break;
+      }
+      Clients.sleep(5);
+    }
+    return cpu;
   }
 }

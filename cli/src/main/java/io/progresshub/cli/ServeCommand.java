@@ -97,6 +97,14 @@ final class ServeCommand implements Callable<Integer> {
   String heartbeatInterval;
 
   @Option(
+      names = "--ws-compression",
+      arity = "0..1",
+      fallbackValue = "true",
+      paramLabel = "BOOL",
+      description = "Offer permessage-deflate to WebSocket clients that ask (off).")
+  String webSocketCompression;
+
+  @Option(
       names = "--transport",
       paramLabel = "ENGINE",
       description = "Socket I/O engine: auto (epoll where available), epoll, io_uring or nio.")
@@ -195,6 +203,7 @@ final class ServeCommand implements Callable<Integer> {
     putIfSet(flags, Setting.HEARTBEAT_INTERVAL, heartbeatInterval);
     putIfSet(flags, Setting.MAX_CONNECTIONS, maxConnections);
     putIfSet(flags, Setting.TRANSPORT, transport);
+    putIfSet(flags, Setting.WS_COMPRESSION, webSocketCompression);
     return flags;
   }
 

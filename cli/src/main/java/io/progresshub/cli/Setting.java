@@ -17,6 +17,7 @@ enum Setting {
   HEARTBEAT_INTERVAL("heartbeat-interval", "--heartbeat-interval"),
   MAX_CONNECTIONS("max-connections", "--max-connections"),
   TRANSPORT("transport", "--transport"),
+  WS_COMPRESSION("ws-compression", "--ws-compression"),
   INSECURE_NO_AUTH("insecure-no-auth", "--insecure-no-auth");
 
   /** Environment variable that names the config file (after {@code --config}). */

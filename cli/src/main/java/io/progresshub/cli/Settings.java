@@ -24,6 +24,7 @@ import java.util.Optional;
  * @param heartbeatInterval WebSocket ping and JSON heartbeat interval
  * @param maxConnections open WebSockets and SSE streams in total
  * @param transport the socket I/O engine (last component)
+ * @param webSocketCompression whether permessage-deflate is offered to WebSocket clients
  * @param insecureNoAuth development only: no authentication at all
  */
 record Settings(
@@ -36,7 +37,8 @@ record Settings(
     Duration heartbeatInterval,
     int maxConnections,
     boolean insecureNoAuth,
-    NetworkConfig.Transport transport) {
+    NetworkConfig.Transport transport,
+    boolean webSocketCompression) {
 
   static final String DEFAULT_HOST = NetworkConfig.defaults().host();
   static final int DEFAULT_PORT = NetworkConfig.defaults().port();
@@ -65,6 +67,6 @@ record Settings(
             limits.maxConnectionsPerUser(),
             limits.handshakeTimeout(),
             limits.maxOutboundBytes()),
-        new WebSocketConfig(heartbeatInterval, WebSocketConfig.defaults().compression()));
+        new WebSocketConfig(heartbeatInterval, webSocketCompression));
   }
 }

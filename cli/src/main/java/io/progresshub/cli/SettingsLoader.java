@@ -1,6 +1,7 @@
 package io.progresshub.cli;
 
 import io.progresshub.server.NetworkConfig;
+import io.progresshub.server.WebSocketConfig;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -84,7 +85,11 @@ final class SettingsLoader {
             SettingsLoader::maxConnections,
             Settings.DEFAULT_MAX_CONNECTIONS),
         get(Setting.INSECURE_NO_AUTH, SettingsLoader::bool, false),
-        get(Setting.TRANSPORT, SettingsLoader::transport, NetworkConfig.Transport.AUTO));
+        get(Setting.TRANSPORT, SettingsLoader::transport, NetworkConfig.Transport.AUTO),
+        get(
+            Setting.WS_COMPRESSION,
+            SettingsLoader::bool,
+            WebSocketConfig.defaults().compression()));
   }
 
   /** A value as given, with where it was given, e.g. {@code PROGRESS_HUB_PORT}. */

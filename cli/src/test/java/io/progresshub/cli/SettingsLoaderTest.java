@@ -106,6 +106,7 @@ class SettingsLoaderTest {
       case MAX_CONNECTIONS -> new String[] {"1", "2", "3"};
       case INSECURE_NO_AUTH -> new String[] {"true", "false", "true"};
       case TRANSPORT -> new String[] {"nio", "io_uring", "epoll"};
+      case WS_COMPRESSION -> new String[] {"true", "false", "true"};
     };
   }
 
@@ -178,6 +179,7 @@ class SettingsLoaderTest {
         "PROGRESS_HUB_MAX_CONNECTIONS    | lots         | a whole number greater than 0",
         "PROGRESS_HUB_INSECURE_NO_AUTH   | maybe        | true or false",
         "PROGRESS_HUB_TRANSPORT          | kqueue       | auto, epoll, io_uring or nio",
+        "PROGRESS_HUB_WS_COMPRESSION     | gzip         | true or false",
       })
   void badValueErrorNamesTheVariableTheValueAndWhatWasExpected(
       String variable, String value, String expected) {

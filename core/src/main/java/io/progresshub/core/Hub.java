@@ -197,7 +197,22 @@ public final class Hub implements AutoCloseable {
    */
   public Job get(String jobId) {
     JobIds.check(jobId);
-    return store.find(jobId).orElseThrow(() -> HubException.jobNotFound(jobId));
+    return committed(jobId).orElseThrow(() -> HubException.jobNotFound(jobId));
+  }
+
+  /**
+   * The job's latest durable state: from the cache while the job is live and cached (a subscribe
+   * storm then costs no store reads), else from the store.
+   */
+  private Optional<Job> committed(String jobId) {
+    JobEntry entry = entries.get(jobId);
+    if (entry != null && entry.valid) {
+      Job committed = entry.committed;
+      if (committed != null) {
+        return Optional.of(committed);
+      }
+    }
+    return store.find(jobId);
   }
 
   public JobPage list(JobQuery query) {
@@ -239,7 +254,7 @@ public final class Hub implements AutoCloseable {
           return target;
         });
     try {
-      Job current = store.find(jobId).orElseThrow(() -> HubException.jobNotFound(jobId));
+      Job current = committed(jobId).orElseThrow(() -> HubException.jobNotFound(jobId));
       List<Job> replay = List.of();
       boolean recovered = false;
       if (since.isPresent() && since.getAsLong() <= current.seq()) {
@@ -301,6 +316,7 @@ public final class Hub implements AutoCloseable {
     }
     Job stored = store.find(jobId).orElseThrow(() -> HubException.jobNotFound(jobId));
     JobEntry loaded = new JobEntry(stored);
+    loaded.committed = stored; // it came from the store: durable
     if (stored.isTerminal()) {
       return loaded; // every event on it is refused; no need to keep it
     }
@@ -331,6 +347,7 @@ public final class Hub implements AutoCloseable {
           if (job.isTerminal()) {
             entries.remove(job.id(), entry);
           }
+          entry.commit(job); // before the broadcast: a subscriber reading it is then not behind
           broker.publish(new HubEvent.JobUpdated(job, event.transition()));
           return job;
         });
@@ -374,10 +391,14 @@ public final class Hub implements AutoCloseable {
     return HubException.unavailable("store failed: " + cause, cause);
   }
 
-  /** The latest accepted state of one unfinished job; guarded by its lock. */
+  /**
+   * One unfinished job: its latest accepted state (guarded by the lock) and its latest durable one
+   * (read without the lock).
+   */
   private static final class JobEntry {
     final ReentrantLock lock = new ReentrantLock();
     Job state;
+    volatile Job committed;
     volatile boolean valid = true;
     final Map<String, CompletableFuture<Job>> recentEventIds =
         new LinkedHashMap<>() {
@@ -389,6 +410,14 @@ public final class Hub implements AutoCloseable {
 
     JobEntry(Job state) {
       this.state = state;
+    }
+
+    /** A state became durable; callbacks run in commit order, but never let it go backwards. */
+    void commit(Job job) {
+      Job previous = committed;
+      if (previous == null || previous.seq() < job.seq()) {
+        committed = job;
+      }
     }
   }
 

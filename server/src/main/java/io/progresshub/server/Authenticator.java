@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.progresshub.core.HubException;
 import io.progresshub.core.Principal;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -47,6 +48,11 @@ final class Authenticator {
       return Optional.of(Principal.developer());
     }
     return token.map(tokens::verify);
+  }
+
+  /** When {@code token} expires, if it says. */
+  Optional<Instant> expiry(String token) {
+    return tokens == null ? JwtTokens.expiry(token) : tokens.expiryOf(token);
   }
 
   /** Verifies a token given in a WebSocket {@code auth} message. */

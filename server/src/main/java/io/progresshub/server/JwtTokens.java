@@ -18,8 +18,10 @@ import java.util.Collection;
 import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Issues and verifies HS256 bearer tokens. The algorithm is pinned here, never read from the token:
@@ -34,6 +36,10 @@ public final class JwtTokens {
   /** Tolerated clock difference between the issuer and this server. */
   private static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
 
+  /** At most this many verified tokens are remembered. */
+  static final int MAX_VERIFIED = 10_000;
+
+  private final Map<String, Verified> verified = new ConcurrentHashMap<>();
   private final byte[] secret;
   private final Optional<String> issuer;
   private final Clock clock;
@@ -85,11 +91,36 @@ public final class JwtTokens {
   }
 
   /**
-   * The caller a token stands for.
+   * The caller a token stands for. A token verified before is only checked for expiry again: the
+   * signature and claims of the same string cannot have changed, and clients present the same token
+   * on every request and reconnect.
    *
    * @throws HubException kind UNAUTHORIZED, code {@code unauthorized}
    */
   public Principal verify(String token) {
+    Verified seen = verified.get(token);
+    if (seen != null) {
+      if (seen.expiry().plus(CLOCK_SKEW).isBefore(clock.instant())) {
+        verified.remove(token);
+        throw unauthorized("token expired");
+      }
+      return seen.principal();
+    }
+    Verified fresh = verifyFully(token);
+    if (verified.size() >= MAX_VERIFIED) {
+      verified.clear(); // bounded; the busy tokens come back at once
+    }
+    verified.put(token, fresh);
+    return fresh.principal();
+  }
+
+  /** When {@code token} expires: from the verified tokens if it is one, else read from it. */
+  public Optional<Instant> expiryOf(String token) {
+    Verified seen = verified.get(token);
+    return seen != null ? Optional.of(seen.expiry()) : expiry(token);
+  }
+
+  private Verified verifyFully(String token) {
     SignedJWT jwt;
     try {
       jwt = SignedJWT.parse(token);
@@ -147,8 +178,10 @@ public final class JwtTokens {
     } else if (jobsClaim != null) {
       throw unauthorized("jobs claim must be a list of job ids");
     }
-    return new Principal(subject, role, jobs);
+    return new Verified(new Principal(subject, role, jobs), exp.toInstant());
   }
+
+  private record Verified(Principal principal, Instant expiry) {}
 
   /** When this token expires, for refresh bookkeeping; empty if it cannot be read. */
   public static Optional<Instant> expiry(String token) {

@@ -314,7 +314,7 @@ final class WebSocketSession extends HeartbeatWheel.Member {
       countedUser = true;
     }
     principal = verified;
-    Optional<Instant> expiry = token.flatMap(JwtTokens::expiry);
+    Optional<Instant> expiry = token.flatMap(context.authenticator()::expiry);
     if (context.authenticator().enabled() && expiry.isPresent()) {
       // The connection lives no longer than its token, unless the client refreshes it. The
       // heartbeat checks the expiry; an exact timer is armed only once it is near.
