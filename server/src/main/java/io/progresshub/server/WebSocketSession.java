@@ -1,6 +1,7 @@
 package io.progresshub.server;
 
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.CorruptedFrameException;
@@ -107,9 +108,18 @@ final class WebSocketSession extends HeartbeatWheel.Member {
     wheel = context.wheels().of(ctx.executor());
     lastReadTick = wheel.tick();
     wheel.add(this);
-    send(
-        new ServerMessage.ConnectionEstablished(
-            connectionId(), interval.toSeconds(), Instant.now()));
+    // Written at once, not queued: it is the first message, and it leaves with the handshake
+    // answer in one write.
+    channel.writeAndFlush(
+        Unpooled.wrappedBuffer(
+            WebSocketFrames.text(
+                context
+                    .frames()
+                    .codec()
+                    .encode(
+                        new ServerMessage.ConnectionEstablished(
+                            connectionId(), interval.toSeconds(), Instant.now())))),
+        channel.voidPromise());
 
     if (setup.badRequest().isPresent()) {
       fail(

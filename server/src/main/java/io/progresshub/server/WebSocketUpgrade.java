@@ -174,8 +174,9 @@ final class WebSocketUpgrade {
         pipeline.remove(handler);
       }
     }
+    // Flushed after the session has opened: its first message then leaves in the same write.
     ctx.channel()
-        .writeAndFlush(
+        .write(
             Unpooled.wrappedBuffer(
                 ("HTTP/1.1 101 Switching Protocols\r\n"
                         + "upgrade: websocket\r\n"
@@ -186,6 +187,7 @@ final class WebSocketUpgrade {
                     .getBytes(StandardCharsets.US_ASCII)));
     pipeline.fireUserEventTriggered(
         new WebSocketServerProtocolHandler.HandshakeComplete(request.uri(), headers, null));
+    ctx.channel().flush();
     return true;
   }
 
