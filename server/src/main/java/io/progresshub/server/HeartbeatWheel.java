@@ -51,10 +51,6 @@ final class HeartbeatWheel {
     return (duration.toNanos() + tickNanos - 1) / tickNanos;
   }
 
-  long tickNanos() {
-    return tickNanos;
-  }
-
   /** Adds {@code member}: its first beat comes one interval from now. */
   void add(Member member) {
     assert loop.inEventLoop();

@@ -1,6 +1,7 @@
 package io.progresshub.server;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 
 /**
  * Encodes server-to-client WebSocket frames ourselves (RFC 6455 section 5.2; server frames are
@@ -13,24 +14,10 @@ final class WebSocketFrames {
 
   /** A single, final, uncompressed text frame carrying {@code payload}. */
   static byte[] text(byte[] payload) {
-    int length = payload.length;
-    int headerLength = headerLength(length);
-    byte[] frame = new byte[headerLength + length];
-    frame[0] = (byte) FIN_TEXT;
-    if (length < 126) {
-      frame[1] = (byte) length;
-    } else if (length <= 0xFFFF) {
-      frame[1] = 126;
-      frame[2] = (byte) (length >>> 8);
-      frame[3] = (byte) length;
-    } else {
-      frame[1] = 127;
-      long value = length;
-      for (int i = 0; i < 8; i++) {
-        frame[2 + i] = (byte) (value >>> (56 - 8 * i));
-      }
-    }
-    System.arraycopy(payload, 0, frame, headerLength, length);
+    byte[] frame = new byte[headerLength(payload.length) + payload.length];
+    ByteBuf out = Unpooled.wrappedBuffer(frame).clear();
+    writeHeader(out, FIN_TEXT, payload.length);
+    out.writeBytes(payload);
     return frame;
   }
 

@@ -112,13 +112,9 @@ final class WebSocketSession extends HeartbeatWheel.Member {
     // answer in one write.
     channel.writeAndFlush(
         Unpooled.wrappedBuffer(
-            WebSocketFrames.text(
-                context
-                    .frames()
-                    .codec()
-                    .encode(
-                        new ServerMessage.ConnectionEstablished(
-                            connectionId(), interval.toSeconds(), Instant.now())))),
+            frame(
+                new ServerMessage.ConnectionEstablished(
+                    connectionId(), interval.toSeconds(), Instant.now()))),
         channel.voidPromise());
 
     if (setup.badRequest().isPresent()) {
@@ -199,16 +195,19 @@ final class WebSocketSession extends HeartbeatWheel.Member {
     }
     channel.write(new PingWebSocketFrame(), channel.voidPromise());
     send(new ServerMessage.Heartbeat(++heartbeats, Instant.now()));
-    watchTokenExpiry(config.heartbeatInterval().toMillis() + 1000);
+    watchTokenExpiry();
   }
 
-  /** Arms an exact timer for the token's expiry once it is less than {@code withinMillis} away. */
-  private void watchTokenExpiry(long withinMillis) {
+  /**
+   * Arms an exact timer for the token's expiry once it is nearer than the next heartbeat (with a
+   * second to spare); until then each heartbeat looks again.
+   */
+  private void watchTokenExpiry() {
     if (tokenExpiresAtMillis == 0 || authDeadline != null) {
       return;
     }
     long left = tokenExpiresAtMillis - System.currentTimeMillis();
-    if (left > withinMillis) {
+    if (left > context.config().webSocket().heartbeatInterval().toMillis() + 1000) {
       return; // a later beat arms it
     }
     authDeadline =
@@ -329,7 +328,7 @@ final class WebSocketSession extends HeartbeatWheel.Member {
       // The connection lives no longer than its token, unless the client refreshes it. The
       // heartbeat checks the expiry; an exact timer is armed only once it is near.
       tokenExpiresAtMillis = Math.max(1, expiry.get().toEpochMilli());
-      watchTokenExpiry(context.config().webSocket().heartbeatInterval().toMillis() + 1000);
+      watchTokenExpiry();
     } else {
       tokenExpiresAtMillis = 0;
     }
@@ -469,7 +468,11 @@ final class WebSocketSession extends HeartbeatWheel.Member {
   // ------------------------------------------------------------------ writing
 
   private void send(ServerMessage message) {
-    outbox.send(WebSocketFrames.text(context.frames().codec().encode(message)));
+    outbox.send(frame(message));
+  }
+
+  private byte[] frame(ServerMessage message) {
+    return WebSocketFrames.text(context.frames().codec().encode(message));
   }
 
   private void error(ErrorCode code, String message, Optional<String> requestId) {
