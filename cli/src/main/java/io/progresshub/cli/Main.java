@@ -37,6 +37,7 @@ public final class Main implements Runnable {
   /** The command line, with {@code env} as the environment. */
   static CommandLine commandLine(Map<String, String> env) {
     CommandLine commandLine = new CommandLine(new Main(env));
+    ServeCommand.declareLimitOptions(commandLine.getSubcommands().get("serve").getCommandSpec());
     commandLine.setCaseInsensitiveEnumValuesAllowed(true);
     commandLine.setExecutionExceptionHandler(
         (e, cmd, parseResult) -> {

@@ -22,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -150,7 +151,12 @@ final class ServeCommand implements Callable<Integer> {
     }
     Hub hub;
     try {
-      hub = Hub.builder().store(store).retention(settings.retention()).build();
+      hub =
+          Hub.builder()
+              .store(store)
+              .retention(settings.retention())
+              .maxReplay(settings.maxReplay())
+              .build();
     } catch (RuntimeException e) {
       store.close();
       throw e;
@@ -204,7 +210,31 @@ final class ServeCommand implements Callable<Integer> {
     putIfSet(flags, Setting.MAX_CONNECTIONS, maxConnections);
     putIfSet(flags, Setting.TRANSPORT, transport);
     putIfSet(flags, Setting.WS_COMPRESSION, webSocketCompression);
+    for (Setting setting : Setting.values()) {
+      if (setting.declaredHere()) {
+        OptionSpec option = spec.findOption(setting.flag().orElseThrow());
+        putIfSet(flags, setting, option == null ? null : option.getValue());
+      }
+    }
     return flags;
+  }
+
+  /**
+   * Declares the flags of the limits from the {@link Setting} table, each with its default: one row
+   * there is one flag, one environment variable and one config key.
+   */
+  static void declareLimitOptions(CommandSpec serve) {
+    for (Setting setting : Setting.values()) {
+      if (setting.declaredHere()) {
+        serve.addOption(
+            OptionSpec.builder(setting.flag().orElseThrow())
+                .paramLabel(setting.paramLabel())
+                .type(String.class)
+                .description(
+                    setting.description() + " (" + SettingsLoader.defaultText(setting) + ").")
+                .build());
+      }
+    }
   }
 
   private static void putIfSet(Map<Setting, String> flags, Setting setting, String value) {

@@ -18,17 +18,70 @@ enum Setting {
   MAX_CONNECTIONS("max-connections", "--max-connections"),
   TRANSPORT("transport", "--transport"),
   WS_COMPRESSION("ws-compression", "--ws-compression"),
-  INSECURE_NO_AUTH("insecure-no-auth", "--insecure-no-auth");
+  INSECURE_NO_AUTH("insecure-no-auth", "--insecure-no-auth"),
+
+  // Limits: their flags are declared from this table (see ServeCommand), with these descriptions.
+  MAX_CONNECTIONS_PER_USER("max-connections-per-user", "N", "WebSockets + SSE streams per user"),
+  MAX_CONNECTIONS_PER_ADDRESS(
+      "max-connections-per-address", "N", "Connections of every kind per client address"),
+  MAX_HTTP_CONNECTIONS("max-http-connections", "N", "Plain HTTP connections in total"),
+  CONNECT_RATE("connect-rate", "PER_SECOND", "New connections per address per second (0 = off)"),
+  CONNECT_BURST("connect-burst", "N", "New connections per address at once"),
+  TRUSTED_PROXIES(
+      "trusted-proxies", "CIDRS", "Proxies whose X-Forwarded-For is believed (comma-separated)"),
+  MAX_SUBSCRIPTIONS_PER_CONNECTION(
+      "max-subscriptions-per-connection", "N", "Jobs one WebSocket may watch at once"),
+  MAX_PENDING_COMMANDS(
+      "max-pending-commands", "N", "Subscribe/cancel commands of one WebSocket in flight"),
+  COMMAND_RATE("command-rate", "PER_SECOND", "Commands per WebSocket per second (0 = off)"),
+  COMMAND_BURST("command-burst", "N", "Commands per WebSocket at once"),
+  PUBLISH_RATE("publish-rate", "PER_SECOND", "Events per token subject per second (0 = off)"),
+  PUBLISH_BURST("publish-burst", "N", "Events per token subject at once"),
+  MAX_FRAME_BYTES("max-frame-bytes", "SIZE", "Largest WebSocket message from a client"),
+  FRAME_TIMEOUT("frame-timeout", "DURATION", "Time to finish a WebSocket frame once begun"),
+  MAX_BODY_BYTES("max-body-bytes", "SIZE", "Largest HTTP request body"),
+  HANDSHAKE_TIMEOUT(
+      "handshake-timeout", "DURATION", "Time to finish an HTTP request, or to send auth"),
+  MAX_OUTBOUND_BYTES(
+      "max-outbound-bytes", "SIZE", "Bytes queued for a slow connection before 4008"),
+  STALL_TIMEOUT(
+      "stall-timeout", "DURATION", "Time a connection may leave our writes unread before 4008"),
+  MAX_REPLAY("max-replay", "N", "Most history entries replayed to one resuming subscriber");
 
   /** Environment variable that names the config file (after {@code --config}). */
   static final String CONFIG_ENV = "PROGRESS_HUB_CONFIG";
 
   private final String key;
   private final String flag;
+  private final String paramLabel;
+  private final String description;
 
   Setting(String key, String flag) {
     this.key = key;
     this.flag = flag;
+    this.paramLabel = null;
+    this.description = null;
+  }
+
+  /** A limit: its flag is {@code --key}, declared from this table with this description. */
+  Setting(String key, String paramLabel, String description) {
+    this.key = key;
+    this.flag = "--" + key;
+    this.paramLabel = paramLabel;
+    this.description = description;
+  }
+
+  /** Whether the flag is declared from this table rather than by an annotated field. */
+  boolean declaredHere() {
+    return description != null;
+  }
+
+  String paramLabel() {
+    return paramLabel;
+  }
+
+  String description() {
+    return description;
   }
 
   /** The config file key (kebab-case). */

@@ -1,5 +1,6 @@
 package io.progresshub.cli;
 
+import io.progresshub.server.AddressLimits;
 import io.progresshub.server.AuthConfig;
 import io.progresshub.server.LimitsConfig;
 import io.progresshub.server.NetworkConfig;
@@ -22,7 +23,9 @@ import java.util.Optional;
  * @param allowedOrigins browser origins allowed besides same-origin ({@code *} for any)
  * @param retention how long finished jobs are kept
  * @param heartbeatInterval WebSocket ping and JSON heartbeat interval
- * @param maxConnections open WebSockets and SSE streams in total
+ * @param limits the bounds on connections, input, rates and outbound bytes
+ * @param addresses the limits per client address, and the trusted proxies
+ * @param maxReplay most history entries replayed to one resuming subscriber
  * @param transport the socket I/O engine (last component)
  * @param webSocketCompression whether permessage-deflate is offered to WebSocket clients
  * @param insecureNoAuth development only: no authentication at all
@@ -35,7 +38,9 @@ record Settings(
     List<String> allowedOrigins,
     Duration retention,
     Duration heartbeatInterval,
-    int maxConnections,
+    LimitsConfig limits,
+    AddressLimits addresses,
+    int maxReplay,
     boolean insecureNoAuth,
     NetworkConfig.Transport transport,
     boolean webSocketCompression) {
@@ -45,7 +50,7 @@ record Settings(
   static final Path DEFAULT_DATA_DIR = Path.of("data");
   static final Duration DEFAULT_RETENTION = Duration.ofHours(24);
   static final Duration DEFAULT_HEARTBEAT_INTERVAL = WebSocketConfig.defaults().heartbeatInterval();
-  static final int DEFAULT_MAX_CONNECTIONS = LimitsConfig.defaults().maxConnections();
+  static final int DEFAULT_MAX_REPLAY = 10_000;
 
   Settings {
     allowedOrigins = List.copyOf(allowedOrigins);
@@ -54,19 +59,11 @@ record Settings(
   /** The server's configuration: these settings over the server's own defaults. */
   ServerConfig serverConfig(AuthConfig auth) {
     NetworkConfig network = NetworkConfig.defaults();
-    LimitsConfig limits = LimitsConfig.defaults();
     return new ServerConfig(
         new NetworkConfig(host, port, allowedOrigins, network.shutdownGrace(), transport),
         auth,
-        new LimitsConfig(
-            limits.maxFrameBytes(),
-            limits.maxBodyBytes(),
-            limits.maxJsonDepth(),
-            limits.maxSubscriptionsPerConnection(),
-            maxConnections,
-            limits.maxConnectionsPerUser(),
-            limits.handshakeTimeout(),
-            limits.maxOutboundBytes()),
+        limits,
+        addresses,
         new WebSocketConfig(heartbeatInterval, webSocketCompression));
   }
 }

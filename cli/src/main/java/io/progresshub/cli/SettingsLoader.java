@@ -1,6 +1,9 @@
 package io.progresshub.cli;
 
+import io.progresshub.server.AddressLimits;
+import io.progresshub.server.LimitsConfig;
 import io.progresshub.server.NetworkConfig;
+import io.progresshub.server.Rate;
 import io.progresshub.server.WebSocketConfig;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -80,16 +83,96 @@ final class SettingsLoader {
             Setting.HEARTBEAT_INTERVAL,
             SettingsLoader::heartbeat,
             Settings.DEFAULT_HEARTBEAT_INTERVAL),
-        get(
-            Setting.MAX_CONNECTIONS,
-            SettingsLoader::maxConnections,
-            Settings.DEFAULT_MAX_CONNECTIONS),
+        limits(),
+        addresses(),
+        get(Setting.MAX_REPLAY, SettingsLoader::positive, Settings.DEFAULT_MAX_REPLAY),
         get(Setting.INSECURE_NO_AUTH, SettingsLoader::bool, false),
         get(Setting.TRANSPORT, SettingsLoader::transport, NetworkConfig.Transport.AUTO),
         get(
             Setting.WS_COMPRESSION,
             SettingsLoader::bool,
             WebSocketConfig.defaults().compression()));
+  }
+
+  private LimitsConfig limits() {
+    LimitsConfig d = LimitsConfig.defaults();
+    return LimitsConfig.builder()
+        .maxConnections(get(Setting.MAX_CONNECTIONS, SettingsLoader::positive, d.maxConnections()))
+        .maxConnectionsPerUser(
+            get(
+                Setting.MAX_CONNECTIONS_PER_USER,
+                SettingsLoader::positive,
+                d.maxConnectionsPerUser()))
+        .maxHttpConnections(
+            get(Setting.MAX_HTTP_CONNECTIONS, SettingsLoader::positive, d.maxHttpConnections()))
+        .maxSubscriptionsPerConnection(
+            get(
+                Setting.MAX_SUBSCRIPTIONS_PER_CONNECTION,
+                SettingsLoader::positive,
+                d.maxSubscriptionsPerConnection()))
+        .maxPendingCommands(
+            get(Setting.MAX_PENDING_COMMANDS, SettingsLoader::positive, d.maxPendingCommands()))
+        .commandRate(rate(Setting.COMMAND_RATE, Setting.COMMAND_BURST, d.commandRate()))
+        .publishRate(rate(Setting.PUBLISH_RATE, Setting.PUBLISH_BURST, d.publishRate()))
+        .maxFrameBytes(get(Setting.MAX_FRAME_BYTES, SettingsLoader::size, d.maxFrameBytes()))
+        .frameTimeout(get(Setting.FRAME_TIMEOUT, SettingsLoader::timeout, d.frameTimeout()))
+        .maxBodyBytes(get(Setting.MAX_BODY_BYTES, SettingsLoader::size, d.maxBodyBytes()))
+        .handshakeTimeout(
+            get(Setting.HANDSHAKE_TIMEOUT, SettingsLoader::timeout, d.handshakeTimeout()))
+        .maxOutboundBytes(
+            get(Setting.MAX_OUTBOUND_BYTES, SettingsLoader::size, d.maxOutboundBytes()))
+        .stallTimeout(get(Setting.STALL_TIMEOUT, SettingsLoader::timeout, d.stallTimeout()))
+        .build();
+  }
+
+  private AddressLimits addresses() {
+    AddressLimits d = AddressLimits.defaults();
+    return new AddressLimits(
+        get(
+            Setting.MAX_CONNECTIONS_PER_ADDRESS,
+            SettingsLoader::positive,
+            d.maxConnectionsPerAddress()),
+        rate(Setting.CONNECT_RATE, Setting.CONNECT_BURST, d.connectRate()),
+        get(Setting.TRUSTED_PROXIES, SettingsLoader::proxies, d.trustedProxies()));
+  }
+
+  /** A rate from its two settings, each over its default. */
+  private Rate rate(Setting perSecond, Setting burst, Rate defaults) {
+    return new Rate(
+        get(perSecond, SettingsLoader::perSecond, defaults.perSecond()),
+        get(burst, SettingsLoader::positive, defaults.burst()));
+  }
+
+  /** The default of a limit, as its flag's help shows it. */
+  static String defaultText(Setting setting) {
+    LimitsConfig d = LimitsConfig.defaults();
+    AddressLimits a = AddressLimits.defaults();
+    return switch (setting) {
+      case MAX_CONNECTIONS_PER_USER -> Integer.toString(d.maxConnectionsPerUser());
+      case MAX_CONNECTIONS_PER_ADDRESS -> Integer.toString(a.maxConnectionsPerAddress());
+      case MAX_HTTP_CONNECTIONS -> Integer.toString(d.maxHttpConnections());
+      case CONNECT_RATE -> number(a.connectRate().perSecond());
+      case CONNECT_BURST -> Integer.toString(a.connectRate().burst());
+      case TRUSTED_PROXIES -> "none";
+      case MAX_SUBSCRIPTIONS_PER_CONNECTION -> Integer.toString(d.maxSubscriptionsPerConnection());
+      case MAX_PENDING_COMMANDS -> Integer.toString(d.maxPendingCommands());
+      case COMMAND_RATE -> number(d.commandRate().perSecond());
+      case COMMAND_BURST -> Integer.toString(d.commandRate().burst());
+      case PUBLISH_RATE -> number(d.publishRate().perSecond());
+      case PUBLISH_BURST -> Integer.toString(d.publishRate().burst());
+      case MAX_FRAME_BYTES -> Sizes.format(d.maxFrameBytes());
+      case FRAME_TIMEOUT -> Durations.format(d.frameTimeout());
+      case MAX_BODY_BYTES -> Sizes.format(d.maxBodyBytes());
+      case HANDSHAKE_TIMEOUT -> Durations.format(d.handshakeTimeout());
+      case MAX_OUTBOUND_BYTES -> Sizes.format(d.maxOutboundBytes());
+      case STALL_TIMEOUT -> Durations.format(d.stallTimeout());
+      case MAX_REPLAY -> Integer.toString(Settings.DEFAULT_MAX_REPLAY);
+      default -> throw new IllegalArgumentException(setting + " is not declared from the table");
+    };
+  }
+
+  private static String number(double value) {
+    return value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value);
   }
 
   /** A value as given, with where it was given, e.g. {@code PROGRESS_HUB_PORT}. */
@@ -142,8 +225,49 @@ final class SettingsLoader {
         .orElseThrow(() -> raw.invalid("auto, epoll, io_uring or nio"));
   }
 
-  private static int maxConnections(Raw raw) {
+  private static int positive(Raw raw) {
     return integer(raw, 1, Integer.MAX_VALUE, "a whole number greater than 0");
+  }
+
+  private static double perSecond(Raw raw) {
+    String text = raw.value().strip();
+    if (text.endsWith("/s")) {
+      text = text.substring(0, text.length() - 2).strip();
+    }
+    try {
+      double value = Double.parseDouble(text);
+      if (value >= 0 && value <= 1e9) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw raw.invalid("a number per second such as 20 or 0.5, or 0 for no limit");
+  }
+
+  private static int size(Raw raw) {
+    return Sizes.parse(raw.value())
+        .orElseThrow(() -> raw.invalid(Sizes.EXPECTED + ", greater than 0"));
+  }
+
+  private static Duration timeout(Raw raw) {
+    return Durations.parse(raw.value())
+        .filter(Duration::isPositive)
+        .orElseThrow(() -> raw.invalid(Durations.EXPECTED + ", greater than 0"));
+  }
+
+  private static List<String> proxies(Raw raw) {
+    List<String> proxies = new ArrayList<>();
+    for (String part : raw.value().split(",")) {
+      if (!part.isBlank()) {
+        proxies.add(part.strip());
+      }
+    }
+    try {
+      return new AddressLimits(1, Rate.UNLIMITED, proxies).trustedProxies();
+    } catch (IllegalArgumentException e) {
+      throw raw.invalid("comma-separated IP addresses or CIDR blocks such as 10.0.0.0/8");
+    }
   }
 
   private static int integer(Raw raw, int min, int max, String expected) {

@@ -45,7 +45,7 @@ class SettingsLoaderTest {
     assertThat(settings.allowedOrigins()).isEmpty();
     assertThat(settings.retention()).isEqualTo(Duration.ofHours(24));
     assertThat(settings.heartbeatInterval()).isEqualTo(Duration.ofSeconds(25));
-    assertThat(settings.maxConnections()).isEqualTo(100_000);
+    assertThat(settings.limits().maxConnections()).isEqualTo(100_000);
     assertThat(settings.insecureNoAuth()).isFalse();
   }
 
@@ -68,7 +68,7 @@ class SettingsLoaderTest {
     assertThat(settings.port()).isEqualTo(3333); // flag over env and file
     assertThat(settings.retention()).isEqualTo(Duration.ofHours(3));
     assertThat(settings.heartbeatInterval()).isEqualTo(Duration.ofSeconds(6)); // env over file
-    assertThat(settings.maxConnections()).isEqualTo(10); // file over default
+    assertThat(settings.limits().maxConnections()).isEqualTo(10); // file over default
     assertThat(settings.host()).isEqualTo("127.0.0.1"); // default
   }
 
@@ -107,6 +107,21 @@ class SettingsLoaderTest {
       case INSECURE_NO_AUTH -> new String[] {"true", "false", "true"};
       case TRANSPORT -> new String[] {"nio", "io_uring", "epoll"};
       case WS_COMPRESSION -> new String[] {"true", "false", "true"};
+      case MAX_CONNECTIONS_PER_USER,
+          MAX_CONNECTIONS_PER_ADDRESS,
+          MAX_HTTP_CONNECTIONS,
+          CONNECT_BURST,
+          MAX_SUBSCRIPTIONS_PER_CONNECTION,
+          MAX_PENDING_COMMANDS,
+          COMMAND_BURST,
+          PUBLISH_BURST,
+          MAX_REPLAY ->
+          new String[] {"7", "8", "9"};
+      case CONNECT_RATE, COMMAND_RATE, PUBLISH_RATE -> new String[] {"0", "0.5", "12/s"};
+      case TRUSTED_PROXIES -> new String[] {"10.0.0.1", "10.0.0.0/8", "fd00::/8,127.0.0.1"};
+      case MAX_FRAME_BYTES, MAX_BODY_BYTES, MAX_OUTBOUND_BYTES ->
+          new String[] {"1000", "64KiB", "2m"};
+      case FRAME_TIMEOUT, HANDSHAKE_TIMEOUT, STALL_TIMEOUT -> new String[] {"1s", "2s", "500ms"};
     };
   }
 

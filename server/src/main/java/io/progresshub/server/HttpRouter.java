@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.progresshub.protocol.ErrorCode;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 
 /**
  * The first stop of every HTTP request: checks the origin, then hands WebSocket upgrades to {@link
@@ -55,8 +56,13 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       return;
     }
     QueryStringDecoder query = new QueryStringDecoder(request.uri());
+    Optional<ConnectionLimiter.Refusal> refusal = context.limiter().admit(ctx.channel(), request);
     if (isWebSocketUpgrade(request)) {
-      webSockets.upgrade(ctx, request, query);
+      webSockets.upgrade(ctx, request, query, refusal);
+      return;
+    }
+    if (refusal.isPresent()) {
+      HttpResponses.refused(new HttpResponses.Target(ctx, false, cors), refusal.get());
       return;
     }
     if (request.method().equals(HttpMethod.OPTIONS)) {

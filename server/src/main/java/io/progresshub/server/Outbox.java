@@ -32,10 +32,21 @@ import java.util.concurrent.TimeUnit;
 final class Outbox {
 
   /**
-   * One outbound message for {@code target}: a complete frame, or (when {@code frame} is null) the
-   * end of the stream. {@code jobId} is null for messages not about a job.
+   * Who sent a message about a job: a subscription, which may have ended between sending and
+   * writing. Asked on the event loop, where subscriptions end, so nothing a subscription sent is
+   * written after the loop ended it (the client's {@code unsubscribed} comes last).
    */
-  record Message(Outbox target, String jobId, boolean conflatable, ByteBuf frame) {
+  interface Source {
+    /** Whether messages from this source may still be written; event loop only. */
+    boolean live();
+  }
+
+  /**
+   * One outbound message for {@code target}: a complete frame, or (when {@code frame} is null) the
+   * end of the stream. {@code jobId} is null for messages not about a job; {@code source} is null
+   * for messages that are written whoever sent them.
+   */
+  record Message(Outbox target, String jobId, boolean conflatable, ByteBuf frame, Source source) {
     void release() {
       if (frame != null) {
         frame.release();
@@ -44,6 +55,7 @@ final class Outbox {
   }
 
   static final long OVER_LIMIT_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
+
   static final int HARD_LIMIT_FACTOR = 4;
 
   private final Channel channel;
@@ -56,6 +68,13 @@ final class Outbox {
   private final boolean rawFrames;
 
   private final long maxPendingBytes;
+
+  /**
+   * How long the channel may stay unwritable, whatever it holds: a client that does not read while
+   * it keeps the connection open (or keeps sending) is stalled, not slow.
+   */
+  private final long stallTimeoutNanos;
+
   private final Runnable onOverflow;
   private final LoopWrites writes;
 
@@ -75,44 +94,59 @@ final class Outbox {
   /** When the queue went over {@code maxPendingBytes} ({@link System#nanoTime}), 0 if under. */
   private long overLimitSince;
 
+  /** When the channel became unwritable ({@link System#nanoTime}), 0 while writable. */
+  private long unwritableSince;
+
+  private boolean stallCheckArmed;
+
   /** Ticks held back while the channel is not writable; event loop only, created on demand. */
   private Map<String, Message> conflated;
 
   private Outbox(
       Channel channel,
       boolean rawFrames,
-      long maxPendingBytes,
+      LimitsConfig limits,
       Runnable onOverflow,
       LoopWrites writes) {
     this.channel = channel;
     this.rawFrames = rawFrames;
-    this.maxPendingBytes = maxPendingBytes;
+    this.maxPendingBytes = limits.maxOutboundBytes();
+    this.stallTimeoutNanos = limits.stallTimeout().toNanos();
     this.onOverflow = onOverflow;
     this.writes = writes;
   }
 
   /** An outbox of complete WebSocket frames for {@code channel}. */
   static Outbox webSocket(
-      Channel channel, long maxPendingBytes, Runnable onOverflow, LoopWrites writes) {
-    return new Outbox(channel, true, maxPendingBytes, onOverflow, writes);
+      Channel channel, LimitsConfig limits, Runnable onOverflow, LoopWrites writes) {
+    return new Outbox(channel, true, limits, onOverflow, writes);
   }
 
   /** An outbox of SSE events for {@code channel}, each sent as one HTTP chunk. */
-  static Outbox sse(Channel channel, long maxPendingBytes, Runnable onOverflow, LoopWrites writes) {
-    return new Outbox(channel, false, maxPendingBytes, onOverflow, writes);
+  static Outbox sse(Channel channel, LimitsConfig limits, Runnable onOverflow, LoopWrites writes) {
+    return new Outbox(channel, false, limits, onOverflow, writes);
   }
 
   /** Queues {@code frame} (this outbox now owns it) for job {@code jobId}, or for none if null. */
   void send(String jobId, boolean conflatable, ByteBuf frame) {
+    send(jobId, conflatable, frame, null);
+  }
+
+  /** Queues {@code frame}, to be written only if {@code source} is still live by then. */
+  void send(String jobId, boolean conflatable, ByteBuf frame, Source source) {
     if (closed || overflowed) {
       frame.release();
       return;
     }
-    writes.add(new Message(this, jobId, conflatable, frame));
+    writes.add(new Message(this, jobId, conflatable, frame, source));
   }
 
   void send(byte[] bytes) {
     send(null, false, Unpooled.wrappedBuffer(bytes));
+  }
+
+  void send(byte[] bytes, Source source) {
+    send(null, false, Unpooled.wrappedBuffer(bytes), source);
   }
 
   /**
@@ -130,7 +164,7 @@ final class Outbox {
       finalFrame = frame;
       closeAfterFinal = closeChannel;
     }
-    writes.add(new Message(this, null, false, null));
+    writes.add(new Message(this, null, false, null, null));
   }
 
   /** Writes {@code message} without flushing; true if something was written. Event loop only. */
@@ -139,7 +173,7 @@ final class Outbox {
       writeFinal();
       return false;
     }
-    if (closed || overflowed || !channel.isActive()) {
+    if (closed || overflowed || !channel.isActive() || !live(message)) {
       message.release();
       return false;
     }
@@ -214,18 +248,65 @@ final class Outbox {
     }
   }
 
-  /** Called when the channel became writable again: send the ticks held back. */
+  /**
+   * Called when the channel's writability changed. Unwritable: the stall clock starts. Writable
+   * again: the ticks held back are sent.
+   */
   void writabilityChanged() {
+    if (!channel.isWritable()) {
+      becameUnwritable();
+      return;
+    }
+    unwritableSince = 0;
     overLimitSince = 0; // it drained below the low-water mark: the client is keeping up
     if (closed || overflowed || conflated == null || conflated.isEmpty() || !channel.isWritable()) {
       return;
     }
     Iterator<Message> held = conflated.values().iterator();
     while (held.hasNext() && channel.isWritable()) {
-      writeFrame(held.next().frame());
+      Message message = held.next();
       held.remove();
+      if (live(message)) {
+        writeFrame(message.frame());
+      } else {
+        message.release();
+      }
     }
     flushChannel();
+  }
+
+  private static boolean live(Message message) {
+    return message.source() == null || message.source().live();
+  }
+
+  private void becameUnwritable() {
+    if (closed || overflowed) {
+      return;
+    }
+    if (unwritableSince == 0) {
+      unwritableSince = System.nanoTime();
+    }
+    checkOverflow(); // bytes written past the pipeline (pongs, close frames) count too
+    if (!stallCheckArmed && !overflowed) {
+      stallCheckArmed = true;
+      channel.eventLoop().schedule(this::checkStall, stallTimeoutNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void checkStall() {
+    stallCheckArmed = false;
+    if (closed || overflowed || unwritableSince == 0 || channel.isWritable()) {
+      return;
+    }
+    long left = unwritableSince + stallTimeoutNanos - System.nanoTime();
+    if (left > 0) {
+      stallCheckArmed = true;
+      channel.eventLoop().schedule(this::checkStall, left, TimeUnit.NANOSECONDS);
+      return;
+    }
+    overflowed = true;
+    releaseConflated();
+    onOverflow.run();
   }
 
   private void checkOverflow() {

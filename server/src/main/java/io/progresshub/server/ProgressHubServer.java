@@ -103,8 +103,7 @@ public final class ProgressHubServer implements AutoCloseable {
             config,
             new Authenticator(config.auth()),
             new OriginPolicy(config.network().allowedOrigins()),
-            new ConnectionLimiter(
-                config.limits().maxConnections(), config.limits().maxConnectionsPerUser()),
+            new ConnectionLimiter(config.limits(), config.addresses()),
             new JobFrames(new WireCodec(config.limits().maxJsonDepth())),
             new JobJson(new WireCodec(config.limits().maxJsonDepth())),
             blocking,

@@ -168,7 +168,12 @@ final class RestApi {
         case "stream" -> {
           requireMethod(call, HttpMethod.GET);
           sse.start(
-              call.target(), caller, watchable(caller, jobId), call.lastEventId(), call.query());
+              call.target(),
+              caller,
+              watchable(caller, jobId),
+              call.lastEventId(),
+              call.query(),
+              call.token());
         }
         default -> throw notFound();
       }
@@ -222,6 +227,9 @@ final class RestApi {
     if (!caller.canPublish()) {
       throw HubException.forbidden("creating jobs needs the publisher or admin role");
     }
+    if (!withinPublishRate(call, caller, 1)) {
+      return;
+    }
     ObjectNode body = json.object(requireJson(call));
     Job job = context.hub().create(json.newJob(body, caller.subject(), caller.canPublish()));
     HttpResponses.json(call.target(), HttpResponseStatus.CREATED, json.bytes(json.job(job)));
@@ -229,6 +237,9 @@ final class RestApi {
 
   private void publish(Call call, Principal caller, String jobId) {
     requirePublisher(caller);
+    if (!withinPublishRate(call, caller, 1)) {
+      return;
+    }
     JobUpdate update = json.update(json.object(requireJson(call)));
     ok(call, json.job(context.hub().publish(jobId, update)));
   }
@@ -280,6 +291,9 @@ final class RestApi {
     if (events.isEmpty() || events.size() > MAX_BATCH) {
       throw HubException.invalid(
           "events: " + events.size() + " entries (expected: 1-" + MAX_BATCH + ")");
+    }
+    if (!withinPublishRate(call, caller, events.size())) {
+      return;
     }
     List<CompletableFuture<Job>> pending = new ArrayList<>(events.size());
     List<String> jobIds = new ArrayList<>(events.size());
@@ -359,13 +373,37 @@ final class RestApi {
                     "missing bearer token (Authorization: Bearer <token> or ?token=)"));
   }
 
-  /** The job, if the caller may see it; another user's job is 403 and shows nothing of it. */
+  /**
+   * The job, if the caller may see it. Another user's job is answered exactly like an unknown one
+   * (404), so that job ids cannot be probed.
+   */
   private Job watchable(Principal caller, String jobId) {
     Job job = context.hub().get(jobId);
     if (!caller.canWatch(job)) {
-      throw HubException.forbidden("you may not access job " + jobId);
+      throw HubException.jobNotFound(jobId);
     }
     return job;
+  }
+
+  /**
+   * Takes {@code events} from the caller's publish allowance, or answers 429 with {@code
+   * Retry-After} and returns false: one runaway producer must not fill the store's queue for all.
+   */
+  private boolean withinPublishRate(Call call, Principal caller, int events) {
+    long wait = context.limiter().tryPublish(caller.subject(), events);
+    if (wait == 0) {
+      return true;
+    }
+    HttpResponses.tooMany(
+        call.target(),
+        ErrorCode.RATE_LIMITED,
+        "too many events from "
+            + JobJson.abbreviate(caller.subject())
+            + " (expected: at most "
+            + context.config().limits().publishRate()
+            + ")",
+        RateLimiter.retryAfterSeconds(wait));
+    return false;
   }
 
   private static void requirePublisher(Principal caller) {

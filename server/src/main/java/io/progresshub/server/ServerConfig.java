@@ -7,30 +7,43 @@ import java.util.Objects;
  * on, browsers from other origins refused unless allowed.
  */
 public record ServerConfig(
-    NetworkConfig network, AuthConfig auth, LimitsConfig limits, WebSocketConfig webSocket) {
+    NetworkConfig network,
+    AuthConfig auth,
+    LimitsConfig limits,
+    AddressLimits addresses,
+    WebSocketConfig webSocket) {
 
   public ServerConfig {
     Objects.requireNonNull(network, "network");
     Objects.requireNonNull(auth, "auth");
     Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(addresses, "addresses");
     Objects.requireNonNull(webSocket, "webSocket");
   }
 
   /** Defaults on loopback, with the given auth. */
   public static ServerConfig defaults(AuthConfig auth) {
     return new ServerConfig(
-        NetworkConfig.defaults(), auth, LimitsConfig.defaults(), WebSocketConfig.defaults());
+        NetworkConfig.defaults(),
+        auth,
+        LimitsConfig.defaults(),
+        AddressLimits.defaults(),
+        WebSocketConfig.defaults());
   }
 
   public ServerConfig withNetwork(NetworkConfig network) {
-    return new ServerConfig(network, auth, limits, webSocket);
+    return new ServerConfig(network, auth, limits, addresses, webSocket);
   }
 
   public ServerConfig withLimits(LimitsConfig limits) {
-    return new ServerConfig(network, auth, limits, webSocket);
+    return new ServerConfig(network, auth, limits, addresses, webSocket);
+  }
+
+  public ServerConfig withAddresses(AddressLimits addresses) {
+    return new ServerConfig(network, auth, limits, addresses, webSocket);
   }
 
   public ServerConfig withWebSocket(WebSocketConfig webSocket) {
-    return new ServerConfig(network, auth, limits, webSocket);
+    return new ServerConfig(network, auth, limits, addresses, webSocket);
   }
 }

@@ -35,6 +35,12 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
 
   @Override
   protected void initChannel(SocketChannel channel) {
+    if (!context.limiter().tryOpen(channel)) {
+      // Over a hard cap: drop it before it costs a handler, a buffer or a timer.
+      channel.config().setOption(io.netty.channel.ChannelOption.SO_LINGER, 0);
+      channel.close();
+      return;
+    }
     LimitsConfig limits = context.config().limits();
     ChannelPipeline pipeline = channel.pipeline();
     pipeline.addLast(new RequestTimeoutHandler(limits.handshakeTimeout(), KEEP_ALIVE_IDLE));

@@ -3,6 +3,9 @@ package io.progresshub.server;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -12,6 +15,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.progresshub.core.HubException;
 import io.progresshub.core.Job;
@@ -20,6 +24,7 @@ import io.progresshub.core.Subscriber;
 import io.progresshub.core.Subscription;
 import io.progresshub.protocol.ErrorCode;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -41,13 +46,18 @@ final class SseStream {
     this.context = context;
   }
 
-  /** Runs on a blocking thread: the caller may already watch {@code job}. */
+  /**
+   * Runs on a blocking thread: the caller may already watch {@code job}. The stream lives no longer
+   * than {@code token}: at its expiry the client gets an {@code unauthorized} error event and the
+   * stream ends.
+   */
   void start(
       HttpResponses.Target target,
       Principal caller,
       Job job,
       Optional<String> lastEventId,
-      QueryStringDecoder query) {
+      QueryStringDecoder query,
+      Optional<String> token) {
     OptionalLong since = since(lastEventId, query);
     if (since.isPresent() && job.isTerminal() && since.getAsLong() >= job.seq()) {
       HttpResponses.empty(target, HttpResponseStatus.NO_CONTENT);
@@ -75,50 +85,19 @@ final class SseStream {
     Outbox outbox =
         Outbox.sse(
             channel,
-            context.config().limits().maxOutboundBytes(),
+            context.config().limits(),
             channel::close,
             context.writes().of(channel.eventLoop()));
-    channel
-        .eventLoop()
-        .execute(
-            () -> {
-              if (channel.pipeline().get(RequestTimeoutHandler.class) != null) {
-                channel.pipeline().remove(RequestTimeoutHandler.class);
-              }
-              // RestApi paused reading for this request; keep reading to see the client leave.
-              channel.config().setAutoRead(true);
-              HttpResponse response =
-                  new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-              response
-                  .headers()
-                  .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
-              response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
-              response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-              response.headers().set("X-Accel-Buffering", "no");
-              if (target.corsOrigin() != null) {
-                response
-                    .headers()
-                    .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, target.corsOrigin());
-                response.headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
-              }
-              channel.write(response);
-              channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(PREAMBLE)));
-              context.channels().add(channel);
-              channel.attr(Shutdown.KEY).set(() -> end(outbox));
-              long every = context.config().webSocket().heartbeatInterval().toMillis();
-              ScheduledFuture<?> heartbeat =
-                  channel
-                      .eventLoop()
-                      .scheduleAtFixedRate(
-                          () -> outbox.send(HEARTBEAT), every, every, TimeUnit.MILLISECONDS);
-              channel
-                  .closeFuture()
-                  .addListener(
-                      closed -> {
-                        heartbeat.cancel(false);
-                        outbox.discard();
-                      });
-            });
+    Optional<Instant> expiry =
+        context.authenticator().enabled()
+            ? token.flatMap(context.authenticator()::expiry)
+            : Optional.empty();
+    // The headers are written before anything can be sent: the subscription starts only once this
+    // task has run, so no event can reach the socket ahead of them (HTTP would fail the stream).
+    channel.eventLoop().submit(() -> open(channel, target, outbox, expiry)).awaitUninterruptibly();
+    if (!channel.isActive()) {
+      return;
+    }
     Subscription subscription;
     try {
       subscription =
@@ -128,6 +107,95 @@ final class SseStream {
       return;
     }
     channel.closeFuture().addListener(closed -> subscription.close());
+  }
+
+  /** On the event loop: the response headers, the preamble, the heartbeat and the token's end. */
+  private void open(
+      Channel channel, HttpResponses.Target target, Outbox outbox, Optional<Instant> expiry) {
+    if (!channel.isActive()) {
+      return;
+    }
+    ChannelPipeline pipeline = channel.pipeline();
+    if (pipeline.get(RequestTimeoutHandler.class) != null) {
+      pipeline.remove(RequestTimeoutHandler.class);
+    }
+    pipeline.addFirst("sse-stream", new StreamHandler(outbox));
+    // RestApi paused reading for this request; keep reading to see the client leave.
+    channel.config().setAutoRead(true);
+    HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+    response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+    response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    response.headers().set("X-Accel-Buffering", "no");
+    if (target.corsOrigin() != null) {
+      response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, target.corsOrigin());
+      response.headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
+    }
+    channel.write(response);
+    channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(PREAMBLE)));
+    context.channels().add(channel);
+    channel.attr(Shutdown.KEY).set(() -> end(outbox));
+    long every = context.config().webSocket().heartbeatInterval().toMillis();
+    ScheduledFuture<?> heartbeat =
+        channel
+            .eventLoop()
+            .scheduleAtFixedRate(() -> outbox.send(HEARTBEAT), every, every, TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> tokenEnd =
+        expiry
+            .map(
+                at ->
+                    channel
+                        .eventLoop()
+                        .schedule(
+                            () -> {
+                              outbox.send(errorEvent(ErrorCode.UNAUTHORIZED, "token expired"));
+                              end(outbox);
+                            },
+                            Math.max(0, at.toEpochMilli() - System.currentTimeMillis()),
+                            TimeUnit.MILLISECONDS))
+            .orElse(null);
+    channel
+        .closeFuture()
+        .addListener(
+            closed -> {
+              heartbeat.cancel(false);
+              if (tokenEnd != null) {
+                tokenEnd.cancel(false);
+              }
+              outbox.discard();
+            });
+  }
+
+  private static byte[] errorEvent(ErrorCode code, String message) {
+    return ("event: error\ndata: "
+            + new String(HttpResponses.errorBody(code, message), StandardCharsets.UTF_8)
+            + "\n\n")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * First in a stream's pipeline: whatever the client sends now is dropped (a stream answers no
+   * further requests), and a client that does not read is not read from either; the outbox closes
+   * it once it has stalled.
+   */
+  private static final class StreamHandler extends ChannelInboundHandlerAdapter {
+    private final Outbox outbox;
+
+    StreamHandler(Outbox outbox) {
+      this.outbox = outbox;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object message) {
+      ReferenceCountUtil.release(message);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      outbox.writabilityChanged();
+      ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+      ctx.fireChannelWritabilityChanged();
+    }
   }
 
   private static OptionalLong since(Optional<String> lastEventId, QueryStringDecoder query) {
@@ -156,7 +224,6 @@ final class SseStream {
     }
   }
 
-  /** Ends the stream cleanly after whatever is queued. */
   /** Ends the stream after everything already queued. */
   private static void end(Outbox outbox) {
     outbox.close(LastHttpContent.EMPTY_LAST_CONTENT, true);
@@ -212,13 +279,7 @@ final class SseStream {
 
     @Override
     public void onRemoved(String jobId) {
-      outbox.send(
-          ("event: error\ndata: "
-                  + new String(
-                      HttpResponses.errorBody(ErrorCode.JOB_NOT_FOUND, "job was deleted: " + jobId),
-                      StandardCharsets.UTF_8)
-                  + "\n\n")
-              .getBytes(StandardCharsets.UTF_8));
+      outbox.send(errorEvent(ErrorCode.JOB_NOT_FOUND, "job was deleted: " + jobId));
       end(outbox);
     }
   }

@@ -18,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -50,9 +51,16 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
   /** How long to wait for the client's close frame after ours before dropping the connection. */
   private static final long CLOSE_TIMEOUT_MILLIS = 2_000;
 
-  private final int maxMessageBytes;
+  /** The longest frame header: 2 bytes, an 8-byte length, a 4-byte mask key. */
+  private static final int MAX_HEADER = 14;
 
-  /** Bytes of an incomplete frame; null between frames. */
+  private final int maxMessageBytes;
+  private final long frameTimeoutNanos;
+
+  /**
+   * Bytes of an incomplete frame, in a buffer of the frame's final size once its header is known
+   * (so a trickled frame is copied once, not once per read); null between frames.
+   */
   private ByteBuf partial;
 
   /** The fragments of a message not finished yet; null between messages. */
@@ -60,13 +68,26 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
 
   private boolean fragmentedText;
 
+  /** When the frame or fragmented message in progress began ({@link System#nanoTime}). */
+  private long incompleteSince;
+
+  /** Whether a deadline check is scheduled: at most one per connection. */
+  private boolean deadlineArmed;
+
+  /**
+   * The payload of the latest ping that arrived while the connection was not writable: only the
+   * latest gets its pong (RFC 6455 section 5.5.3 allows it), once the client reads again.
+   */
+  private byte[] pendingPong;
+
   /** Set once we failed the connection: everything read afterwards is dropped. */
   private boolean failed;
 
   private boolean closeSent;
 
-  WebSocketFrameCodec(int maxMessageBytes) {
+  WebSocketFrameCodec(int maxMessageBytes, Duration frameTimeout) {
     this.maxMessageBytes = maxMessageBytes;
+    this.frameTimeoutNanos = frameTimeout.toNanos();
   }
 
   // ------------------------------------------------------------------ reading
@@ -77,63 +98,111 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
       ctx.fireChannelRead(message);
       return;
     }
-    if (failed) {
+    try {
+      if (failed) {
+        return;
+      }
+      // A frame begun in an earlier read is finished first; if it is still not whole, all of
+      // in went into it.
+      if (partial == null || completePartial(ctx, in)) {
+        while (!failed && in.isReadable() && readFrame(ctx, in)) {
+          // one frame per round
+        }
+        if (!failed && in.isReadable()) {
+          startPartial(ctx, in);
+        }
+      }
+      checkDeadline(ctx);
+    } finally {
       in.release();
+    }
+  }
+
+  /**
+   * Moves bytes of {@code in} into {@code partial} until it holds one whole frame, then reads that
+   * frame; true once done (the rest of {@code in} is the next frames), false if it needs more.
+   */
+  private boolean completePartial(ChannelHandlerContext ctx, ByteBuf in) {
+    while (true) {
+      long needed = frameSize(ctx, partial);
+      if (failed) {
+        return false;
+      }
+      if (needed <= partial.readableBytes()) {
+        break; // a whole frame
+      }
+      if (!in.isReadable()) {
+        return false; // still incomplete
+      }
+      int wanted = (int) Math.min(needed - partial.readableBytes(), in.readableBytes());
+      if (partial.writableBytes() < wanted) {
+        // The header just became complete: move its few bytes into a buffer of the final size.
+        ByteBuf sized = ctx.alloc().heapBuffer((int) needed);
+        sized.writeBytes(partial);
+        partial.release();
+        partial = sized;
+      }
+      partial.writeBytes(in, wanted);
+    }
+    ByteBuf frame = partial;
+    partial = null;
+    try {
+      readFrame(ctx, frame);
+    } finally {
+      frame.release();
+    }
+    return !failed;
+  }
+
+  /** Keeps the unread start of a frame: at most a header's worth, or the frame's whole size. */
+  private void startPartial(ChannelHandlerContext ctx, ByteBuf in) {
+    long size = frameSize(ctx, in);
+    if (failed) {
       return;
     }
-    ByteBuf buffer = in;
-    if (partial != null) {
-      buffer = partial;
-      partial = null;
-      buffer = ensureWritable(ctx, buffer, in.readableBytes());
-      buffer.writeBytes(in);
-      in.release();
-    }
-    try {
-      while (!failed && buffer.isReadable() && readFrame(ctx, buffer)) {
-        // one frame per round
-      }
-      if (!failed && buffer.isReadable()) {
-        // Keep only the unread bytes, in a buffer of their size: not the whole read buffer.
-        partial = ctx.alloc().heapBuffer(Math.max(buffer.readableBytes(), 64));
-        partial.writeBytes(buffer);
-      }
-    } finally {
-      buffer.release();
+    int capacity = size > 0 ? (int) size : MAX_HEADER;
+    partial = ctx.alloc().heapBuffer(capacity);
+    partial.writeBytes(in);
+    if (fragments == null) {
+      incompleteSince = System.nanoTime();
     }
   }
 
-  private static ByteBuf ensureWritable(ChannelHandlerContext ctx, ByteBuf buffer, int more) {
-    if (buffer.writableBytes() >= more) {
-      return buffer;
-    }
-    ByteBuf bigger = ctx.alloc().heapBuffer(buffer.readableBytes() + more);
-    bigger.writeBytes(buffer);
-    buffer.release();
-    return bigger;
-  }
-
-  /** Reads one whole frame if {@code in} holds it; false (nothing consumed) if it does not yet. */
-  private boolean readFrame(ChannelHandlerContext ctx, ByteBuf in) {
-    int start = in.readerIndex();
+  /**
+   * The whole size of the frame starting at {@code in}'s reader index, once its header is there;
+   * until then the bytes needed to read the header. Fails the connection (and returns 0) on a
+   * header that breaks the protocol or the size limit.
+   */
+  private long frameSize(ChannelHandlerContext ctx, ByteBuf in) {
     int available = in.readableBytes();
     if (available < 2) {
-      return false;
+      return 2;
     }
-    int b0 = in.getUnsignedByte(start);
-    int b1 = in.getUnsignedByte(start + 1);
+    int start = in.readerIndex();
+    int length7 = in.getUnsignedByte(start + 1) & 0x7F;
+    int headerLength = 2 + (length7 == 126 ? 2 : length7 == 127 ? 8 : 0) + 4;
+    if (!checkHeader(ctx, in.getUnsignedByte(start), in.getUnsignedByte(start + 1))) {
+      return 0;
+    }
+    if (available < headerLength) {
+      return headerLength;
+    }
+    long length = payloadLength(ctx, in, start, length7);
+    return length < 0 ? 0 : headerLength + length;
+  }
+
+  /** Checks the first two header bytes; fails the connection and returns false if they break it. */
+  private boolean checkHeader(ChannelHandlerContext ctx, int b0, int b1) {
     boolean fin = (b0 & 0x80) != 0;
     int opcode = b0 & 0x0F;
-    boolean masked = (b1 & 0x80) != 0;
     int length7 = b1 & 0x7F;
     if ((b0 & 0x70) != 0) {
       return fail(ctx, 1002, "RSV bits set, no extension negotiated");
     }
-    if (!masked) {
+    if ((b1 & 0x80) == 0) {
       return fail(ctx, 1002, "client frames must be masked");
     }
-    boolean control = (opcode & 0x8) != 0;
-    if (control) {
+    if ((opcode & 0x8) != 0) {
       if (opcode != OP_CLOSE && opcode != OP_PING && opcode != OP_PONG) {
         return fail(ctx, 1002, "unknown opcode " + opcode);
       }
@@ -150,31 +219,48 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
     } else if (opcode != OP_CONTINUATION && fragments != null) {
       return fail(ctx, 1002, "new message before the previous one was finished");
     }
-    int headerLength = 2 + (length7 == 126 ? 2 : length7 == 127 ? 8 : 0) + 4; // with the mask key
-    if (available < headerLength) {
-      return false;
-    }
+    return true;
+  }
+
+  /** The payload length of a frame whose header is complete; -1 (failed) if over the limit. */
+  private long payloadLength(ChannelHandlerContext ctx, ByteBuf in, int start, int length7) {
     long length;
     if (length7 == 126) {
       length = in.getUnsignedShort(start + 2);
     } else if (length7 == 127) {
       length = in.getLong(start + 2);
       if (length < 0) {
-        return fail(ctx, 1002, "frame length out of range");
+        fail(ctx, 1002, "frame length out of range");
+        return -1;
       }
     } else {
       length = length7;
     }
-    long messageLength = length + (fragments == null ? 0 : fragments.readableBytes());
+    boolean control = (in.getUnsignedByte(start) & 0x8) != 0;
+    long messageLength = length + (control || fragments == null ? 0 : fragments.readableBytes());
     if (messageLength > maxMessageBytes) {
-      return fail(ctx, 1009, "message larger than " + maxMessageBytes + " bytes");
+      fail(ctx, 1009, "message larger than " + maxMessageBytes + " bytes");
+      return -1;
     }
-    if (available < headerLength + length) {
+    return length;
+  }
+
+  /** Reads one whole frame if {@code in} holds it; false (nothing consumed) if it does not yet. */
+  private boolean readFrame(ChannelHandlerContext ctx, ByteBuf in) {
+    long size = frameSize(ctx, in);
+    if (failed || size > in.readableBytes()) {
       return false;
     }
+    int start = in.readerIndex();
+    int b0 = in.getUnsignedByte(start);
+    boolean fin = (b0 & 0x80) != 0;
+    int opcode = b0 & 0x0F;
+    int length7 = in.getUnsignedByte(start + 1) & 0x7F;
+    int headerLength = 2 + (length7 == 126 ? 2 : length7 == 127 ? 8 : 0) + 4;
+    int length = (int) (size - headerLength);
     int maskKey = in.getInt(start + headerLength - 4);
     in.readerIndex(start + headerLength);
-    byte[] payload = new byte[(int) length];
+    byte[] payload = new byte[length];
     in.readBytes(payload);
     unmask(payload, maskKey);
 
@@ -183,7 +269,7 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
     }
     switch (opcode) {
       case OP_PING -> {
-        ctx.writeAndFlush(frame(0x80 | OP_PONG, payload));
+        pong(ctx, payload);
         return true;
       }
       case OP_PONG -> {
@@ -199,13 +285,61 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
     }
   }
 
+  /**
+   * Answers a ping, or, while the client is not reading what we send, keeps only the latest ping to
+   * answer later: a ping flood from a client that never reads must not queue a pong per ping.
+   */
+  private void pong(ChannelHandlerContext ctx, byte[] payload) {
+    if (ctx.channel().isWritable() && pendingPong == null) {
+      ctx.writeAndFlush(frame(0x80 | OP_PONG, payload), ctx.voidPromise());
+    } else {
+      pendingPong = payload;
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (pendingPong != null && ctx.channel().isWritable() && !closeSent) {
+      byte[] payload = pendingPong;
+      pendingPong = null;
+      ctx.writeAndFlush(frame(0x80 | OP_PONG, payload), ctx.voidPromise());
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  /**
+   * Fails the connection with 1008 once a frame or a fragmented message has been incomplete for
+   * longer than the frame timeout: a client trickling one byte at a time must not hold a buffer
+   * (and keep the connection looking alive) for ever.
+   */
+  private void checkDeadline(ChannelHandlerContext ctx) {
+    if (failed || (partial == null && fragments == null)) {
+      return;
+    }
+    long late = System.nanoTime() - incompleteSince - frameTimeoutNanos;
+    if (late >= 0) {
+      fail(ctx, 1008, "frame or message not completed within the frame timeout");
+    } else if (!deadlineArmed) {
+      deadlineArmed = true;
+      ctx.executor()
+          .schedule(
+              () -> {
+                deadlineArmed = false;
+                checkDeadline(ctx);
+              },
+              -late,
+              TimeUnit.NANOSECONDS);
+    }
+  }
+
   private boolean onData(ChannelHandlerContext ctx, boolean fin, int opcode, byte[] payload) {
     if (fin && fragments == null) {
       return deliver(ctx, opcode == OP_TEXT, payload);
     }
     if (fragments == null) {
-      fragments = Unpooled.buffer(Math.max(payload.length * 2, 256));
+      fragments = Unpooled.buffer(Math.max(payload.length * 2, 256), maxMessageBytes);
       fragmentedText = opcode == OP_TEXT;
+      incompleteSince = System.nanoTime();
     }
     fragments.writeBytes(payload);
     if (!fin) {

@@ -29,6 +29,7 @@ import io.progresshub.protocol.ServerMessage;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -47,6 +48,12 @@ import org.slf4j.LoggerFactory;
  */
 final class WebSocketSession extends HeartbeatWheel.Member {
   private static final Logger LOG = LoggerFactory.getLogger(WebSocketSession.class);
+
+  /**
+   * Commands refused for the rate, in a row, before the connection is closed with 4429: a client
+   * that ignores {@code rate_limited} is not going to slow down.
+   */
+  static final int MAX_REFUSED_COMMANDS = 10;
 
   private final ServerContext context;
 
@@ -70,6 +77,20 @@ final class WebSocketSession extends HeartbeatWheel.Member {
   private long lastReadTick;
   private long tokenExpiresAtMillis; // 0: no expiry
   private ScheduledFuture<?> authDeadline;
+
+  /** Not reading: the client does not read what we write (see {@link Outbox}). */
+  private boolean pausedForWrites;
+
+  /** Store-bound commands running now, and those waiting for one of them to finish. */
+  private int runningCommands;
+
+  private ArrayDeque<Runnable> waitingCommands;
+
+  /** The command rate; made on the first command. */
+  private TokenBucket commandRate;
+
+  /** Commands refused in a row for the rate; past {@link #MAX_REFUSED_COMMANDS} we close. */
+  private int refusedCommands;
 
   WebSocketSession(ServerContext context, WebSocketUpgrade.Setup setup) {
     this.context = context;
@@ -101,7 +122,7 @@ final class WebSocketSession extends HeartbeatWheel.Member {
     outbox =
         Outbox.webSocket(
             channel,
-            context.config().limits().maxOutboundBytes(),
+            context.config().limits(),
             () -> close(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason()),
             context.writes().of(ctx.executor()));
     Duration interval = context.config().webSocket().heartbeatInterval();
@@ -117,7 +138,10 @@ final class WebSocketSession extends HeartbeatWheel.Member {
                     connectionId(), interval.toSeconds(), Instant.now()))),
         channel.voidPromise());
 
-    if (setup.badRequest().isPresent()) {
+    if (setup.refusal().isPresent()) {
+      ConnectionLimiter.Refusal refusal = setup.refusal().get();
+      fail(refusal.code(), refusal.message(), Optional.empty(), CloseCode.RATE_LIMITED);
+    } else if (setup.badRequest().isPresent()) {
       fail(
           ErrorCode.INVALID_REQUEST,
           setup.badRequest().get(),
@@ -172,12 +196,29 @@ final class WebSocketSession extends HeartbeatWheel.Member {
     super.channelInactive(ctx);
   }
 
+  /**
+   * A client that does not read what we write is not read from either: whatever it sends (pings,
+   * commands) would only queue more answers it will not read.
+   */
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-    if (outbox != null && ctx.channel().isWritable()) {
+    if (outbox != null) {
       outbox.writabilityChanged();
     }
+    pausedForWrites = !ctx.channel().isWritable();
+    updateAutoRead();
     super.channelWritabilityChanged(ctx);
+  }
+
+  /** Reads while the client reads us and no command waits for a free slot. */
+  private void updateAutoRead() {
+    if (channel == null) {
+      return;
+    }
+    boolean read = !pausedForWrites && (waitingCommands == null || waitingCommands.isEmpty());
+    if (channel.config().isAutoRead() != read) {
+      channel.config().setAutoRead(read);
+    }
   }
 
   /** Once per heartbeat interval: close if silent too long, else ping; watch the token's expiry. */
@@ -193,9 +234,12 @@ final class WebSocketSession extends HeartbeatWheel.Member {
           "idle timeout: no traffic for " + config.idleTimeout().toSeconds() + " s");
       return;
     }
+    watchTokenExpiry();
+    if (!channel.isWritable()) {
+      return; // it has not read what it has; the outbox's stall check decides its fate
+    }
     channel.write(new PingWebSocketFrame(), channel.voidPromise());
     send(new ServerMessage.Heartbeat(++heartbeats, Instant.now()));
-    watchTokenExpiry();
   }
 
   /**
@@ -251,6 +295,9 @@ final class WebSocketSession extends HeartbeatWheel.Member {
   }
 
   private void onCommand(byte[] bytes) {
+    if (!withinCommandRate()) {
+      return;
+    }
     ClientMessage command;
     try {
       command = context.frames().codec().decode(bytes);
@@ -258,19 +305,45 @@ final class WebSocketSession extends HeartbeatWheel.Member {
       error(e.code(), e.getMessage(), e.requestId());
       return;
     }
-    if (command instanceof ClientMessage.Ping ping) {
-      send(new ServerMessage.Pong(ping.id(), Instant.now()));
-    } else if (command instanceof ClientMessage.Auth auth) {
-      onAuth(auth);
-    } else if (principal == null) {
-      error(ErrorCode.AUTH_REQUIRED, "send an auth message with a token first", command.id());
-    } else if (command instanceof ClientMessage.Subscribe subscribe) {
-      subscribe(subscribe.jobId(), subscribe.since(), subscribe.id());
-    } else if (command instanceof ClientMessage.Unsubscribe unsubscribe) {
-      unsubscribe(unsubscribe);
-    } else if (command instanceof ClientMessage.Cancel cancel) {
-      cancel(cancel);
+    switch (command) {
+      case ClientMessage.Ping ping -> send(new ServerMessage.Pong(ping.id(), Instant.now()));
+      case ClientMessage.Auth auth -> onAuth(auth);
+      case ClientMessage other when principal == null ->
+          error(ErrorCode.AUTH_REQUIRED, "send an auth message with a token first", other.id());
+      case ClientMessage.Subscribe subscribe ->
+          subscribe(subscribe.jobId(), subscribe.since(), subscribe.id());
+      case ClientMessage.Unsubscribe unsubscribe -> unsubscribe(unsubscribe);
+      case ClientMessage.Cancel cancel -> cancel(cancel);
     }
+  }
+
+  /**
+   * Takes one command from the connection's allowance. Past it the command is refused with {@code
+   * rate_limited} (before it is even parsed, so a flood costs no parsing); a client that goes on
+   * regardless is closed with 4429.
+   */
+  private boolean withinCommandRate() {
+    Rate rate = context.config().limits().commandRate();
+    if (rate.unlimited()) {
+      return true;
+    }
+    long now = System.nanoTime();
+    if (commandRate == null) {
+      commandRate = new TokenBucket(rate, now);
+    }
+    if (commandRate.tryTake(now, 1)) {
+      refusedCommands = 0;
+      return true;
+    }
+    if (++refusedCommands > MAX_REFUSED_COMMANDS) {
+      close(CloseCode.RATE_LIMITED, "command rate exceeded");
+    } else {
+      error(
+          ErrorCode.RATE_LIMITED,
+          "too many commands (expected: at most " + rate + " per connection)",
+          Optional.empty());
+    }
+    return false;
   }
 
   private void onAuth(ClientMessage.Auth auth) {
@@ -379,19 +452,20 @@ final class WebSocketSession extends HeartbeatWheel.Member {
     Principal caller = principal;
     JobSubscriber subscriber = new JobSubscriber(jobId, requestId);
     subscriptions.put(jobId, subscriber);
-    blocking(
+    submit(
         () -> {
+          Job job = null;
           Subscription subscription = null;
           HubException failure = null;
           try {
-            Job job = context.hub().get(jobId);
-            if (!caller.canWatch(job)) {
-              throw HubException.forbidden("you may not watch job " + jobId);
+            job = watchable(caller, jobId);
+            if (!subscriber.cancelled) { // superseded or unsubscribed while it waited
+              subscription = context.hub().subscribe(jobId, since, subscriber);
             }
-            subscription = context.hub().subscribe(jobId, since, subscriber);
           } catch (HubException e) {
             failure = e;
           }
+          Job known = job;
           Subscription done = subscription;
           HubException failed = failure;
           onLoop(
@@ -401,13 +475,26 @@ final class WebSocketSession extends HeartbeatWheel.Member {
                     subscriptions.remove(jobId, subscriber);
                   }
                   subscribeFailed(failed, requestId, single);
+                  subscriber.answerUnsubscribe(null);
                 } else {
-                  subscriber.attach(done);
+                  subscriber.attach(done, known);
                 }
               },
               done);
         },
         requestId);
+  }
+
+  /**
+   * The job if {@code caller} may watch it. Another user's job is answered exactly like an unknown
+   * one, so that job ids cannot be probed.
+   */
+  private Job watchable(Principal caller, String jobId) {
+    Job job = context.hub().get(jobId);
+    if (!caller.canWatch(job)) {
+      throw HubException.jobNotFound(jobId);
+    }
+    return job;
   }
 
   private void subscribeFailed(HubException failure, Optional<String> requestId, boolean single) {
@@ -436,9 +523,11 @@ final class WebSocketSession extends HeartbeatWheel.Member {
       return;
     }
     subscriber.cancel();
-    send(
-        new ServerMessage.Unsubscribed(
-            command.jobId(), subscriber.status, subscriber.seq, command.id()));
+    subscriber.unsubscribeRequest = command.id();
+    subscriber.unsubscribeRequested = true;
+    if (subscriber.settled) {
+      subscriber.answerUnsubscribe(null);
+    } // else the pending subscribe answers it once it knows the job's status and seq
   }
 
   private void cancel(ClientMessage.Cancel command) {
@@ -447,10 +536,10 @@ final class WebSocketSession extends HeartbeatWheel.Member {
       return;
     }
     Principal caller = principal;
-    blocking(
+    submit(
         () -> {
           try {
-            Job job = context.hub().get(command.jobId());
+            Job job = watchable(caller, command.jobId());
             if (!caller.canCancel(job)) {
               throw HubException.forbidden("you may not cancel job " + command.jobId());
             }
@@ -463,6 +552,54 @@ final class WebSocketSession extends HeartbeatWheel.Member {
           }
         },
         command.id());
+  }
+
+  // ------------------------------------------------------------------ store-bound commands
+
+  /**
+   * Runs {@code task} (which may wait for the store) on the blocking executor, at most {@code
+   * maxPendingCommands} at once per connection. Past that, the task waits here and reading stops
+   * until one finishes: one connection cannot start unbounded work, however many commands it packs
+   * into one write.
+   */
+  private void submit(Runnable task, Optional<String> requestId) {
+    if (runningCommands >= context.config().limits().maxPendingCommands()) {
+      if (waitingCommands == null) {
+        waitingCommands = new ArrayDeque<>(4);
+      }
+      waitingCommands.add(() -> start(task, requestId));
+      updateAutoRead();
+      return;
+    }
+    start(task, requestId);
+  }
+
+  private void start(Runnable task, Optional<String> requestId) {
+    runningCommands++;
+    try {
+      context
+          .blocking()
+          .execute(
+              () -> {
+                try {
+                  task.run();
+                } finally {
+                  onLoop(this::commandDone, null);
+                }
+              });
+    } catch (RejectedExecutionException shuttingDown) {
+      runningCommands--;
+      error(ErrorCode.SHUTTING_DOWN, "server is shutting down", requestId);
+    }
+  }
+
+  private void commandDone() {
+    runningCommands--;
+    int max = context.config().limits().maxPendingCommands();
+    while (waitingCommands != null && !waitingCommands.isEmpty() && runningCommands < max) {
+      waitingCommands.poll().run();
+    }
+    updateAutoRead();
   }
 
   // ------------------------------------------------------------------ writing
@@ -508,14 +645,6 @@ final class WebSocketSession extends HeartbeatWheel.Member {
               new CloseWebSocketFrame(new WebSocketCloseStatus(code.code(), trimmed)), false);
         },
         null);
-  }
-
-  private void blocking(Runnable task, Optional<String> requestId) {
-    try {
-      context.blocking().execute(task);
-    } catch (RejectedExecutionException shuttingDown) {
-      error(ErrorCode.SHUTTING_DOWN, "server is shutting down", requestId);
-    }
   }
 
   /** Runs on the event loop; if the loop is gone, releases {@code orphan}. */
@@ -565,19 +694,42 @@ final class WebSocketSession extends HeartbeatWheel.Member {
   /**
    * One subscription of this connection: delivers the job's states into the outbox and remembers
    * what it delivered last. Registered before the hub has answered; the hub's subscription is
-   * attached once it exists (on the event loop), and closed at once if cancelled meanwhile.
+   * attached once it exists (on the event loop), and closed at once if cancelled meanwhile. Once
+   * cancelled (on the event loop) nothing it sent is written any more, even if it was queued
+   * before: so nothing about the job follows {@code unsubscribed}, and a re-subscribe's stream
+   * never interleaves with the one it replaced.
    */
-  private final class JobSubscriber implements Subscriber {
+  private final class JobSubscriber implements Subscriber, Outbox.Source {
     private final String jobId;
     private final Optional<String> requestId;
     volatile String status = "pending";
     volatile long seq;
     private Subscription subscription; // event loop only
-    private boolean cancelled; // event loop only
 
-    void attach(Subscription subscription) {
-      if (cancelled || closing || !channel.isActive()) {
-        subscription.close();
+    /** Set on the event loop only; read by the hub's threads to skip work that will be dropped. */
+    volatile boolean cancelled;
+
+    /** Whether the subscribe has finished, well or not (event loop only). */
+    boolean settled;
+
+    /** An unsubscribe waiting for the pending subscribe to finish (event loop only). */
+    boolean unsubscribeRequested;
+
+    Optional<String> unsubscribeRequest = Optional.empty();
+
+    JobSubscriber(String jobId, Optional<String> requestId) {
+      this.jobId = jobId;
+      this.requestId = requestId;
+    }
+
+    /** The subscribe finished: {@code subscription} is live unless cancelled meanwhile. */
+    void attach(Subscription subscription, Job known) {
+      settled = true;
+      if (subscription == null || cancelled || closing || !channel.isActive()) {
+        if (subscription != null) {
+          subscription.close();
+        }
+        answerUnsubscribe(known);
       } else {
         this.subscription = subscription;
       }
@@ -591,32 +743,68 @@ final class WebSocketSession extends HeartbeatWheel.Member {
       }
     }
 
-    JobSubscriber(String jobId, Optional<String> requestId) {
-      this.jobId = jobId;
-      this.requestId = requestId;
+    /**
+     * Answers a waiting unsubscribe with the last state this subscription learned ({@code known} if
+     * it never got one); {@code not_subscribed} if the subscribe failed.
+     */
+    void answerUnsubscribe(Job known) {
+      settled = true;
+      if (!unsubscribeRequested) {
+        return;
+      }
+      unsubscribeRequested = false;
+      if (known == null && seq == 0) {
+        error(
+            ErrorCode.NOT_SUBSCRIBED,
+            "not subscribed to job " + JobJson.abbreviate(jobId),
+            unsubscribeRequest);
+        return;
+      }
+      boolean learned = seq > 0 || known == null;
+      send(
+          new ServerMessage.Unsubscribed(
+              jobId,
+              learned ? status : known.status().wireName(),
+              learned ? seq : known.seq(),
+              unsubscribeRequest));
+    }
+
+    @Override
+    public boolean live() {
+      return !cancelled;
     }
 
     @Override
     public void onSubscribed(Job current, boolean recovered) {
       status = current.status().wireName();
       seq = current.seq();
-      send(new ServerMessage.Subscribed(jobId, status, seq, recovered, requestId));
+      if (!cancelled) {
+        outbox.send(
+            frame(new ServerMessage.Subscribed(jobId, status, seq, recovered, requestId)), this);
+      }
     }
 
     @Override
     public void onJob(Job job, boolean replay, boolean transition) {
       status = job.status().wireName();
       seq = job.seq();
-      outbox.send(jobId, !replay && !transition, context.frames().webSocketFrame(job, replay));
+      if (!cancelled) {
+        outbox.send(
+            jobId, !replay && !transition, context.frames().webSocketFrame(job, replay), this);
+      }
     }
 
     @Override
     public void onRemoved(String removedJobId) {
       onLoop(
           () -> {
+            if (cancelled) {
+              return;
+            }
             if (subscriptions != null) {
               subscriptions.remove(jobId, this);
             }
+            cancel();
             if (singleJobId != null) {
               fail(
                   ErrorCode.JOB_NOT_FOUND,

@@ -46,6 +46,7 @@ final class WebSocketUpgrade {
       Optional<Principal> principal,
       Optional<HubException> authFailure,
       Optional<String> badRequest,
+      Optional<ConnectionLimiter.Refusal> refusal,
       Optional<String> token) {}
 
   private final ServerContext context;
@@ -54,7 +55,15 @@ final class WebSocketUpgrade {
     this.context = context;
   }
 
-  void upgrade(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query) {
+  /**
+   * Upgrades, or refuses before the upgrade (404, 429 when full). A {@code refusal} from the
+   * connection limits is told after the upgrade (close 4429), where a browser can see it.
+   */
+  void upgrade(
+      ChannelHandlerContext ctx,
+      FullHttpRequest request,
+      QueryStringDecoder query,
+      Optional<ConnectionLimiter.Refusal> refusal) {
     HttpResponses.Target target = new HttpResponses.Target(ctx, false, null);
     String path = query.path();
     Optional<String> jobId;
@@ -99,7 +108,7 @@ final class WebSocketUpgrade {
       authFailure = Optional.of(e);
     }
 
-    Setup setup = new Setup(jobId, since, principal, authFailure, badRequest, token);
+    Setup setup = new Setup(jobId, since, principal, authFailure, badRequest, refusal, token);
     boolean installed =
         handshake(
             ctx,
@@ -161,7 +170,10 @@ final class WebSocketUpgrade {
       return false;
     }
     ChannelPipeline pipeline = ctx.pipeline();
-    pipeline.addAfter(ctx.name(), "ws-codec", new WebSocketFrameCodec(limits.maxFrameBytes()));
+    pipeline.addAfter(
+        ctx.name(),
+        "ws-codec",
+        new WebSocketFrameCodec(limits.maxFrameBytes(), limits.frameTimeout()));
     pipeline.addAfter("ws-codec", "ws-session", session);
     // The HTTP handlers go, the HTTP codec first: bytes it still holds flow on to ws-codec.
     pipeline.remove(HttpServerCodec.class);

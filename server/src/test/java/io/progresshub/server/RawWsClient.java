@@ -159,7 +159,49 @@ final class RawWsClient implements AutoCloseable {
 
   /** Sends one masked frame, as every client frame must be. */
   void sendFrame(int opcode, boolean fin, byte[] payload) {
+    sendRaw(encode(opcode, fin, payload));
+  }
+
+  /** Sends {@code texts} as text frames, all in one write. */
+  void sendTextsInOneWrite(List<String> texts) {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    for (String text : texts) {
+      all.writeBytes(encode(TEXT, true, text.getBytes(StandardCharsets.UTF_8)));
+    }
+    sendRaw(all.toByteArray());
+  }
+
+  /** Writes {@code bytes} as they are, in one write. */
+  void sendRaw(byte[] bytes) {
     try {
+      out.write(bytes);
+      out.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Sends each packet without waiting for more data (no Nagle): one write, one TCP segment. */
+  void noDelay() {
+    try {
+      socket.setTcpNoDelay(true);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Waits at most {@code timeout} for each read from now on. */
+  void readTimeout(java.time.Duration timeout) {
+    try {
+      socket.setSoTimeout((int) timeout.toMillis());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A masked client frame. */
+  static byte[] encode(int opcode, boolean fin, byte[] payload) {
+    {
       ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
       frame.write((fin ? 0x80 : 0) | opcode);
       if (payload.length < 126) {
@@ -176,14 +218,11 @@ final class RawWsClient implements AutoCloseable {
       }
       byte[] mask = new byte[4];
       ThreadLocalRandom.current().nextBytes(mask);
-      frame.write(mask);
+      frame.writeBytes(mask);
       for (int i = 0; i < payload.length; i++) {
         frame.write(payload[i] ^ mask[i & 3]);
       }
-      out.write(frame.toByteArray());
-      out.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      return frame.toByteArray();
     }
   }
 

@@ -19,15 +19,11 @@ class RestLimitsTest {
       TestServer.perClass(
           config ->
               config.withLimits(
-                  new LimitsConfig(
-                      64 * 1024,
-                      MAX_BODY,
-                      32,
-                      100,
-                      100_000,
-                      1,
-                      Duration.ofMillis(300),
-                      1024 * 1024)));
+                  config.limits().toBuilder()
+                      .maxBodyBytes(MAX_BODY)
+                      .maxConnectionsPerUser(1)
+                      .handshakeTimeout(Duration.ofMillis(300))
+                      .build()));
 
   private static final RestClient rest = new RestClient(server);
 

@@ -34,6 +34,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * = TestServer.perClass();}
  */
 final class TestServer implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
+  /** Address limits that never refuse a test's connections. */
+  static final AddressLimits UNLIMITED_ADDRESSES =
+      new AddressLimits(1_000_000, Rate.UNLIMITED, List.of());
+
   static final byte[] SECRET =
       "test-secret-test-secret-test-secret!!".getBytes(StandardCharsets.UTF_8);
 
@@ -92,9 +96,14 @@ final class TestServer implements AutoCloseable, BeforeAllCallback, AfterAllCall
   }
 
   private static TestServer unstarted(Supplier<Hub> newHub, UnaryOperator<ServerConfig> customize) {
+    // Every test client comes from 127.0.0.1, and many tests open connections and publish far
+    // faster than one real client would: the per-address and rate limits are off unless a test
+    // sets them (the limit tests do).
     ServerConfig config =
         ServerConfig.defaults(AuthConfig.hs256(SECRET))
-            .withNetwork(new NetworkConfig("127.0.0.1", 0, List.of(), Duration.ofSeconds(5)));
+            .withNetwork(new NetworkConfig("127.0.0.1", 0, List.of(), Duration.ofSeconds(5)))
+            .withAddresses(UNLIMITED_ADDRESSES)
+            .withLimits(LimitsConfig.builder().publishRate(Rate.UNLIMITED).build());
     return new TestServer(newHub, customize.apply(config));
   }
 
@@ -108,56 +117,71 @@ final class TestServer implements AutoCloseable, BeforeAllCallback, AfterAllCall
     close();
   }
 
-  /** LimitsConfig.defaults() with some values changed, for tests. */
+  /** The test server's limits with some values changed. */
   static final class Limits {
-    private final LimitsConfig d = LimitsConfig.defaults();
-    int maxFrameBytes = d.maxFrameBytes();
-    int maxJsonDepth = d.maxJsonDepth();
-    int maxSubscriptionsPerConnection = d.maxSubscriptionsPerConnection();
-    int maxConnections = d.maxConnections();
-    int maxConnectionsPerUser = d.maxConnectionsPerUser();
-    Duration handshakeTimeout = d.handshakeTimeout();
-    int maxOutboundBytes = d.maxOutboundBytes();
+    private final LimitsConfig.Builder builder = LimitsConfig.builder().publishRate(Rate.UNLIMITED);
 
     static Limits defaults() {
       return new Limits();
     }
 
     Limits maxSubscriptionsPerConnection(int value) {
-      maxSubscriptionsPerConnection = value;
+      builder.maxSubscriptionsPerConnection(value);
       return this;
     }
 
     Limits maxConnections(int value) {
-      maxConnections = value;
+      builder.maxConnections(value);
       return this;
     }
 
     Limits maxConnectionsPerUser(int value) {
-      maxConnectionsPerUser = value;
+      builder.maxConnectionsPerUser(value);
       return this;
     }
 
     Limits handshakeTimeout(Duration value) {
-      handshakeTimeout = value;
+      builder.handshakeTimeout(value);
       return this;
     }
 
     Limits maxOutboundBytes(int value) {
-      maxOutboundBytes = value;
+      builder.maxOutboundBytes(value);
+      return this;
+    }
+
+    Limits frameTimeout(Duration value) {
+      builder.frameTimeout(value);
+      return this;
+    }
+
+    Limits maxPendingCommands(int value) {
+      builder.maxPendingCommands(value);
+      return this;
+    }
+
+    Limits commandRate(Rate value) {
+      builder.commandRate(value);
+      return this;
+    }
+
+    Limits publishRate(Rate value) {
+      builder.publishRate(value);
+      return this;
+    }
+
+    Limits stallTimeout(Duration value) {
+      builder.stallTimeout(value);
+      return this;
+    }
+
+    Limits maxHttpConnections(int value) {
+      builder.maxHttpConnections(value);
       return this;
     }
 
     LimitsConfig build() {
-      return new LimitsConfig(
-          maxFrameBytes,
-          d.maxBodyBytes(),
-          maxJsonDepth,
-          maxSubscriptionsPerConnection,
-          maxConnections,
-          maxConnectionsPerUser,
-          handshakeTimeout,
-          maxOutboundBytes);
+      return builder.build();
     }
   }
 
