@@ -88,7 +88,7 @@ class RestErrorsTest {
   // ---------------------------------------------------------------- authorization
 
   @Test
-  void anotherUsersJobIsForbiddenWithNoneOfItsData() {
+  void anotherUsersJobIsNotFoundWithNoneOfItsData() {
     String id = server.createJob("errors-secret-" + (++unique), "alice");
     server.publish(
         id, "{\"progress\":40,\"message\":\"private-message\",\"metadata\":{\"k\":\"private\"}}");
@@ -99,7 +99,7 @@ class RestErrorsTest {
             rest.get("/api/jobs/" + id).token(bob).send(),
             rest.get("/api/jobs/" + id + "/events").token(bob).send(),
             rest.post("/api/jobs/" + id + "/cancel").token(bob).send())) {
-      assertError(reply, 403, "forbidden");
+      assertError(reply, 404, "job_not_found");
       assertThat(reply.body()).doesNotContain("alice", "private", "in_progress", "40");
     }
   }

@@ -308,11 +308,11 @@ class RestEventsTest {
   }
 
   @Test
-  void historyOfAnotherUsersJobIsForbiddenAndOfAnUnknownJobNotFound() {
+  void historyOfAnotherUsersJobIsNotFoundExactlyLikeAnUnknownJob() {
     String id = newJob("alice");
     RestClient.Reply other =
         rest.get("/api/jobs/" + id + "/events").token(server.token("bob", Role.SUBSCRIBER)).send();
-    assertError(other, 403, "forbidden");
+    assertError(other, 404, "job_not_found");
     assertThat(other.json().has("events")).isFalse();
 
     assertThat(
@@ -352,7 +352,7 @@ class RestEventsTest {
 
     RestClient.Reply reply = cancel(id, server.token("bob", Role.SUBSCRIBER));
 
-    assertError(reply, 403, "forbidden");
+    assertError(reply, 404, "job_not_found");
     assertThat(reply.json().properties())
         .extracting(Map.Entry::getKey)
         .containsExactlyInAnyOrder("error", "code");

@@ -178,7 +178,8 @@ class RestJobsTest {
                 .token(server.token("alice", Role.SUBSCRIBER))
                 .send()
                 .status())
-        .isEqualTo(403);
+        .as("a job not listed is answered like an unknown one")
+        .isEqualTo(404);
   }
 
   // ---------------------------------------------------------------- list

@@ -207,12 +207,12 @@ class SseStreamTest {
   }
 
   @Test
-  void anotherUsersJobIsForbiddenWithoutItsData() {
+  void anotherUsersJobIsNotFoundWithoutItsData() {
     String id = newJob("alice");
     publish(id, "{\"progress\":33,\"message\":\"alice-secret\"}");
     try (SseClient sse = stream(id, "bob", Map.of())) {
-      assertThat(sse.status()).isEqualTo(403);
-      assertThat(sse.response.body()).contains("\"code\":\"forbidden\"");
+      assertThat(sse.status()).isEqualTo(404);
+      assertThat(sse.response.body()).contains("\"code\":\"job_not_found\"");
       assertThat(sse.response.body()).doesNotContain("alice-secret", "in_progress");
     }
   }

@@ -270,14 +270,14 @@ class WebSocketAuthTest {
   // ------------------------------------------------------------------ who may watch what
 
   @Test
-  void anotherUsersJobIsForbiddenWithoutAnyOfItsData() {
+  void anotherUsersJobIsAnsweredLikeAnUnknownJobWithoutAnyOfItsData() {
     String bobs = bobsJob();
     String mine = server.newJob("alice");
     try (WsClient client = server.connect("/ws?token=" + token("alice"))) {
       client.next("connection_established");
       client.send("{\"type\":\"subscribe\",\"job_id\":\"" + bobs + "\",\"since\":0,\"id\":\"f1\"}");
       JsonNode error = client.next("error");
-      assertThat(error.path("code").asText()).isEqualTo("forbidden");
+      assertThat(error.path("code").asText()).isEqualTo("job_not_found");
       assertThat(error.path("id").asText()).isEqualTo("f1");
       assertNoJobData(List.of(error));
 
@@ -294,29 +294,29 @@ class WebSocketAuthTest {
   }
 
   @Test
-  void anotherUsersJobOnASingleJobEndpointIsForbiddenAndClosed4403WithoutItsData() {
+  void anotherUsersJobOnASingleJobEndpointIsClosed4404LikeAnUnknownJobWithoutItsData() {
     String bobs = bobsJob();
     for (String path :
         List.of("/ws/" + bobs + "?since=0&token=", "/progress/ws/" + bobs + "?token=")) {
       try (WsClient client = server.connect(path + token("alice"))) {
-        List<JsonNode> messages = messagesUntilClose(client, 4403);
+        List<JsonNode> messages = messagesUntilClose(client, 4404);
         assertThat(messages)
             .extracting(m -> m.path("type").asText())
             .containsExactly("connection_established", "error");
-        assertThat(messages.get(1).path("code").asText()).isEqualTo("forbidden");
+        assertThat(messages.get(1).path("code").asText()).isEqualTo("job_not_found");
         assertNoJobData(messages);
       }
     }
   }
 
   @Test
-  void anotherUsersJobAfterFirstMessageAuthIsForbiddenAndClosed4403() {
+  void anotherUsersJobAfterFirstMessageAuthIsClosed4404LikeAnUnknownJob() {
     String bobs = bobsJob();
     try (WsClient client = server.connect("/ws/" + bobs)) {
       client.next("connection_established");
       client.send("{\"type\":\"auth\",\"token\":\"" + token("alice") + "\"}");
       client.next("authenticated");
-      List<JsonNode> messages = messagesUntilClose(client, 4403);
+      List<JsonNode> messages = messagesUntilClose(client, 4404);
       assertThat(messages).extracting(m -> m.path("type").asText()).containsExactly("error");
       assertNoJobData(messages);
     }
@@ -333,7 +333,7 @@ class WebSocketAuthTest {
       assertThat(client.next("subscribed").path("job_id").asText()).isEqualTo(bobs);
       assertThat(client.next("progress").path("message").asText()).isEqualTo(BOBS_SECRET);
       client.send("{\"type\":\"subscribe\",\"job_id\":\"" + other + "\",\"id\":\"s2\"}");
-      assertThat(client.next("error").path("code").asText()).isEqualTo("forbidden");
+      assertThat(client.next("error").path("code").asText()).isEqualTo("job_not_found");
     }
   }
 
@@ -392,7 +392,7 @@ class WebSocketAuthTest {
       assertThat(error.path("id").asText()).isEqualTo("r2");
 
       client.send("{\"type\":\"subscribe\",\"job_id\":\"" + bobs + "\",\"id\":\"s1\"}");
-      assertThat(client.next("error").path("code").asText()).isEqualTo("forbidden");
+      assertThat(client.next("error").path("code").asText()).isEqualTo("job_not_found");
       client.send("{\"type\":\"subscribe\",\"job_id\":\"" + mine + "\",\"id\":\"s2\"}");
       assertThat(client.next("subscribed").path("id").asText()).isEqualTo("s2");
     }

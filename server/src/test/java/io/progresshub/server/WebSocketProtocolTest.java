@@ -262,11 +262,11 @@ class WebSocketProtocolTest {
   }
 
   @Test
-  void cancelOfAnotherUsersJobIsForbiddenAndLeavesTheJobRunning() {
+  void cancelOfAnotherUsersJobIsAnsweredLikeAnUnknownJobAndLeavesTheJobRunning() {
     String job = server.newJob("alice");
     try (WsClient client = multiplexed("mallory")) {
       command(client, "cancel", job, "c1");
-      nextError(client, "forbidden", "c1");
+      nextError(client, "job_not_found", "c1");
       client.assertOpen();
     }
     assertThat(server.hub.get(job).status()).isEqualTo(JobStatus.PENDING);
