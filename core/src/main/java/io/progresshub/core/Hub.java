@@ -39,6 +39,12 @@ public final class Hub implements AutoCloseable {
   /** Producer retries arrive soon after the original; older ids are looked up in the store. */
   private static final int RECENT_EVENT_IDS_PER_JOB = 256;
 
+  /** Replayed states handed to a subscriber before it is asked whether it can take more. */
+  static final int REPLAY_PAGE = 64;
+
+  /** Live states buffered during a replay before ticks among them are conflated. */
+  private static final int BUFFERED_TICKS_KEPT = 256;
+
   private final JobStore store;
   private final Broker broker;
   private final Clock clock;
@@ -449,8 +455,26 @@ public final class Hub implements AutoCloseable {
           return;
         }
         subscriber.onSubscribed(current, recovered);
-        for (Job job : replay) {
-          deliver(job, true, true);
+      }
+      // Page by page, outside the monitor: the subscriber may wait for its client between pages,
+      // and live states must not wait with it (they are buffered meanwhile, see live).
+      for (int from = 0; from < replay.size(); from += REPLAY_PAGE) {
+        if (from > 0 && !subscriber.awaitReplayDemand()) {
+          close();
+          return;
+        }
+        synchronized (this) {
+          if (closed) {
+            return;
+          }
+          for (Job job : replay.subList(from, Math.min(replay.size(), from + REPLAY_PAGE))) {
+            deliver(job, true, true);
+          }
+        }
+      }
+      synchronized (this) {
+        if (closed) {
+          return;
         }
         if (lastSeq < current.seq()) {
           deliver(current, true, true);
@@ -472,7 +496,14 @@ public final class Hub implements AutoCloseable {
           return;
         }
         if (buffered != null) {
-          buffered.add(new HubEvent.JobUpdated(job, transition));
+          int last = buffered.size() - 1;
+          if (!transition && last >= BUFFERED_TICKS_KEPT && !buffered.get(last).transition()) {
+            // A long replay to a slow client: a newer tick replaces the one before it, so the
+            // buffer grows with transitions only, not with every tick.
+            buffered.set(last, new HubEvent.JobUpdated(job, false));
+          } else {
+            buffered.add(new HubEvent.JobUpdated(job, transition));
+          }
         } else {
           deliver(job, false, transition);
         }

@@ -29,4 +29,15 @@ public interface Subscriber {
 
   /** The job was deleted or expired. Nothing follows. */
   default void onRemoved(String jobId) {}
+
+  /**
+   * Called on the subscribing thread between pages of a replay: may block until this subscriber can
+   * take more (its connection has drained what it was given), so that a long replay is streamed as
+   * the client reads it rather than queued whole. Returning false abandons the replay and closes
+   * the subscription. Live states that arrive meanwhile are held (ticks conflated) and follow the
+   * replay. The default never waits.
+   */
+  default boolean awaitReplayDemand() {
+    return true;
+  }
 }

@@ -7,10 +7,16 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One connection's ordered outbound stream. Any thread may {@link #send}; messages go through the
@@ -93,6 +99,9 @@ final class Outbox {
 
   /** When the queue went over {@code maxPendingBytes} ({@link System#nanoTime}), 0 if under. */
   private long overLimitSince;
+
+  /** Threads waiting (in {@link #awaitDrained}) for the channel to become writable; loop only. */
+  private List<CompletableFuture<Boolean>> drainWaiters;
 
   /** When the channel became unwritable ({@link System#nanoTime}), 0 while writable. */
   private long unwritableSince;
@@ -203,6 +212,7 @@ final class Outbox {
     }
     closed = true;
     releaseConflated();
+    wakeDrainWaiters(false);
     Object frame;
     boolean closeChannel;
     synchronized (this) {
@@ -224,6 +234,51 @@ final class Outbox {
   void discard() {
     closed = true;
     releaseConflated();
+    wakeDrainWaiters(false);
+  }
+
+  /**
+   * Blocks a thread other than the event loop until everything sent so far has been written into
+   * the channel and the channel is writable, so that a producer of many messages (a replay) goes at
+   * the client's pace. False once nothing more will go out, or after the stall timeout.
+   */
+  boolean awaitDrained() {
+    if (closed || overflowed) {
+      return false;
+    }
+    CompletableFuture<Boolean> drained = new CompletableFuture<>();
+    try {
+      // Queued behind the write task that holds what was sent so far: it runs after it.
+      channel
+          .eventLoop()
+          .execute(
+              () -> {
+                if (closed || overflowed || !channel.isActive()) {
+                  drained.complete(false);
+                } else if (channel.isWritable()) {
+                  drained.complete(true);
+                } else {
+                  if (drainWaiters == null) {
+                    drainWaiters = new ArrayList<>(1);
+                  }
+                  drainWaiters.add(drained);
+                }
+              });
+      return drained.get(stallTimeoutNanos, TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (RejectedExecutionException | ExecutionException | TimeoutException e) {
+      return false;
+    }
+  }
+
+  private void wakeDrainWaiters(boolean writable) {
+    if (drainWaiters != null) {
+      List<CompletableFuture<Boolean>> waiters = drainWaiters;
+      drainWaiters = null;
+      waiters.forEach(waiter -> waiter.complete(writable));
+    }
   }
 
   /** Called by {@link LoopWrites} after a batch wrote to this connection. */
@@ -259,6 +314,7 @@ final class Outbox {
     }
     unwritableSince = 0;
     overLimitSince = 0; // it drained below the low-water mark: the client is keeping up
+    wakeDrainWaiters(!closed && !overflowed);
     if (closed || overflowed || conflated == null || conflated.isEmpty() || !channel.isWritable()) {
       return;
     }
@@ -306,6 +362,7 @@ final class Outbox {
     }
     overflowed = true;
     releaseConflated();
+    wakeDrainWaiters(false);
     onOverflow.run();
   }
 
@@ -327,6 +384,7 @@ final class Outbox {
         || now - overLimitSince > OVER_LIMIT_GRACE_NANOS) {
       overflowed = true;
       releaseConflated();
+      wakeDrainWaiters(false);
       onOverflow.run();
     }
   }

@@ -278,6 +278,11 @@ final class SseStream {
     }
 
     @Override
+    public boolean awaitReplayDemand() {
+      return outbox.awaitDrained();
+    }
+
+    @Override
     public void onRemoved(String jobId) {
       outbox.send(errorEvent(ErrorCode.JOB_NOT_FOUND, "job was deleted: " + jobId));
       end(outbox);

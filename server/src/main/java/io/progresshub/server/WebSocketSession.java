@@ -523,11 +523,15 @@ final class WebSocketSession extends HeartbeatWheel.Member {
       return;
     }
     subscriber.cancel();
-    subscriber.unsubscribeRequest = command.id();
-    subscriber.unsubscribeRequested = true;
     if (subscriber.settled) {
-      subscriber.answerUnsubscribe(null);
-    } // else the pending subscribe answers it once it knows the job's status and seq
+      send(
+          new ServerMessage.Unsubscribed(
+              command.jobId(), subscriber.status, subscriber.seq, command.id()));
+    } else {
+      // The subscribe is still pending: it answers once it knows the job's status and seq.
+      subscriber.unsubscribeRequest = command.id();
+      subscriber.unsubscribeRequested = true;
+    }
   }
 
   private void cancel(ClientMessage.Cancel command) {
@@ -744,8 +748,9 @@ final class WebSocketSession extends HeartbeatWheel.Member {
     }
 
     /**
-     * Answers a waiting unsubscribe with the last state this subscription learned ({@code known} if
-     * it never got one); {@code not_subscribed} if the subscribe failed.
+     * Answers an unsubscribe that waited for this subscribe to finish: with the job's state as the
+     * subscribe found it (the client may have seen none of the subscription's messages, which are
+     * dropped once it is cancelled), or {@code not_subscribed} if the subscribe failed.
      */
     void answerUnsubscribe(Job known) {
       settled = true;
@@ -753,25 +758,26 @@ final class WebSocketSession extends HeartbeatWheel.Member {
         return;
       }
       unsubscribeRequested = false;
-      if (known == null && seq == 0) {
+      if (known == null) {
         error(
             ErrorCode.NOT_SUBSCRIBED,
             "not subscribed to job " + JobJson.abbreviate(jobId),
             unsubscribeRequest);
         return;
       }
-      boolean learned = seq > 0 || known == null;
       send(
           new ServerMessage.Unsubscribed(
-              jobId,
-              learned ? status : known.status().wireName(),
-              learned ? seq : known.seq(),
-              unsubscribeRequest));
+              jobId, known.status().wireName(), known.seq(), unsubscribeRequest));
     }
 
     @Override
     public boolean live() {
       return !cancelled;
+    }
+
+    @Override
+    public boolean awaitReplayDemand() {
+      return !cancelled && outbox.awaitDrained();
     }
 
     @Override

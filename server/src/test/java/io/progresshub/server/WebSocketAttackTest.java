@@ -183,6 +183,42 @@ class WebSocketAttackTest {
   }
 
   @Test
+  void aReplayManyTimesTheOutboundLimitIsStreamedAtTheReadersPaceWithoutA4008() {
+    try (TestServer server =
+        TestServer.withLimits(TestServer.Limits.defaults().maxOutboundBytes(256 * 1024))) {
+      String job = server.newJob("alice");
+      Map<String, Object> padding = Map.of("padding", "x".repeat(8 * 1024));
+      for (int i = 0; i < 600; i++) {
+        server.publishDirect(job, JobUpdate.builder().stage("s" + i).metadata(padding).build());
+      }
+      long last = server.hub.get(job).seq();
+      // About 5 MB of replay, 20 times the outbound limit, to a reader with a 4 KiB window.
+      try (RawWsClient client =
+          RawWsClient.connect(
+              server.port(),
+              "/ws/" + job + "?since=0&token=" + server.token("alice", Role.SUBSCRIBER),
+              4096)) {
+        client.next("connection_established");
+        client.next("subscribed");
+        long seq = 0;
+        int read = 0;
+        while (seq < last) {
+          JsonNode message = client.next();
+          assertThat(message.path("type").asText()).as("message %s", message).isEqualTo("progress");
+          assertThat(message.path("seq").asLong()).isGreaterThan(seq);
+          seq = message.path("seq").asLong();
+          if (++read % 20 == 0) {
+            Thread.sleep(5); // a slow reader: the replay must wait for it, not pile up
+          }
+        }
+        assertThat(read).as("replayed states").isGreaterThanOrEqualTo(600);
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  @Test
   void unsubscribeRightAfterSubscribeLeavesNothingAboutTheJobAfterUnsubscribed() {
     try (TestServer server = TestServer.start()) {
       String job = server.newJob("alice");
