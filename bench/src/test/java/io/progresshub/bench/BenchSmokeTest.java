@@ -3,9 +3,12 @@ package io.progresshub.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.progresshub.core.Hub;
+import io.progresshub.server.AddressLimits;
 import io.progresshub.server.AuthConfig;
+import io.progresshub.server.LimitsConfig;
 import io.progresshub.server.NetworkConfig;
 import io.progresshub.server.ProgressHubServer;
+import io.progresshub.server.Rate;
 import io.progresshub.server.ServerConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -38,7 +41,10 @@ class BenchSmokeTest {
     server =
         ProgressHubServer.start(
             ServerConfig.defaults(AuthConfig.hs256(SECRET))
-                .withNetwork(new NetworkConfig("127.0.0.1", 0, List.of(), Duration.ofSeconds(2))),
+                .withNetwork(new NetworkConfig("127.0.0.1", 0, List.of(), Duration.ofSeconds(2)))
+                // As bench/run does: one generator on loopback, one publisher token.
+                .withAddresses(new AddressLimits(1_000_000, Rate.UNLIMITED, List.of()))
+                .withLimits(LimitsConfig.builder().publishRate(Rate.UNLIMITED).build()),
             hub);
   }
 

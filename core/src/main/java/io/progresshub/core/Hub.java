@@ -43,7 +43,7 @@ public final class Hub implements AutoCloseable {
   static final int REPLAY_PAGE = 64;
 
   /** Live states buffered during a replay before ticks among them are conflated. */
-  private static final int BUFFERED_TICKS_KEPT = 256;
+  private static final int BUFFERED_TICKS_KEPT = 4096;
 
   private final JobStore store;
   private final Broker broker;

@@ -8,7 +8,9 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The writes waiting for the connections of one event loop. Any thread queues a message for any
@@ -26,13 +28,33 @@ final class LoopWrites implements Runnable {
   private static final AtomicIntegerFieldUpdater<LoopWrites> SCHEDULED =
       AtomicIntegerFieldUpdater.newUpdater(LoopWrites.class, "scheduled");
 
+  /**
+   * Messages waiting for one loop past which producers other than the loop itself wait for it: a
+   * loop that cannot keep up slows the hub's dispatch (and through it the store's queue, whose
+   * producers then get 503) instead of growing the heap.
+   */
+  static final int MAX_QUEUED = 1 << 20;
+
+  /** The longest one producer waits at a time, so a stuck loop cannot stop the hub for good. */
+  private static final long MAX_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
+
   private final EventExecutor loop;
   private final Queue<Outbox.Message> queue = PlatformDependent.newMpscQueue();
   private final List<Outbox> written = new ArrayList<>();
   private volatile int scheduled;
 
+  /** Adds since the queue's size was last looked at; a racy sample is all it needs to be. */
+  private int addsSinceCheck;
+
+  private final int maxQueued;
+
   private LoopWrites(EventExecutor loop) {
+    this(loop, MAX_QUEUED);
+  }
+
+  LoopWrites(EventExecutor loop, int maxQueued) {
     this.loop = loop;
+    this.maxQueued = maxQueued;
   }
 
   /** One {@link LoopWrites} per event loop of a server, made on first use. */
@@ -51,6 +73,13 @@ final class LoopWrites implements Runnable {
         loop.execute(this);
       } catch (RejectedExecutionException stopped) {
         drop(); // the loop is gone, and its connections with it
+        return;
+      }
+    }
+    if ((++addsSinceCheck & 1023) == 0 && queue.size() > maxQueued && !loop.inEventLoop()) {
+      long deadline = System.nanoTime() + MAX_WAIT_NANOS;
+      while (queue.size() > maxQueued && System.nanoTime() < deadline) {
+        LockSupport.parkNanos(100_000);
       }
     }
   }
