@@ -33,8 +33,11 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class JwtTokens {
 
-  /** Tolerated clock difference between the issuer and this server. */
-  private static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
+  /**
+   * Tolerated clock difference between the issuer and this server, for {@code exp} and {@code nbf},
+   * on every transport (see {@link Authenticator#expiry}).
+   */
+  public static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
 
   /** At most this many verified tokens are remembered. */
   static final int MAX_VERIFIED = 10_000;
