@@ -55,6 +55,9 @@ final class Outbox {
    */
   private final boolean rawFrames;
 
+  /** The socket's buffer is behind the TLS handler, which must encrypt every frame. */
+  private final boolean overTls;
+
   private final long maxPendingBytes;
   private final Runnable onOverflow;
   private final LoopWrites writes;
@@ -86,6 +89,7 @@ final class Outbox {
       LoopWrites writes) {
     this.channel = channel;
     this.rawFrames = rawFrames;
+    this.overTls = channel.pipeline().get(ServerInitializer.TLS) != null;
     this.maxPendingBytes = maxPendingBytes;
     this.onOverflow = onOverflow;
     this.writes = writes;
@@ -199,7 +203,9 @@ final class Outbox {
   }
 
   private void writeFrame(ByteBuf frame) {
-    if (rawFrames) {
+    if (rawFrames && overTls) {
+      channel.write(frame, channel.voidPromise());
+    } else if (rawFrames) {
       channel.unsafe().write(frame, channel.voidPromise());
     } else {
       channel.write(new DefaultHttpContent(frame), channel.voidPromise());
@@ -207,7 +213,7 @@ final class Outbox {
   }
 
   private void flushChannel() {
-    if (rawFrames) {
+    if (rawFrames && !overTls) {
       channel.unsafe().flush();
     } else {
       channel.flush();
