@@ -18,7 +18,12 @@ enum Setting {
   MAX_CONNECTIONS("max-connections", "--max-connections"),
   TRANSPORT("transport", "--transport"),
   WS_COMPRESSION("ws-compression", "--ws-compression"),
-  INSECURE_NO_AUTH("insecure-no-auth", "--insecure-no-auth");
+  INSECURE_NO_AUTH("insecure-no-auth", "--insecure-no-auth"),
+  TLS_CERT("tls-cert", "--tls-cert"),
+  TLS_KEY("tls-key", "--tls-key"),
+  JWKS_URL("jwks-url", "--jwks-url"),
+  JWT_ISSUER("jwt-issuer", "--jwt-issuer"),
+  JWT_AUDIENCE("jwt-audience", "--jwt-audience");
 
   /** Environment variable that names the config file (after {@code --config}). */
   static final String CONFIG_ENV = "PROGRESS_HUB_CONFIG";
