@@ -2,16 +2,13 @@ package io.progresshub.cli;
 
 import io.progresshub.core.Hub;
 import io.progresshub.core.HubException;
-import io.progresshub.core.Role;
 import io.progresshub.core.spi.JobStore;
 import io.progresshub.server.AuthConfig;
-import io.progresshub.server.JwtTokens;
 import io.progresshub.server.ProgressHubServer;
 import io.progresshub.server.ServerConfig;
 import io.progresshub.store.sqlite.SqliteJobStore;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -47,8 +44,6 @@ import picocli.CommandLine.Spec;
       "See docs/configuration.md."
     })
 final class ServeCommand implements Callable<Integer> {
-
-  static final Duration ADMIN_TOKEN_TTL = Duration.ofDays(30);
 
   private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
@@ -117,6 +112,27 @@ final class ServeCommand implements Callable<Integer> {
       description = "Open WebSockets and SSE streams in total (100000).")
   String maxConnections;
 
+  @Option(
+      names = "--tls-cert",
+      paramLabel = "FILE",
+      description = "PEM certificate chain: serve HTTPS and WSS (with --tls-key).")
+  String tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM (PKCS#8) private key.")
+  String tlsKey;
+
+  @Option(
+      names = "--jwks-url",
+      paramLabel = "URL",
+      description = "Also accept RS256/ES256 tokens signed by this JWKS's keys.")
+  String jwksUrl;
+
+  @Option(names = "--jwt-issuer", paramLabel = "ISS", description = "Required token iss.")
+  String jwtIssuer;
+
+  @Option(names = "--jwt-audience", paramLabel = "AUD", description = "Required token aud.")
+  String jwtAudience;
+
   @Override
   public Integer call() throws Exception {
     Settings settings =
@@ -125,17 +141,14 @@ final class ServeCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
 
     AuthConfig auth;
-    Optional<JwtTokens> tokens;
     if (settings.insecureNoAuth()) {
       err.print(insecureWarning(settings));
       err.flush();
       auth = AuthConfig.disabled();
-      tokens = Optional.empty();
     } else {
       JwtSecrets.Secret secret = JwtSecrets.loadOrCreate(settings);
       LOG.info("JWT secret from {}", secret.source());
-      auth = AuthConfig.hs256(secret.key());
-      tokens = Optional.of(JwtTokens.of(auth));
+      auth = settings.jwt().applyTo(AuthConfig.hs256(secret.key()));
     }
     ServerConfig config = settings.serverConfig(auth);
 
@@ -170,14 +183,20 @@ final class ServeCommand implements Callable<Integer> {
         String address = settings.host() + ":" + settings.port();
         return startFailed(err, "cannot listen on " + address + ": " + e.getMessage(), e);
       }
+      if (e instanceof IllegalArgumentException && settings.tls().isPresent()) {
+        return startFailed(err, e.getMessage(), e); // the certificate or key: names the file
+      }
       throw e;
     }
     GracefulShutdown shutdown = new GracefulShutdown().then("server", server).then("hub", hub);
     shutdown.install();
 
-    Optional<String> adminToken =
-        tokens.map(t -> t.issue("admin", Role.ADMIN, List.of(), ADMIN_TOKEN_TTL));
-    out.print(banner(settings.host(), server.port(), adminToken));
+    out.print(
+        banner(
+            settings.host(),
+            server.port(),
+            settings.tls().isPresent(),
+            settings.insecureNoAuth() ? Optional.empty() : Optional.of(mintCommand())));
     out.flush();
 
     server.awaitShutdown();
@@ -210,6 +229,11 @@ final class ServeCommand implements Callable<Integer> {
     putIfSet(flags, Setting.MAX_CONNECTIONS, maxConnections);
     putIfSet(flags, Setting.TRANSPORT, transport);
     putIfSet(flags, Setting.WS_COMPRESSION, webSocketCompression);
+    putIfSet(flags, Setting.TLS_CERT, tlsCert);
+    putIfSet(flags, Setting.TLS_KEY, tlsKey);
+    putIfSet(flags, Setting.JWKS_URL, jwksUrl);
+    putIfSet(flags, Setting.JWT_ISSUER, jwtIssuer);
+    putIfSet(flags, Setting.JWT_AUDIENCE, jwtAudience);
     for (Setting setting : Setting.values()) {
       if (setting.declaredHere()) {
         OptionSpec option = spec.findOption(setting.flag().orElseThrow());
@@ -237,16 +261,32 @@ final class ServeCommand implements Callable<Integer> {
     }
   }
 
+  /** How to get an admin token with this server's secret (the same data directory and config). */
+  private String mintCommand() {
+    StringBuilder command = new StringBuilder("progress-hub token --sub admin --role admin");
+    if (dataDir != null) {
+      command.append(" --data-dir ").append(dataDir);
+    }
+    if (config != null) {
+      command.append(" --config ").append(config);
+    }
+    return command.toString();
+  }
+
   private static void putIfSet(Map<Setting, String> flags, Setting setting, String value) {
     if (value != null) {
       flags.put(setting, value);
     }
   }
 
-  /** What serve prints on stdout once it listens: where to connect, and how to get in. */
-  static String banner(String host, int port, Optional<String> adminToken) {
-    String http = "http://" + urlHost(host) + ":" + port;
-    String ws = "ws://" + urlHost(host) + ":" + port + "/ws";
+  /**
+   * What serve prints on stdout once it listens: where to connect, and how to get a token. It
+   * prints no token: stdout ends up in service logs, where a long-lived admin token would be
+   * anyone's.
+   */
+  static String banner(String host, int port, boolean tls, Optional<String> mintCommand) {
+    String http = (tls ? "https://" : "http://") + urlHost(host) + ":" + port;
+    String ws = (tls ? "wss://" : "ws://") + urlHost(host) + ":" + port + "/ws";
     StringBuilder text = new StringBuilder();
     text.append("progress-hub ").append(Version.current()).append(" is ready\n");
     text.append("  HTTP:      ").append(http).append('\n');
@@ -254,14 +294,11 @@ final class ServeCommand implements Callable<Integer> {
     if (isWildcard(host)) {
       text.append("  (listening on all interfaces, ").append(host).append(")\n");
     }
-    if (adminToken.isPresent()) {
-      text.append("  Admin token (valid ")
-          .append(ADMIN_TOKEN_TTL.toDays())
-          .append(" days; `progress-hub token` issues more):\n");
-      text.append("    ").append(adminToken.get()).append('\n');
-      text.append("  Try: curl -H \"Authorization: Bearer ")
-          .append(adminToken.get())
-          .append("\" ")
+    if (mintCommand.isPresent()) {
+      text.append("  An admin token, valid 1h: ").append(mintCommand.get()).append('\n');
+      text.append("  Try: curl -H \"Authorization: Bearer $(")
+          .append(mintCommand.get())
+          .append(")\" ")
           .append(http)
           .append("/api/jobs\n");
     } else {

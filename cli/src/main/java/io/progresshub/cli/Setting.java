@@ -19,6 +19,11 @@ enum Setting {
   TRANSPORT("transport", "--transport"),
   WS_COMPRESSION("ws-compression", "--ws-compression"),
   INSECURE_NO_AUTH("insecure-no-auth", "--insecure-no-auth"),
+  TLS_CERT("tls-cert", "--tls-cert"),
+  TLS_KEY("tls-key", "--tls-key"),
+  JWKS_URL("jwks-url", "--jwks-url"),
+  JWT_ISSUER("jwt-issuer", "--jwt-issuer"),
+  JWT_AUDIENCE("jwt-audience", "--jwt-audience"),
 
   // Limits: their flags are declared from this table (see ServeCommand), with these descriptions.
   MAX_CONNECTIONS_PER_USER("max-connections-per-user", "N", "WebSockets + SSE streams per user"),

@@ -2,10 +2,13 @@ package io.progresshub.cli;
 
 import io.progresshub.server.AddressLimits;
 import io.progresshub.server.AuthConfig;
+import io.progresshub.server.JwksConfig;
 import io.progresshub.server.LimitsConfig;
 import io.progresshub.server.NetworkConfig;
 import io.progresshub.server.ServerConfig;
+import io.progresshub.server.TlsConfig;
 import io.progresshub.server.WebSocketConfig;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -29,6 +32,8 @@ import java.util.Optional;
  * @param transport the socket I/O engine (last component)
  * @param webSocketCompression whether permessage-deflate is offered to WebSocket clients
  * @param insecureNoAuth development only: no authentication at all
+ * @param tls the certificate and key files when the port speaks TLS
+ * @param jwt where else tokens may come from, and the claims they must carry
  */
 record Settings(
     String host,
@@ -43,7 +48,25 @@ record Settings(
     int maxReplay,
     boolean insecureNoAuth,
     NetworkConfig.Transport transport,
-    boolean webSocketCompression) {
+    boolean webSocketCompression,
+    Optional<TlsConfig> tls,
+    Jwt jwt) {
+
+  /**
+   * Token settings beside the secret.
+   *
+   * @param jwksUrl RS256 and ES256 keys of an identity provider
+   * @param issuer the {@code iss} tokens must carry, and that {@code token} puts in
+   * @param audience the {@code aud} tokens must contain, and that {@code token} puts in
+   */
+  record Jwt(Optional<URI> jwksUrl, Optional<String> issuer, Optional<String> audience) {
+    static final Jwt NONE = new Jwt(Optional.empty(), Optional.empty(), Optional.empty());
+
+    AuthConfig applyTo(AuthConfig auth) {
+      AuthConfig withClaims = auth.withIssuer(issuer).withAudience(audience);
+      return jwksUrl.map(url -> withClaims.withJwks(new JwksConfig(url))).orElse(withClaims);
+    }
+  }
 
   static final String DEFAULT_HOST = NetworkConfig.defaults().host();
   static final int DEFAULT_PORT = NetworkConfig.defaults().port();
@@ -60,7 +83,7 @@ record Settings(
   ServerConfig serverConfig(AuthConfig auth) {
     NetworkConfig network = NetworkConfig.defaults();
     return new ServerConfig(
-        new NetworkConfig(host, port, allowedOrigins, network.shutdownGrace(), transport),
+        new NetworkConfig(host, port, allowedOrigins, network.shutdownGrace(), transport, tls),
         auth,
         limits,
         addresses,

@@ -1,9 +1,11 @@
 package io.progresshub.cli;
 
 import io.progresshub.server.AddressLimits;
+import io.progresshub.server.JwksConfig;
 import io.progresshub.server.LimitsConfig;
 import io.progresshub.server.NetworkConfig;
 import io.progresshub.server.Rate;
+import io.progresshub.server.TlsConfig;
 import io.progresshub.server.WebSocketConfig;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -88,10 +90,29 @@ final class SettingsLoader {
         get(Setting.MAX_REPLAY, SettingsLoader::positive, Settings.DEFAULT_MAX_REPLAY),
         get(Setting.INSECURE_NO_AUTH, SettingsLoader::bool, false),
         get(Setting.TRANSPORT, SettingsLoader::transport, NetworkConfig.Transport.AUTO),
-        get(
-            Setting.WS_COMPRESSION,
-            SettingsLoader::bool,
-            WebSocketConfig.defaults().compression()));
+        get(Setting.WS_COMPRESSION, SettingsLoader::bool, WebSocketConfig.defaults().compression()),
+        tls(),
+        new Settings.Jwt(
+            raw(Setting.JWKS_URL).map(SettingsLoader::jwksUrl),
+            raw(Setting.JWT_ISSUER).map(raw -> raw.value().strip()),
+            raw(Setting.JWT_AUDIENCE).map(raw -> raw.value().strip())));
+  }
+
+  /** Both files or neither: a certificate without its key cannot serve. */
+  private Optional<TlsConfig> tls() {
+    Optional<Raw> cert = raw(Setting.TLS_CERT);
+    Optional<Raw> key = raw(Setting.TLS_KEY);
+    if (cert.isPresent() != key.isPresent()) {
+      Raw given = cert.orElseGet(key::get);
+      Setting missing = cert.isPresent() ? Setting.TLS_KEY : Setting.TLS_CERT;
+      throw new SettingsException(
+          given.origin()
+              + " is set but "
+              + missing.flag().orElseThrow()
+              + " is not (expected: both the PEM certificate chain and its private key)");
+    }
+    // The files are read, and checked, when the server starts.
+    return cert.map(c -> new TlsConfig(toPath(c), toPath(key.get())));
   }
 
   private LimitsConfig limits() {
@@ -290,6 +311,17 @@ final class SettingsLoader {
       return Path.of(raw.value().strip());
     } catch (InvalidPathException e) {
       throw raw.invalid("a valid path (" + e.getReason() + ")");
+    }
+  }
+
+  private static URI jwksUrl(Raw raw) {
+    try {
+      URI url = new URI(raw.value().strip());
+      new JwksConfig(url); // checks it
+      return url;
+    } catch (URISyntaxException | IllegalArgumentException e) {
+      throw raw.invalid(
+          "the identity provider's JWKS URL, such as https://id.example.com/jwks.json");
     }
   }
 

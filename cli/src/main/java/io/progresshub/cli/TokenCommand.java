@@ -2,6 +2,7 @@ package io.progresshub.cli;
 
 import io.progresshub.core.JobIds;
 import io.progresshub.core.Role;
+import io.progresshub.server.AuthConfig;
 import io.progresshub.server.JwtTokens;
 import java.time.Clock;
 import java.time.Duration;
@@ -97,9 +98,12 @@ final class TokenCommand implements Callable<Integer> {
                             + settings.dataDir()
                             + "` once to generate "
                             + JwtSecrets.file(settings.dataDir())));
-    String token =
-        new JwtTokens(secret.key(), Optional.empty(), Clock.systemUTC())
-            .issue(subject, role, jobs, ttl);
+    // With the issuer and audience serve requires, so the token passes its checks.
+    AuthConfig auth =
+        AuthConfig.hs256(secret.key())
+            .withIssuer(settings.jwt().issuer())
+            .withAudience(settings.jwt().audience());
+    String token = new JwtTokens(auth, Clock.systemUTC()).issue(subject, role, jobs, ttl);
     spec.commandLine().getOut().println(token);
     spec.commandLine().getOut().flush();
     return 0;

@@ -61,18 +61,28 @@ class MainTest {
   }
 
   @Test
-  void bannerShowsWhereToConnectAndATokenToTryWith() {
-    String banner = ServeCommand.banner("127.0.0.1", 8080, Optional.of("tok.en.sig"));
+  void bannerShowsWhereToConnectAndHowToMintATokenToTryWith() {
+    String mint = "progress-hub token --sub admin --role admin";
+    String banner = ServeCommand.banner("127.0.0.1", 8080, false, Optional.of(mint));
 
     assertThat(banner)
         .contains("http://127.0.0.1:8080")
         .contains("ws://127.0.0.1:8080/ws")
-        .contains("curl -H \"Authorization: Bearer tok.en.sig\" http://127.0.0.1:8080/api/jobs");
+        .contains("valid 1h: " + mint)
+        .contains(
+            "curl -H \"Authorization: Bearer $(" + mint + ")\" http://127.0.0.1:8080/api/jobs");
+  }
+
+  @Test
+  void bannerWithTlsShowsHttpsAndWssUrls() {
+    String banner = ServeCommand.banner("127.0.0.1", 8443, true, Optional.of("progress-hub token"));
+
+    assertThat(banner).contains("https://127.0.0.1:8443").contains("wss://127.0.0.1:8443/ws");
   }
 
   @Test
   void bannerForAWildcardBindUsesLocalhostInUrls() {
-    String banner = ServeCommand.banner("0.0.0.0", 9000, Optional.empty());
+    String banner = ServeCommand.banner("0.0.0.0", 9000, false, Optional.empty());
 
     assertThat(banner)
         .contains("http://localhost:9000")

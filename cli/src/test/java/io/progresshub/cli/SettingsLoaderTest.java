@@ -75,7 +75,7 @@ class SettingsLoaderTest {
   @ParameterizedTest
   @EnumSource(
       value = Setting.class,
-      names = {"JWT_SECRET"},
+      names = {"JWT_SECRET", "TLS_CERT", "TLS_KEY"}, // the TLS files only come as a pair
       mode = EnumSource.Mode.EXCLUDE)
   void everySettingHasAFlagAnEnvironmentVariableAndAFileKeyInThatOrder(Setting setting) {
     String[] values = sampleValues(setting);
@@ -122,7 +122,48 @@ class SettingsLoaderTest {
       case MAX_FRAME_BYTES, MAX_BODY_BYTES, MAX_OUTBOUND_BYTES ->
           new String[] {"1000", "64KiB", "2m"};
       case FRAME_TIMEOUT, HANDSHAKE_TIMEOUT, STALL_TIMEOUT -> new String[] {"1s", "2s", "500ms"};
+      case TLS_CERT, TLS_KEY -> throw new IllegalArgumentException();
+      case JWKS_URL ->
+          new String[] {"https://a.test/jwks", "https://b.test/jwks", "http://c.test:8081/jwks"};
+      case JWT_ISSUER -> new String[] {"https://a.test/", "https://b.test/", "c"};
+      case JWT_AUDIENCE -> new String[] {"a", "b", "c"};
     };
+  }
+
+  @Test
+  void tlsCertificateAndKeyAreSetTogetherFromAnySource() {
+    Settings settings =
+        load(
+            flags(Setting.TLS_CERT, "/etc/hub/cert.pem"),
+            Map.of("PROGRESS_HUB_TLS_KEY", "/etc/hub/key.pem"),
+            "tls-cert=/ignored.pem\n");
+
+    assertThat(settings.tls())
+        .hasValueSatisfying(
+            tls -> {
+              assertThat(tls.certificateChain()).isEqualTo(Path.of("/etc/hub/cert.pem"));
+              assertThat(tls.privateKey()).isEqualTo(Path.of("/etc/hub/key.pem"));
+            });
+    assertThat(settings.serverConfig(AuthConfig.hs256(SECRET.getBytes())).network().tls())
+        .isEqualTo(settings.tls());
+    assertThat(load(Map.of(), Map.of(), null).tls()).isEmpty();
+  }
+
+  @Test
+  void aTlsCertificateWithoutItsKeyIsRefusedNamingBoth() {
+    assertThatThrownBy(() -> load(Map.of(), Map.of("PROGRESS_HUB_TLS_CERT", "/c.pem"), null))
+        .isInstanceOf(SettingsException.class)
+        .hasMessageContaining("PROGRESS_HUB_TLS_CERT")
+        .hasMessageContaining("--tls-key");
+    assertThatThrownBy(() -> load(Map.of(), Map.of(), "tls-key=/k.pem"))
+        .hasMessageContaining("--tls-cert");
+  }
+
+  @Test
+  void aJwksUrlMustBeHttpOrHttps() {
+    assertThatThrownBy(() -> load(flags(Setting.JWKS_URL, "file:///etc/passwd"), Map.of(), null))
+        .isInstanceOf(SettingsException.class)
+        .hasMessageStartingWith("--jwks-url: \"file:///etc/passwd\" (expected: ");
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.progresshub.core.Principal;
 import io.progresshub.core.Role;
+import io.progresshub.server.AuthConfig;
 import io.progresshub.server.JwtTokens;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -99,6 +100,25 @@ class TokenCommandTest {
     JwtTokens server = new JwtTokens(secret.getBytes(), Optional.empty(), Clock.systemUTC());
     assertThat(server.verify(out.toString().strip()).role()).isEqualTo(Role.ADMIN);
     assertThat(dir.resolve("jwt-secret")).doesNotExist();
+  }
+
+  @Test
+  void carriesTheIssuerAndAudienceServeRequires() {
+    String secret = "environment-secret-environment-secret";
+    Map<String, String> env =
+        Map.of(
+            "PROGRESS_HUB_JWT_SECRET", secret,
+            "PROGRESS_HUB_JWT_ISSUER", "https://hub.example.com/",
+            "PROGRESS_HUB_JWT_AUDIENCE", "progress-hub");
+
+    assertThat(run(env, "token", "--sub", "carol", "--data-dir", dir.toString())).isZero();
+
+    AuthConfig strict =
+        AuthConfig.hs256(secret.getBytes())
+            .withIssuer(Optional.of("https://hub.example.com/"))
+            .withAudience(Optional.of("progress-hub"));
+    assertThat(new JwtTokens(strict, Clock.systemUTC()).verify(out.toString().strip()).subject())
+        .isEqualTo("carol");
   }
 
   @Test

@@ -50,9 +50,14 @@ final class Authenticator {
     return token.map(tokens::verify);
   }
 
-  /** When {@code token} expires, if it says. */
+  /**
+   * The instant {@code token} stops being accepted, if it says when: its {@code exp} plus the clock
+   * skew every check allows, so a WebSocket or SSE stream ends exactly when REST starts refusing
+   * the same token.
+   */
   Optional<Instant> expiry(String token) {
-    return tokens == null ? JwtTokens.expiry(token) : tokens.expiryOf(token);
+    return (tokens == null ? JwtTokens.expiry(token) : tokens.expiryOf(token))
+        .map(exp -> exp.plus(JwtTokens.CLOCK_SKEW));
   }
 
   /** Verifies a token given in a WebSocket {@code auth} message. */

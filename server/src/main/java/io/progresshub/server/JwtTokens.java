@@ -3,6 +3,7 @@ package io.progresshub.server;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSVerifier;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -24,52 +25,67 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Issues and verifies HS256 bearer tokens. The algorithm is pinned here, never read from the token:
- * a token signed with anything else, or with {@code alg: none}, is refused. {@code exp} is required
- * and enforced.
+ * Issues HS256 tokens and verifies HS256, RS256 and ES256 ones. Which algorithms are accepted
+ * follows from the configuration, never from the token: HS256 with the HMAC secret if there is one,
+ * RS256 and ES256 with the key a JWKS gives for the token's {@code kid} (each key verifies only the
+ * algorithm of its type). {@code alg: none}, any other algorithm, and an algorithm that does not
+ * match its key are refused. {@code exp} is required; {@code exp} and {@code nbf} are checked with
+ * {@link #CLOCK_SKEW}; {@code iss} and {@code aud} when configured.
  *
  * <p>Claims: {@code sub} (user), {@code role} ({@code subscriber} by default, {@code publisher},
  * {@code admin}), optional {@code jobs} (ids a subscriber may watch besides its own).
  */
 public final class JwtTokens {
 
-  /** Tolerated clock difference between the issuer and this server. */
-  private static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
+  /**
+   * Tolerated clock difference between the issuer and this server, for {@code exp} and {@code nbf},
+   * on every transport (see {@link Authenticator#expiry}).
+   */
+  public static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
 
   /** At most this many verified tokens are remembered. */
   static final int MAX_VERIFIED = 10_000;
 
   private final Map<String, Verified> verified = new ConcurrentHashMap<>();
-  private final byte[] secret;
+  private final byte[] secret; // null: HS256 is not accepted
+  private final MACVerifier hmac; // null with secret
+  private final JwksKeys jwks; // null: RS256 and ES256 are not accepted
   private final Optional<String> issuer;
+  private final Optional<String> audience;
   private final Clock clock;
-  private final MACVerifier verifier;
 
+  /** HS256 only. */
   public JwtTokens(byte[] secret, Optional<String> issuer, Clock clock) {
-    if (secret.length < AuthConfig.MIN_SECRET_BYTES) {
-      throw new IllegalArgumentException(
-          "JWT secret: "
-              + secret.length
-              + " bytes (expected: >= "
-              + AuthConfig.MIN_SECRET_BYTES
-              + ")");
-    }
-    this.secret = secret.clone();
-    this.issuer = issuer;
-    this.clock = clock;
+    this(AuthConfig.hs256(secret).withIssuer(issuer), clock);
+  }
+
+  public JwtTokens(AuthConfig auth, Clock clock) {
+    this.secret = auth.hmacSecret().map(byte[]::clone).orElse(null);
     try {
-      this.verifier = new MACVerifier(this.secret);
+      this.hmac = secret == null ? null : new MACVerifier(secret);
     } catch (JOSEException e) {
       throw new IllegalArgumentException("unusable JWT secret", e);
     }
+    this.jwks = auth.jwks().map(config -> new JwksKeys(config, clock)).orElse(null);
+    this.issuer = auth.issuer();
+    this.audience = auth.audience();
+    this.clock = clock;
   }
 
   public static JwtTokens of(AuthConfig auth) {
-    return new JwtTokens(auth.hmacSecret().orElseThrow(), auth.issuer(), Clock.systemUTC());
+    return new JwtTokens(auth, Clock.systemUTC());
   }
 
-  /** A signed token for {@code subject} with {@code role}, valid for {@code ttl}. */
+  /**
+   * A token signed with the HMAC secret for {@code subject} with {@code role}, valid for {@code
+   * ttl}, with the configured issuer and audience.
+   *
+   * @throws IllegalStateException if there is no HMAC secret (tokens come from the JWKS's issuer)
+   */
   public String issue(String subject, Role role, Collection<String> jobs, Duration ttl) {
+    if (secret == null) {
+      throw new IllegalStateException("no HS256 secret: tokens come from the JWKS's issuer");
+    }
     Instant now = clock.instant();
     JWTClaimsSet.Builder claims =
         new JWTClaimsSet.Builder()
@@ -81,6 +97,7 @@ public final class JwtTokens {
       claims.claim("jobs", List.copyOf(jobs));
     }
     issuer.ifPresent(claims::issuer);
+    audience.ifPresent(claims::audience);
     try {
       SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims.build());
       jwt.sign(new MACSigner(secret));
@@ -91,9 +108,10 @@ public final class JwtTokens {
   }
 
   /**
-   * The caller a token stands for. A token verified before is only checked for expiry again: the
-   * signature and claims of the same string cannot have changed, and clients present the same token
-   * on every request and reconnect.
+   * The caller a token stands for. A token verified before is only checked for expiry again, and,
+   * if a JWKS key signed it, for that key still being in the set: the signature and claims of the
+   * same string cannot have changed, and clients present the same token on every request and
+   * reconnect.
    *
    * @throws HubException kind UNAUTHORIZED, code {@code unauthorized}
    */
@@ -104,7 +122,10 @@ public final class JwtTokens {
         verified.remove(token);
         throw unauthorized("token expired");
       }
-      return seen.principal();
+      if (seen.kid() == null || jwks.has(seen.kid())) {
+        return seen.principal();
+      }
+      verified.remove(token); // its key was withdrawn: check it again in full, which refuses it
     }
     Verified fresh = verifyFully(token);
     if (verified.size() >= MAX_VERIFIED) {
@@ -127,8 +148,10 @@ public final class JwtTokens {
     } catch (ParseException | RuntimeException e) {
       throw unauthorized("malformed token");
     }
-    if (!JWSAlgorithm.HS256.equals(jwt.getHeader().getAlgorithm())) {
-      throw unauthorized("token algorithm must be HS256");
+    String kid = jwt.getHeader().getKeyID();
+    JWSVerifier verifier = verifierFor(jwt.getHeader().getAlgorithm(), kid);
+    if (verifier instanceof MACVerifier) {
+      kid = null; // the key is the secret, whatever the header names
     }
     try {
       if (!jwt.verify(verifier)) {
@@ -158,6 +181,10 @@ public final class JwtTokens {
     if (issuer.isPresent() && !issuer.get().equals(claims.getIssuer())) {
       throw unauthorized("token issuer not accepted");
     }
+    if (audience.isPresent()
+        && (claims.getAudience() == null || !claims.getAudience().contains(audience.get()))) {
+      throw unauthorized("token audience not accepted");
+    }
     String subject = claims.getSubject();
     if (subject == null || subject.isBlank()) {
       throw unauthorized("token has no sub");
@@ -178,10 +205,41 @@ public final class JwtTokens {
     } else if (jobsClaim != null) {
       throw unauthorized("jobs claim must be a list of job ids");
     }
-    return new Verified(new Principal(subject, role, jobs), exp.toInstant());
+    return new Verified(new Principal(subject, role, jobs), exp.toInstant(), kid);
   }
 
-  private record Verified(Principal principal, Instant expiry) {}
+  /**
+   * The verifier for a token whose header says {@code algorithm} and {@code kid}, chosen by the
+   * configuration: the secret for HS256, the JWKS key for RS256 and ES256 when the key is of that
+   * algorithm. Anything else is refused before any signature is checked.
+   */
+  private JWSVerifier verifierFor(JWSAlgorithm algorithm, String kid) {
+    if (JWSAlgorithm.HS256.equals(algorithm) && hmac != null) {
+      return hmac;
+    }
+    boolean asymmetric =
+        JWSAlgorithm.RS256.equals(algorithm) || JWSAlgorithm.ES256.equals(algorithm);
+    if (!asymmetric || jwks == null) {
+      throw unauthorized("token algorithm must be " + accepted());
+    }
+    if (kid == null) {
+      throw unauthorized("token has no kid");
+    }
+    JwksKeys.Key key = jwks.key(kid).orElseThrow(() -> unauthorized("unknown token key id"));
+    if (!key.algorithm().equals(algorithm)) {
+      throw unauthorized("token algorithm does not match its key");
+    }
+    return key.verifier();
+  }
+
+  private String accepted() {
+    return (hmac != null ? "HS256" : "")
+        + (hmac != null && jwks != null ? ", " : "")
+        + (jwks != null ? "RS256 or ES256" : "");
+  }
+
+  /** {@code kid}: the JWKS key that verified it, null for HS256. */
+  private record Verified(Principal principal, Instant expiry, String kid) {}
 
   /** When this token expires, for refresh bookkeeping; empty if it cannot be read. */
   public static Optional<Instant> expiry(String token) {

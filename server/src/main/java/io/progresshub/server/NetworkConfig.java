@@ -3,6 +3,7 @@ package io.progresshub.server;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Where and how the server listens.
@@ -14,13 +15,15 @@ import java.util.Objects;
  * @param shutdownGrace how long graceful shutdown waits for connections to close
  * @param transport the socket I/O engine: {@code auto} (epoll where available, else NIO), {@code
  *     epoll}, {@code io_uring} or {@code nio}
+ * @param tls if present, the port speaks only TLS (HTTPS, WSS); else only plain HTTP
  */
 public record NetworkConfig(
     String host,
     int port,
     List<String> allowedOrigins,
     Duration shutdownGrace,
-    Transport transport) {
+    Transport transport,
+    Optional<TlsConfig> tls) {
 
   /** The socket I/O engine the event loops use. */
   public enum Transport {
@@ -51,6 +54,17 @@ public record NetworkConfig(
     allowedOrigins = List.copyOf(allowedOrigins);
     Objects.requireNonNull(shutdownGrace, "shutdownGrace");
     Objects.requireNonNull(transport, "transport");
+    Objects.requireNonNull(tls, "tls");
+  }
+
+  /** Without TLS. */
+  public NetworkConfig(
+      String host,
+      int port,
+      List<String> allowedOrigins,
+      Duration shutdownGrace,
+      Transport transport) {
+    this(host, port, allowedOrigins, shutdownGrace, transport, Optional.empty());
   }
 
   /** With the automatic transport choice. */
@@ -63,10 +77,15 @@ public record NetworkConfig(
   }
 
   public NetworkConfig withPort(int port) {
-    return new NetworkConfig(host, port, allowedOrigins, shutdownGrace, transport);
+    return new NetworkConfig(host, port, allowedOrigins, shutdownGrace, transport, tls);
   }
 
   public NetworkConfig withTransport(Transport transport) {
-    return new NetworkConfig(host, port, allowedOrigins, shutdownGrace, transport);
+    return new NetworkConfig(host, port, allowedOrigins, shutdownGrace, transport, tls);
+  }
+
+  public NetworkConfig withTls(TlsConfig tls) {
+    return new NetworkConfig(
+        host, port, allowedOrigins, shutdownGrace, transport, Optional.of(tls));
   }
 }

@@ -73,6 +73,9 @@ final class Outbox {
    */
   private final boolean rawFrames;
 
+  /** The socket's buffer is behind the TLS handler, which must encrypt every frame. */
+  private final boolean overTls;
+
   private final long maxPendingBytes;
 
   /**
@@ -119,6 +122,7 @@ final class Outbox {
       LoopWrites writes) {
     this.channel = channel;
     this.rawFrames = rawFrames;
+    this.overTls = channel.pipeline().get(ServerInitializer.TLS) != null;
     this.maxPendingBytes = limits.maxOutboundBytes();
     this.stallTimeoutNanos = limits.stallTimeout().toNanos();
     this.onOverflow = onOverflow;
@@ -288,7 +292,9 @@ final class Outbox {
   }
 
   private void writeFrame(ByteBuf frame) {
-    if (rawFrames) {
+    if (rawFrames && overTls) {
+      channel.write(frame, channel.voidPromise());
+    } else if (rawFrames) {
       channel.unsafe().write(frame, channel.voidPromise());
     } else {
       channel.write(new DefaultHttpContent(frame), channel.voidPromise());
@@ -296,7 +302,7 @@ final class Outbox {
   }
 
   private void flushChannel() {
-    if (rawFrames) {
+    if (rawFrames && !overTls) {
       channel.unsafe().flush();
     } else {
       channel.flush();

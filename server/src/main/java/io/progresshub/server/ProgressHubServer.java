@@ -27,9 +27,11 @@ import io.progresshub.protocol.WireCodec;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,6 +75,8 @@ public final class ProgressHubServer implements AutoCloseable {
   public static ProgressHubServer start(ServerConfig config, Hub hub) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(hub, "hub");
+    // Before anything is started: a bad certificate or key fails here, with nothing to undo.
+    Optional<TlsCertificates> tls = config.network().tls().map(TlsCertificates::load);
     NetworkConfig.Transport transport = transport(config.network().transport());
     IoHandlerFactory io =
         switch (transport) {
@@ -123,17 +127,44 @@ public final class ProgressHubServer implements AutoCloseable {
               .childOption(
                   ChannelOption.WRITE_BUFFER_WATER_MARK,
                   new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-              .childHandler(new ServerInitializer(context))
+              .childHandler(new ServerInitializer(context, tls))
               .bind(new InetSocketAddress(config.network().host(), config.network().port()))
               .syncUninterruptibly()
               .channel();
-      LOG.info("progress-hub listening on {} ({})", channel.localAddress(), transport.wireName());
+      tls.ifPresent(certificates -> watchForRenewals(certificates, group, blocking));
+      LOG.info(
+          "progress-hub listening on {} ({}{})",
+          channel.localAddress(),
+          transport.wireName(),
+          tls.map(t -> ", TLS via " + t.provider()).orElse(""));
       return new ProgressHubServer(config, group, channel, context, blocking);
     } catch (Exception e) { // bind failures arrive as undeclared checked IOExceptions
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       blocking.shutdownNow();
       throw e;
     }
+  }
+
+  /**
+   * Polls the certificate files for changes. The check is two {@code stat} calls; a rebuild reads
+   * and parses the files, so it runs off the event loops.
+   */
+  private static void watchForRenewals(
+      TlsCertificates tls, EventLoopGroup group, ExecutorService blocking) {
+    long interval = tls.config().reloadInterval().toMillis();
+    group
+        .next()
+        .scheduleWithFixedDelay(
+            () -> {
+              try {
+                blocking.execute(tls::reloadIfChanged);
+              } catch (RejectedExecutionException shuttingDown) {
+                // the event loops stop next, and this task with them
+              }
+            },
+            interval,
+            interval,
+            TimeUnit.MILLISECONDS);
   }
 
   /** The transport to use: the one asked for, or for {@code auto} epoll where it works. */

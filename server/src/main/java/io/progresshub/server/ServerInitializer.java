@@ -13,10 +13,12 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.flow.FlowControlHandler;
 import io.progresshub.protocol.ErrorCode;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
- * Every connection starts as HTTP: request timeout, codec, a bounded aggregator, then the router.
- * The router rebuilds the pipeline for WebSockets; SSE streams keep it.
+ * Every connection starts as HTTP: TLS when configured, request timeout, codec, a bounded
+ * aggregator, then the router. The router rebuilds the pipeline for WebSockets (keeping TLS); SSE
+ * streams keep it.
  */
 final class ServerInitializer extends ChannelInitializer<SocketChannel> {
   /** How long a keep-alive HTTP connection may sit idle between requests. */
@@ -25,12 +27,17 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
   private static final int MAX_INITIAL_LINE = 8192;
   private static final int MAX_HEADER_SIZE = 16384;
 
+  /** The name of the TLS handler, first in the pipeline of every connection when TLS is on. */
+  static final String TLS = "tls";
+
   private final ServerContext context;
   private final HttpRouter router;
+  private final Optional<TlsCertificates> tls;
 
-  ServerInitializer(ServerContext context) {
+  ServerInitializer(ServerContext context, Optional<TlsCertificates> tls) {
     this.context = context;
     this.router = new HttpRouter(context);
+    this.tls = tls;
   }
 
   @Override
@@ -43,6 +50,10 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     }
     LimitsConfig limits = context.config().limits();
     ChannelPipeline pipeline = channel.pipeline();
+    if (tls.isPresent()) {
+      // Its handshake counts against the request timeout that the next handler starts.
+      pipeline.addLast(TLS, tls.get().newHandler(channel.alloc(), limits.handshakeTimeout()));
+    }
     pipeline.addLast(new RequestTimeoutHandler(limits.handshakeTimeout(), KEEP_ALIVE_IDLE));
     pipeline.addLast("http-codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, 8192));
     // Bodies over the limit get 413 from the aggregator before any of it is buffered.

@@ -175,12 +175,14 @@ final class WebSocketUpgrade {
         "ws-codec",
         new WebSocketFrameCodec(limits.maxFrameBytes(), limits.frameTimeout()));
     pipeline.addAfter("ws-codec", "ws-session", session);
-    // The HTTP handlers go, the HTTP codec first: bytes it still holds flow on to ws-codec.
+    // The HTTP handlers go, the HTTP codec first: bytes it still holds flow on to ws-codec. TLS
+    // stays: it carries the WebSocket too.
     pipeline.remove(HttpServerCodec.class);
     for (String name : pipeline.names()) {
       ChannelHandler handler = pipeline.get(name);
       if (handler != null
           && handler != ctx.handler()
+          && !name.equals(ServerInitializer.TLS)
           && !name.equals("ws-codec")
           && !name.equals("ws-session")) {
         pipeline.remove(handler);

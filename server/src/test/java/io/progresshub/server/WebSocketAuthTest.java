@@ -256,8 +256,9 @@ class WebSocketAuthTest {
 
   @Test
   void connectionIsClosedWith4401WhenItsTokenExpires() {
-    String shortLived =
-        server.tokens.issue("alice", Role.SUBSCRIBER, List.of(), Duration.ofSeconds(2));
+    // Accepted for 2 s more: its exp passed, but not by the allowed clock skew.
+    Duration ttl = Duration.ofSeconds(2).minus(JwtTokens.CLOCK_SKEW);
+    String shortLived = server.tokens.issue("alice", Role.SUBSCRIBER, List.of(), ttl);
     try (WsClient client = server.connect("/ws?token=" + shortLived)) {
       client.next("connection_established");
       JsonNode error = client.next("error");
