@@ -7,6 +7,7 @@ import io.progresshub.core.spi.JobStore;
 import io.progresshub.core.spi.StoredEvent;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,7 +22,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /**
  * The heart of progress-hub: accepts job events, makes them durable, and fans them out to
@@ -39,9 +42,16 @@ public final class Hub implements AutoCloseable {
   /** Producer retries arrive soon after the original; older ids are looked up in the store. */
   private static final int RECENT_EVENT_IDS_PER_JOB = 256;
 
+  /** How far the wall clock may run ahead of the elapsed time before the sweep says so. */
+  private static final Duration CLOCK_JUMP_WORTH_A_WARNING = Duration.ofMinutes(1);
+
   private final JobStore store;
   private final Broker broker;
   private final Clock clock;
+  private final LongSupplier monotonicClock;
+  private final Instant startedAt;
+  private final long startedAtNanos;
+  private final AtomicLong reportedClockLead = new AtomicLong();
   private final Duration retention;
   private final int maxReplay;
   private final ScheduledExecutorService sweeper;
@@ -56,6 +66,9 @@ public final class Hub implements AutoCloseable {
     this.store = builder.store;
     this.broker = builder.broker;
     this.clock = builder.clock;
+    this.monotonicClock = builder.monotonicClock;
+    this.startedAt = clock.instant();
+    this.startedAtNanos = monotonicClock.getAsLong();
     this.retention = builder.retention;
     this.maxReplay = builder.maxReplay;
     broker.subscribe(this::receive);
@@ -277,13 +290,43 @@ public final class Hub implements AutoCloseable {
 
   // ---------------------------------------------------------------- retention
 
-  /** Removes jobs that finished longer ago than the retention window; returns how many. */
+  /**
+   * Removes jobs that finished longer ago than the retention window; returns how many. Elapsed time
+   * is measured on the monotonic clock, so a wall clock stepped forward deletes nothing early.
+   */
   public int expireFinishedJobs() {
-    List<String> expired = store.deleteFinishedBefore(clock.instant().minus(retention));
+    List<String> expired = store.deleteFinishedBefore(retentionNow().minus(retention));
     for (String jobId : expired) {
       broker.publish(new HubEvent.JobRemoved(jobId));
     }
     return expired.size();
+  }
+
+  /**
+   * The wall clock, but never later than this hub's start plus the time elapsed since on the
+   * monotonic clock. Finish times are wall-clock instants; a wall clock stepped forward by the
+   * retention (an operator, a VM resumed from a snapshot, a bad time source) would otherwise make
+   * every finished job look expired at once, and the next sweep would delete acknowledged history
+   * early. Stepped back, the wall clock is the earlier one and wins: jobs are then kept longer,
+   * never shorter. Only a restart after a jump, with no elapsed time to compare, trusts it again.
+   */
+  private Instant retentionNow() {
+    Instant wall = clock.instant();
+    Instant elapsed = startedAt.plusNanos(monotonicClock.getAsLong() - startedAtNanos);
+    if (!wall.isAfter(elapsed)) {
+      return wall;
+    }
+    long lead = Duration.between(elapsed, wall).toNanos();
+    long reported = reportedClockLead.get();
+    if (Math.abs(lead - reported) > CLOCK_JUMP_WORTH_A_WARNING.toNanos()
+        && reportedClockLead.compareAndSet(reported, lead)) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "the wall clock is {0} ahead of the time elapsed since this hub started; finished jobs"
+              + " expire by the elapsed time",
+          Duration.ofNanos(lead));
+    }
+    return elapsed;
   }
 
   private void sweepQuietly() {
@@ -514,6 +557,7 @@ public final class Hub implements AutoCloseable {
     private JobStore store;
     private Broker broker;
     private Clock clock = Clock.systemUTC();
+    private LongSupplier monotonicClock = System::nanoTime;
     private Duration retention = Duration.ofHours(24);
     private Duration retentionSweepInterval = Duration.ofMinutes(1);
     private int maxReplay = 10_000;
@@ -530,8 +574,18 @@ public final class Hub implements AutoCloseable {
       return this;
     }
 
+    /** The wall clock: timestamps of events and finish times. Default UTC system clock. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * A monotonic clock in nanoseconds, like (and by default) {@link System#nanoTime}: retention
+     * measures elapsed time with it, so that a step of the wall clock expires nothing early.
+     */
+    public Builder monotonicClock(LongSupplier nanoTime) {
+      this.monotonicClock = Objects.requireNonNull(nanoTime, "nanoTime");
       return this;
     }
 

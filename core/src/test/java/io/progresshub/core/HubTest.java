@@ -41,7 +41,12 @@ class HubTest {
 
   private Hub newHub(Hub.Builder builder) {
     // The sweep is off so retention runs only when a test asks for it.
-    Hub built = builder.clock(clock).retentionSweepInterval(Duration.ZERO).build();
+    Hub built =
+        builder
+            .clock(clock)
+            .monotonicClock(clock::nanoTime)
+            .retentionSweepInterval(Duration.ZERO)
+            .build();
     hubs.add(built);
     return built;
   }
@@ -656,7 +661,7 @@ class HubTest {
     RecordingSubscriber watchesEarly = new RecordingSubscriber();
     hub.subscribe("done-early", OptionalLong.empty(), watchesEarly);
 
-    clock.set(T0.plus(Duration.ofHours(25))); // exactly the retention after done-early finished
+    clock.advance(Duration.ofHours(22)); // exactly the retention after done-early finished
     assertThat(hub.expireFinishedJobs()).isZero();
 
     clock.advance(Duration.ofSeconds(1));
@@ -666,7 +671,7 @@ class HubTest {
     assertThat(hub.find("running")).isPresent();
     eventually().until(watchesEarly::removed);
 
-    clock.set(T0.plus(Duration.ofHours(27)).plusSeconds(1));
+    clock.advance(Duration.ofHours(2)); // T0 + 27 h + 1 s: the retention after done-late finished
     assertThat(hub.expireFinishedJobs()).isEqualTo(1);
     assertThat(hub.find("done-late")).isEmpty();
 
@@ -674,6 +679,56 @@ class HubTest {
     assertThat(hub.expireFinishedJobs()).isZero();
     assertThat(hub.find("running")).isPresent();
     assertThat(watchesEarly.violations()).isEmpty();
+  }
+
+  @Test
+  void aWallClockJumpPastTheRetentionWindowDeletesNoFinishedJobEarly() {
+    // The hub's own monotonic clock (System.nanoTime), as in production: only the wall jumps.
+    Hub hub =
+        Hub.builder()
+            .clock(clock)
+            .retention(Duration.ofSeconds(2))
+            .retentionSweepInterval(Duration.ZERO)
+            .build();
+    hubs.add(hub);
+    hub.create(NewJob.builder().id("done").build());
+    hub.lifecycle("done").markStarted();
+    hub.lifecycle("done").markCompleted("ok"); // finished at T0 on the wall clock
+
+    clock.set(T0.plus(Duration.ofDays(2))); // stepped forward, far past the retention
+
+    assertThat(hub.expireFinishedJobs()).isZero();
+    assertThat(hub.find("done")).isPresent();
+    // Once the retention has really passed, the job goes.
+    await()
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> hub.expireFinishedJobs() == 1);
+    assertThat(hub.find("done")).isEmpty();
+  }
+
+  @Test
+  void afterAWallClockJumpFinishedJobsExpireByTheTimeThatReallyPassed() {
+    Hub hub = newHub(Hub.builder().retention(Duration.ofHours(24)));
+    hub.create(NewJob.builder().id("before-jump").build());
+    hub.lifecycle("before-jump").markStarted();
+    hub.lifecycle("before-jump").markCompleted("ok"); // finished at T0
+    clock.advance(Duration.ofHours(1));
+
+    clock.set(clock.instant().plus(Duration.ofDays(30)));
+    hub.create(NewJob.builder().id("after-jump").build());
+    hub.lifecycle("after-jump").markFailed("boom"); // finished at T0 + 1 h + 30 d on the wall
+
+    assertThat(hub.expireFinishedJobs()).isZero();
+    clock.advance(Duration.ofHours(23)); // 24 h really passed since before-jump finished
+    assertThat(hub.expireFinishedJobs()).isZero();
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(hub.expireFinishedJobs()).isEqualTo(1);
+    assertThat(hub.find("before-jump")).isEmpty();
+    // The one finished on the jumped clock is kept longer, never shorter.
+    clock.advance(Duration.ofHours(1));
+    assertThat(hub.expireFinishedJobs()).isZero();
+    assertThat(hub.find("after-jump")).isPresent();
   }
 
   // ---------------------------------------------------------------- lifecycle
