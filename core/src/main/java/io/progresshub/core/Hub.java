@@ -282,8 +282,8 @@ public final class Hub implements AutoCloseable {
       }
       subscription.start(current, recovered, replay);
       return subscription;
-    } catch (RuntimeException e) {
-      subscription.close();
+    } catch (RuntimeException | Error e) {
+      subscription.close(); // else it stays registered, buffering live states for nobody
       throw e;
     }
   }
@@ -404,14 +404,38 @@ public final class Hub implements AutoCloseable {
     switch (event) {
       case HubEvent.JobUpdated updated -> {
         for (HubSubscription subscription : subscribers) {
-          subscription.live(updated.job(), updated.transition());
+          try {
+            subscription.live(updated.job(), updated.transition());
+          } catch (Throwable e) {
+            failed(subscription, updated.job().seq(), e);
+          }
         }
       }
       case HubEvent.JobRemoved removed -> {
         for (HubSubscription subscription : subscribers) {
-          subscription.removed();
+          try {
+            subscription.removed();
+          } catch (Throwable e) {
+            failed(subscription, -1, e);
+          }
         }
       }
+    }
+  }
+
+  /**
+   * One subscriber's failure is its own: the others of the job still get the state. Errors too: an
+   * OutOfMemoryError from one connection's direct buffers must not silence every other one. The
+   * failed subscriber keeps its subscription; its next state is complete on its own.
+   */
+  private static void failed(HubSubscription subscription, long seq, Throwable e) {
+    try {
+      LOG.log(
+          System.Logger.Level.ERROR,
+          "subscriber of job " + subscription.jobId() + " failed on seq " + seq,
+          e);
+    } catch (Throwable ignored) {
+      // Out of memory even for the log line: delivery to the others matters more.
     }
   }
 

@@ -591,6 +591,30 @@ class HubTest {
   }
 
   @Test
+  void aSubscriberThatThrowsNeverStopsDeliveryToTheOtherSubscribers() {
+    create("job-1");
+    List<RecordingSubscriber> subscribers = new ArrayList<>();
+    // Each one records a live state and then fails, so whatever order the hub visits them in,
+    // every one of them must still get every state.
+    for (int i = 0; i < 4; i++) {
+      subscribers.add(subscribeFailing("job-1", new IllegalStateException("subscriber bug")));
+      subscribers.add(
+          subscribeFailing(
+              "job-1", new OutOfMemoryError("Cannot reserve 65536 bytes of direct buffer memory")));
+      subscribers.add(subscribe("job-1"));
+    }
+
+    hub.publish("job-1", progress(10).build());
+    hub.publish("job-1", JobUpdate.builder().stage("encode").build());
+    hub.publish("job-1", status(JobStatus.COMPLETED).build());
+
+    for (RecordingSubscriber subscriber : subscribers) {
+      awaitSeq(subscriber, 4);
+      assertThat(subscriber.seqs()).containsExactly(1L, 2L, 3L, 4L);
+    }
+  }
+
+  @Test
   void closingASubscriptionStopsDelivery() {
     create("job-1");
     RecordingSubscriber leaving = new RecordingSubscriber();
@@ -853,6 +877,34 @@ class HubTest {
     RecordingSubscriber subscriber = new RecordingSubscriber();
     hub.subscribe(jobId, OptionalLong.empty(), subscriber);
     return subscriber;
+  }
+
+  /** A subscriber that records each live state, then throws {@code failure}. */
+  private RecordingSubscriber subscribeFailing(String jobId, Throwable failure) {
+    RecordingSubscriber recording = new RecordingSubscriber();
+    hub.subscribe(
+        jobId,
+        OptionalLong.empty(),
+        new Subscriber() {
+          @Override
+          public void onSubscribed(Job current, boolean recovered) {
+            recording.onSubscribed(current, recovered);
+          }
+
+          @Override
+          public void onJob(Job job, boolean replay, boolean transition) {
+            recording.onJob(job, replay, transition);
+            if (!replay) {
+              sneakyThrow(failure);
+            }
+          }
+        });
+    return recording;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T extends Throwable> void sneakyThrow(Throwable failure) throws T {
+    throw (T) failure;
   }
 
   private RecordingSubscriber subscribe(String jobId, long since) {
