@@ -54,6 +54,7 @@ public final class Hub implements AutoCloseable {
   private final AtomicLong reportedClockLead = new AtomicLong();
   private final Duration retention;
   private final int maxReplay;
+  private final JobLimits limits;
   private final ScheduledExecutorService sweeper;
 
   /** Jobs that are not finished, with their latest accepted state; loaded from the store. */
@@ -71,6 +72,7 @@ public final class Hub implements AutoCloseable {
     this.startedAtNanos = monotonicClock.getAsLong();
     this.retention = builder.retention;
     this.maxReplay = builder.maxReplay;
+    this.limits = new JobLimits(builder.maxMetadataKeys, builder.maxJobStateBytes);
     broker.subscribe(this::receive);
     if (builder.retentionSweepInterval.isZero()) {
       this.sweeper = null;
@@ -101,11 +103,12 @@ public final class Hub implements AutoCloseable {
   /**
    * Creates a job; its first state (seq 1) is durable when this returns.
    *
-   * @throws HubException {@code job_exists} if the id is taken
+   * @throws HubException {@code job_exists} if the id is taken, {@code payload_too_large} if its
+   *     metadata breaks the job limits
    */
   public Job create(NewJob request) {
     String id = request.id().orElseGet(JobIds::generate);
-    Job job = JobRules.created(request, id, clock.instant());
+    Job job = JobRules.created(request, id, clock.instant(), limits);
     JobEntry entry = new JobEntry(job);
     entry.lock.lock();
     try {
@@ -128,7 +131,9 @@ public final class Hub implements AutoCloseable {
    * Applies a producer's event and returns the job's new state once it is durable.
    *
    * @throws HubException {@code job_not_found}, {@code job_finished}, {@code job_cancelled}, {@code
-   *     invalid_transition}, {@code invalid_request} or {@code store_unavailable}
+   *     invalid_transition}, {@code invalid_request}, {@code payload_too_large} (the job's state
+   *     would outgrow {@link Builder#maxMetadataKeys} or {@link Builder#maxJobStateBytes}) or
+   *     {@code store_unavailable} (with a retry-after hint when the store is only busy)
    */
   public Job publish(String jobId, JobUpdate update) {
     return await(publishAsync(jobId, update));
@@ -160,7 +165,7 @@ public final class Hub implements AutoCloseable {
           }
         }
         Job previous = entry.state;
-        Job next = JobRules.apply(previous, update, clock.instant());
+        Job next = JobRules.apply(previous, update, clock.instant(), limits);
         entry.state = next;
         CompletableFuture<Job> durable =
             append(entry, new StoredEvent(next, JobRules.isTransition(previous, next), eventId));
@@ -585,6 +590,8 @@ public final class Hub implements AutoCloseable {
     private Duration retention = Duration.ofHours(24);
     private Duration retentionSweepInterval = Duration.ofMinutes(1);
     private int maxReplay = 10_000;
+    private int maxMetadataKeys = JobLimits.DEFAULT.maxMetadataKeys();
+    private int maxJobStateBytes = JobLimits.DEFAULT.maxStateBytes();
 
     private Builder() {}
 
@@ -637,6 +644,32 @@ public final class Hub implements AutoCloseable {
         throw HubException.invalid("max replay: " + maxReplay + " (expected: >= 1)");
       }
       this.maxReplay = maxReplay;
+      return this;
+    }
+
+    /**
+     * Most top-level metadata keys of one job; an event or create that would add more is refused
+     * with {@code payload_too_large}. Default 256.
+     */
+    public Builder maxMetadataKeys(int maxMetadataKeys) {
+      if (maxMetadataKeys < 1) {
+        throw HubException.invalid("max metadata keys: " + maxMetadataKeys + " (expected: >= 1)");
+      }
+      this.maxMetadataKeys = maxMetadataKeys;
+      return this;
+    }
+
+    /**
+     * Most bytes of one job's metadata, result, error, message and stage together, as JSON text; an
+     * event or create that would grow the state past it is refused with {@code payload_too_large}.
+     * Default 65,536 (64 KiB).
+     */
+    public Builder maxJobStateBytes(int maxJobStateBytes) {
+      if (maxJobStateBytes < 1) {
+        throw HubException.invalid(
+            "max job state bytes: " + maxJobStateBytes + " (expected: >= 1)");
+      }
+      this.maxJobStateBytes = maxJobStateBytes;
       return this;
     }
 

@@ -94,4 +94,9 @@ public class HubException extends RuntimeException {
   public static HubException unavailable(String message, Throwable cause, Duration retryAfter) {
     return new HubException(Kind.UNAVAILABLE, "store_unavailable", message, cause, retryAfter);
   }
+
+  /** The job's state would grow past its bounds ({@link JobLimits}). */
+  public static HubException tooLarge(String message) {
+    return new HubException(Kind.LIMITED, "payload_too_large", message);
+  }
 }

@@ -8,6 +8,7 @@ import io.progresshub.core.RecordingSubscriber.Delivery;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -265,6 +266,105 @@ class HubTest {
         HubException.Kind.CONFLICT,
         "job_finished");
     assertHubError(() -> hub.cancel("job-1"), HubException.Kind.CONFLICT, "job_finished");
+  }
+
+  @Test
+  void fiftyPublishesAddingMetadataKeysAreRefusedAtTheKeyLimitAndTheJobStaysUsable() {
+    create("job-1");
+    int accepted = 0;
+    List<HubException> refusals = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      Map<String, Object> keys = new HashMap<>();
+      for (int k = 0; k < 10; k++) {
+        keys.put("key-" + i + "-" + k, i * 10 + k);
+      }
+      try {
+        hub.publish("job-1", JobUpdate.builder().metadata(keys).build());
+        accepted++;
+      } catch (HubException e) {
+        refusals.add(e);
+      }
+    }
+
+    // 25 x 10 keys fit under the default of 256; the 26th publish would make it 260.
+    assertThat(accepted).isEqualTo(25);
+    assertThat(refusals)
+        .hasSize(25)
+        .allSatisfy(
+            e -> {
+              assertThat(e.kind()).isEqualTo(HubException.Kind.LIMITED);
+              assertThat(e.code()).isEqualTo("payload_too_large");
+              assertThat(e.getMessage()).contains("job-1").contains("260 metadata keys");
+            });
+    assertThat(hub.get("job-1").seq()).isEqualTo(26);
+    assertThat(hub.get("job-1").metadata()).hasSize(250);
+    assertThat(hub.history("job-1", 0, 100))
+        .allSatisfy(job -> assertThat(job.metadata().size()).isLessThanOrEqualTo(256));
+
+    // Still usable: ticks, dropping keys to make room, then finishing.
+    hub.publish("job-1", progress(50).build());
+    Map<String, Object> dropTen = new HashMap<>();
+    for (int k = 0; k < 10; k++) {
+      dropTen.put("key-0-" + k, null);
+    }
+    hub.publish("job-1", JobUpdate.builder().metadata(dropTen).build());
+    hub.publish("job-1", JobUpdate.builder().metadata(Map.of("a", 1, "b", 2)).build());
+    Job done = hub.publish("job-1", status(JobStatus.COMPLETED).result("ok").build());
+    assertThat(done.metadata()).hasSize(242);
+  }
+
+  @Test
+  void publishesThatWouldGrowTheStatePastTheByteLimitAreRefusedAndTheJobStaysUsable() {
+    create("job-1");
+    hub.lifecycle("job-1").markStarted();
+    String fourKiB = "x".repeat(4096);
+    int accepted = 0;
+    for (int i = 0; i < 50; i++) {
+      try {
+        hub.publish("job-1", JobUpdate.builder().metadata(Map.of("blob-" + i, fourKiB)).build());
+        accepted++;
+      } catch (HubException e) {
+        assertThat(e.code()).isEqualTo("payload_too_large");
+        assertThat(e.getMessage()).contains("65536 bytes");
+      }
+    }
+
+    // About 4 KiB per key: 15 fit in the default 64 KiB, the 16th would not.
+    assertThat(accepted).isEqualTo(15);
+    Job stored = hub.get("job-1");
+    assertThat(stored.metadata()).hasSize(15);
+    // A result that does not fit is refused too; a small one completes the job.
+    assertThatThrownBy(
+            () ->
+                hub.publish(
+                    "job-1",
+                    status(JobStatus.COMPLETED).result(Map.of("captions", fourKiB)).build()))
+        .isInstanceOfSatisfying(
+            HubException.class, e -> assertThat(e.code()).isEqualTo("payload_too_large"));
+    hub.publish("job-1", JobUpdate.builder().message("still here").build());
+    assertThat(hub.publish("job-1", status(JobStatus.COMPLETED).result("s3://out").build()).seq())
+        .isEqualTo(stored.seq() + 2);
+  }
+
+  @Test
+  void createWithMoreMetadataThanTheLimitsIsRefused() {
+    Map<String, Object> tooMany = new HashMap<>();
+    for (int k = 0; k < 257; k++) {
+      tooMany.put("key-" + k, k);
+    }
+
+    assertHubError(
+        () -> hub.create(NewJob.builder().id("job-1").metadata(tooMany).build()),
+        HubException.Kind.LIMITED,
+        "payload_too_large");
+    assertHubError(
+        () ->
+            hub.create(
+                NewJob.builder().id("job-2").metadata(Map.of("blob", "x".repeat(70_000))).build()),
+        HubException.Kind.LIMITED,
+        "payload_too_large");
+    assertThat(hub.find("job-1")).isEmpty();
+    assertThat(hub.find("job-2")).isEmpty();
   }
 
   // ---------------------------------------------------------------- subscribe
