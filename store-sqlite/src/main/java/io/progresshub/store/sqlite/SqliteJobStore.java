@@ -937,7 +937,8 @@ public final class SqliteJobStore implements JobStore {
 
   /**
    * Damage inside the file otherwise surfaces only when a read or write touches the broken page, as
-   * 503s long after start; quick_check reads every page once (about a second per few hundred MB).
+   * 503s long after start. quick_check reads every page once: measured on the development VM, a 240
+   * MB file took 0.8 s with the file in the page cache and 6.4 s from disk.
    */
   private static void requireIntact(Connection connection, Path file) throws SQLException {
     List<String> problems = new ArrayList<>();
