@@ -158,7 +158,11 @@ final class ServeCommand implements Callable<Integer> {
         Durations.format(settings.retention()));
     JobStore store;
     try {
-      store = SqliteJobStore.open(settings.dataDir());
+      store =
+          SqliteJobStore.builder(settings.dataDir())
+              .maxPendingWrites(settings.hub().storeQueue())
+              .busyTimeout(settings.hub().storeBusyTimeout())
+              .open();
     } catch (HubException e) {
       return startFailed(err, e.getMessage(), e); // e.g. another server holds the data directory
     }
@@ -168,7 +172,9 @@ final class ServeCommand implements Callable<Integer> {
           Hub.builder()
               .store(store)
               .retention(settings.retention())
-              .maxReplay(settings.maxReplay())
+              .maxReplay(settings.hub().maxReplay())
+              .maxMetadataKeys(settings.hub().job().maxMetadataKeys())
+              .maxJobStateBytes(settings.hub().job().maxStateBytes())
               .build();
     } catch (RuntimeException e) {
       store.close();

@@ -51,7 +51,15 @@ enum Setting {
       "max-outbound-bytes", "SIZE", "Bytes queued for a slow connection before 4008"),
   STALL_TIMEOUT(
       "stall-timeout", "DURATION", "Time a connection may leave our writes unread before 4008"),
-  MAX_REPLAY("max-replay", "N", "Most history entries replayed to one resuming subscriber");
+  MAX_REPLAY("max-replay", "N", "Most history entries replayed to one resuming subscriber"),
+  MAX_METADATA_KEYS("max-metadata-keys", "N", "Metadata keys one job may hold"),
+  MAX_JOB_STATE_BYTES(
+      "max-job-state-bytes",
+      "SIZE",
+      "Bytes of metadata, result, error, message and stage of a job"),
+  STORE_QUEUE("store-queue", "N", "Writes waiting for the store before producers get 503"),
+  STORE_BUSY_TIMEOUT(
+      "store-busy-timeout", "DURATION", "Longest wait for a write lock another process holds");
 
   /** Environment variable that names the config file (after {@code --config}). */
   static final String CONFIG_ENV = "PROGRESS_HUB_CONFIG";

@@ -1,5 +1,6 @@
 package io.progresshub.cli;
 
+import io.progresshub.core.JobLimits;
 import io.progresshub.server.AddressLimits;
 import io.progresshub.server.AuthConfig;
 import io.progresshub.server.JwksConfig;
@@ -28,7 +29,7 @@ import java.util.Optional;
  * @param heartbeatInterval WebSocket ping and JSON heartbeat interval
  * @param limits the bounds on connections, input, rates and outbound bytes
  * @param addresses the limits per client address, and the trusted proxies
- * @param maxReplay most history entries replayed to one resuming subscriber
+ * @param hub the bounds the hub and its store keep: replay, job state, store queue
  * @param transport the socket I/O engine (last component)
  * @param webSocketCompression whether permessage-deflate is offered to WebSocket clients
  * @param insecureNoAuth development only: no authentication at all
@@ -45,7 +46,7 @@ record Settings(
     Duration heartbeatInterval,
     LimitsConfig limits,
     AddressLimits addresses,
-    int maxReplay,
+    HubLimits hub,
     boolean insecureNoAuth,
     NetworkConfig.Transport transport,
     boolean webSocketCompression,
@@ -74,6 +75,16 @@ record Settings(
   static final Duration DEFAULT_RETENTION = Duration.ofHours(24);
   static final Duration DEFAULT_HEARTBEAT_INTERVAL = WebSocketConfig.defaults().heartbeatInterval();
   static final int DEFAULT_MAX_REPLAY = 10_000;
+
+  /**
+   * Bounds kept by the hub and its store rather than the transport.
+   *
+   * @param maxReplay most history entries replayed to one resuming subscriber
+   * @param job metadata keys and bytes of state one job may hold
+   * @param storeQueue writes waiting for the store before producers get 503
+   * @param storeBusyTimeout longest the store waits for a write lock another process holds
+   */
+  record HubLimits(int maxReplay, JobLimits job, int storeQueue, Duration storeBusyTimeout) {}
 
   Settings {
     allowedOrigins = List.copyOf(allowedOrigins);

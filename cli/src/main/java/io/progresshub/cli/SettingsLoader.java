@@ -1,5 +1,6 @@
 package io.progresshub.cli;
 
+import io.progresshub.core.JobLimits;
 import io.progresshub.server.AddressLimits;
 import io.progresshub.server.JwksConfig;
 import io.progresshub.server.LimitsConfig;
@@ -7,6 +8,7 @@ import io.progresshub.server.NetworkConfig;
 import io.progresshub.server.Rate;
 import io.progresshub.server.TlsConfig;
 import io.progresshub.server.WebSocketConfig;
+import io.progresshub.store.sqlite.SqliteJobStore;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -87,7 +89,7 @@ final class SettingsLoader {
             Settings.DEFAULT_HEARTBEAT_INTERVAL),
         limits(),
         addresses(),
-        get(Setting.MAX_REPLAY, SettingsLoader::positive, Settings.DEFAULT_MAX_REPLAY),
+        hubLimits(),
         get(Setting.INSECURE_NO_AUTH, SettingsLoader::bool, false),
         get(Setting.TRANSPORT, SettingsLoader::transport, NetworkConfig.Transport.AUTO),
         get(Setting.WS_COMPRESSION, SettingsLoader::bool, WebSocketConfig.defaults().compression()),
@@ -146,6 +148,28 @@ final class SettingsLoader {
         .build();
   }
 
+  private Settings.HubLimits hubLimits() {
+    return new Settings.HubLimits(
+        get(Setting.MAX_REPLAY, SettingsLoader::positive, Settings.DEFAULT_MAX_REPLAY),
+        new JobLimits(
+            get(
+                Setting.MAX_METADATA_KEYS,
+                SettingsLoader::positive,
+                JobLimits.DEFAULT.maxMetadataKeys()),
+            get(
+                Setting.MAX_JOB_STATE_BYTES,
+                SettingsLoader::size,
+                JobLimits.DEFAULT.maxStateBytes())),
+        get(
+            Setting.STORE_QUEUE,
+            SettingsLoader::positive,
+            SqliteJobStore.DEFAULT_MAX_PENDING_WRITES),
+        get(
+            Setting.STORE_BUSY_TIMEOUT,
+            SettingsLoader::timeout,
+            SqliteJobStore.DEFAULT_BUSY_TIMEOUT));
+  }
+
   private AddressLimits addresses() {
     AddressLimits d = AddressLimits.defaults();
     return new AddressLimits(
@@ -188,6 +212,10 @@ final class SettingsLoader {
       case MAX_OUTBOUND_BYTES -> Sizes.format(d.maxOutboundBytes());
       case STALL_TIMEOUT -> Durations.format(d.stallTimeout());
       case MAX_REPLAY -> Integer.toString(Settings.DEFAULT_MAX_REPLAY);
+      case MAX_METADATA_KEYS -> Integer.toString(JobLimits.DEFAULT.maxMetadataKeys());
+      case MAX_JOB_STATE_BYTES -> Sizes.format(JobLimits.DEFAULT.maxStateBytes());
+      case STORE_QUEUE -> Integer.toString(SqliteJobStore.DEFAULT_MAX_PENDING_WRITES);
+      case STORE_BUSY_TIMEOUT -> Durations.format(SqliteJobStore.DEFAULT_BUSY_TIMEOUT);
       default -> throw new IllegalArgumentException(setting + " is not declared from the table");
     };
   }

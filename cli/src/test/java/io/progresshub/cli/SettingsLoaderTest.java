@@ -115,13 +115,16 @@ class SettingsLoaderTest {
           MAX_PENDING_COMMANDS,
           COMMAND_BURST,
           PUBLISH_BURST,
-          MAX_REPLAY ->
+          MAX_REPLAY,
+          MAX_METADATA_KEYS,
+          STORE_QUEUE ->
           new String[] {"7", "8", "9"};
       case CONNECT_RATE, COMMAND_RATE, PUBLISH_RATE -> new String[] {"0", "0.5", "12/s"};
       case TRUSTED_PROXIES -> new String[] {"10.0.0.1", "10.0.0.0/8", "fd00::/8,127.0.0.1"};
-      case MAX_FRAME_BYTES, MAX_BODY_BYTES, MAX_OUTBOUND_BYTES ->
+      case MAX_FRAME_BYTES, MAX_BODY_BYTES, MAX_OUTBOUND_BYTES, MAX_JOB_STATE_BYTES ->
           new String[] {"1000", "64KiB", "2m"};
-      case FRAME_TIMEOUT, HANDSHAKE_TIMEOUT, STALL_TIMEOUT -> new String[] {"1s", "2s", "500ms"};
+      case FRAME_TIMEOUT, HANDSHAKE_TIMEOUT, STALL_TIMEOUT, STORE_BUSY_TIMEOUT ->
+          new String[] {"1s", "2s", "500ms"};
       case TLS_CERT, TLS_KEY -> throw new IllegalArgumentException();
       case JWKS_URL ->
           new String[] {"https://a.test/jwks", "https://b.test/jwks", "http://c.test:8081/jwks"};

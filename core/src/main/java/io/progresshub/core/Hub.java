@@ -7,6 +7,7 @@ import io.progresshub.core.spi.JobStore;
 import io.progresshub.core.spi.StoredEvent;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,7 +22,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /**
  * The heart of progress-hub: accepts job events, makes them durable, and fans them out to
@@ -45,11 +48,19 @@ public final class Hub implements AutoCloseable {
   /** Live states buffered during a replay before ticks among them are conflated. */
   private static final int BUFFERED_TICKS_KEPT = 4096;
 
+  /** How far the wall clock may run ahead of the elapsed time before the sweep says so. */
+  private static final Duration CLOCK_JUMP_WORTH_A_WARNING = Duration.ofMinutes(1);
+
   private final JobStore store;
   private final Broker broker;
   private final Clock clock;
+  private final LongSupplier monotonicClock;
+  private final Instant startedAt;
+  private final long startedAtNanos;
+  private final AtomicLong reportedClockLead = new AtomicLong();
   private final Duration retention;
   private final int maxReplay;
+  private final JobLimits limits;
   private final ScheduledExecutorService sweeper;
 
   /** Jobs that are not finished, with their latest accepted state; loaded from the store. */
@@ -62,8 +73,12 @@ public final class Hub implements AutoCloseable {
     this.store = builder.store;
     this.broker = builder.broker;
     this.clock = builder.clock;
+    this.monotonicClock = builder.monotonicClock;
+    this.startedAt = clock.instant();
+    this.startedAtNanos = monotonicClock.getAsLong();
     this.retention = builder.retention;
     this.maxReplay = builder.maxReplay;
+    this.limits = new JobLimits(builder.maxMetadataKeys, builder.maxJobStateBytes);
     broker.subscribe(this::receive);
     if (builder.retentionSweepInterval.isZero()) {
       this.sweeper = null;
@@ -94,11 +109,12 @@ public final class Hub implements AutoCloseable {
   /**
    * Creates a job; its first state (seq 1) is durable when this returns.
    *
-   * @throws HubException {@code job_exists} if the id is taken
+   * @throws HubException {@code job_exists} if the id is taken, {@code payload_too_large} if its
+   *     metadata breaks the job limits
    */
   public Job create(NewJob request) {
     String id = request.id().orElseGet(JobIds::generate);
-    Job job = JobRules.created(request, id, clock.instant());
+    Job job = JobRules.created(request, id, clock.instant(), limits);
     JobEntry entry = new JobEntry(job);
     entry.lock.lock();
     try {
@@ -121,7 +137,9 @@ public final class Hub implements AutoCloseable {
    * Applies a producer's event and returns the job's new state once it is durable.
    *
    * @throws HubException {@code job_not_found}, {@code job_finished}, {@code job_cancelled}, {@code
-   *     invalid_transition}, {@code invalid_request} or {@code store_unavailable}
+   *     invalid_transition}, {@code invalid_request}, {@code payload_too_large} (the job's state
+   *     would outgrow {@link Builder#maxMetadataKeys} or {@link Builder#maxJobStateBytes}) or
+   *     {@code store_unavailable} (with a retry-after hint when the store is only busy)
    */
   public Job publish(String jobId, JobUpdate update) {
     return await(publishAsync(jobId, update));
@@ -153,7 +171,7 @@ public final class Hub implements AutoCloseable {
           }
         }
         Job previous = entry.state;
-        Job next = JobRules.apply(previous, update, clock.instant());
+        Job next = JobRules.apply(previous, update, clock.instant(), limits);
         entry.state = next;
         CompletableFuture<Job> durable =
             append(entry, new StoredEvent(next, JobRules.isTransition(previous, next), eventId));
@@ -275,21 +293,51 @@ public final class Hub implements AutoCloseable {
       }
       subscription.start(current, recovered, replay);
       return subscription;
-    } catch (RuntimeException e) {
-      subscription.close();
+    } catch (RuntimeException | Error e) {
+      subscription.close(); // else it stays registered, buffering live states for nobody
       throw e;
     }
   }
 
   // ---------------------------------------------------------------- retention
 
-  /** Removes jobs that finished longer ago than the retention window; returns how many. */
+  /**
+   * Removes jobs that finished longer ago than the retention window; returns how many. Elapsed time
+   * is measured on the monotonic clock, so a wall clock stepped forward deletes nothing early.
+   */
   public int expireFinishedJobs() {
-    List<String> expired = store.deleteFinishedBefore(clock.instant().minus(retention));
+    List<String> expired = store.deleteFinishedBefore(retentionNow().minus(retention));
     for (String jobId : expired) {
       broker.publish(new HubEvent.JobRemoved(jobId));
     }
     return expired.size();
+  }
+
+  /**
+   * The wall clock, but never later than this hub's start plus the time elapsed since on the
+   * monotonic clock. Finish times are wall-clock instants; a wall clock stepped forward by the
+   * retention (an operator, a VM resumed from a snapshot, a bad time source) would otherwise make
+   * every finished job look expired at once, and the next sweep would delete acknowledged history
+   * early. Stepped back, the wall clock is the earlier one and wins: jobs are then kept longer,
+   * never shorter. Only a restart after a jump, with no elapsed time to compare, trusts it again.
+   */
+  private Instant retentionNow() {
+    Instant wall = clock.instant();
+    Instant elapsed = startedAt.plusNanos(monotonicClock.getAsLong() - startedAtNanos);
+    if (!wall.isAfter(elapsed)) {
+      return wall;
+    }
+    long lead = Duration.between(elapsed, wall).toNanos();
+    long reported = reportedClockLead.get();
+    if (Math.abs(lead - reported) > CLOCK_JUMP_WORTH_A_WARNING.toNanos()
+        && reportedClockLead.compareAndSet(reported, lead)) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "the wall clock is {0} ahead of the time elapsed since this hub started; finished jobs"
+              + " expire by the elapsed time",
+          Duration.ofNanos(lead));
+    }
+    return elapsed;
   }
 
   private void sweepQuietly() {
@@ -367,14 +415,38 @@ public final class Hub implements AutoCloseable {
     switch (event) {
       case HubEvent.JobUpdated updated -> {
         for (HubSubscription subscription : subscribers) {
-          subscription.live(updated.job(), updated.transition());
+          try {
+            subscription.live(updated.job(), updated.transition());
+          } catch (Throwable e) {
+            failed(subscription, updated.job().seq(), e);
+          }
         }
       }
       case HubEvent.JobRemoved removed -> {
         for (HubSubscription subscription : subscribers) {
-          subscription.removed();
+          try {
+            subscription.removed();
+          } catch (Throwable e) {
+            failed(subscription, -1, e);
+          }
         }
       }
+    }
+  }
+
+  /**
+   * One subscriber's failure is its own: the others of the job still get the state. Errors too: an
+   * OutOfMemoryError from one connection's direct buffers must not silence every other one. The
+   * failed subscriber keeps its subscription; its next state is complete on its own.
+   */
+  private static void failed(HubSubscription subscription, long seq, Throwable e) {
+    try {
+      LOG.log(
+          System.Logger.Level.ERROR,
+          "subscriber of job " + subscription.jobId() + " failed on seq " + seq,
+          e);
+    } catch (Throwable ignored) {
+      // Out of memory even for the log line: delivery to the others matters more.
     }
   }
 
@@ -545,9 +617,12 @@ public final class Hub implements AutoCloseable {
     private JobStore store;
     private Broker broker;
     private Clock clock = Clock.systemUTC();
+    private LongSupplier monotonicClock = System::nanoTime;
     private Duration retention = Duration.ofHours(24);
     private Duration retentionSweepInterval = Duration.ofMinutes(1);
     private int maxReplay = 10_000;
+    private int maxMetadataKeys = JobLimits.DEFAULT.maxMetadataKeys();
+    private int maxJobStateBytes = JobLimits.DEFAULT.maxStateBytes();
 
     private Builder() {}
 
@@ -561,8 +636,18 @@ public final class Hub implements AutoCloseable {
       return this;
     }
 
+    /** The wall clock: timestamps of events and finish times. Default UTC system clock. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * A monotonic clock in nanoseconds, like (and by default) {@link System#nanoTime}: retention
+     * measures elapsed time with it, so that a step of the wall clock expires nothing early.
+     */
+    public Builder monotonicClock(LongSupplier nanoTime) {
+      this.monotonicClock = Objects.requireNonNull(nanoTime, "nanoTime");
       return this;
     }
 
@@ -590,6 +675,32 @@ public final class Hub implements AutoCloseable {
         throw HubException.invalid("max replay: " + maxReplay + " (expected: >= 1)");
       }
       this.maxReplay = maxReplay;
+      return this;
+    }
+
+    /**
+     * Most top-level metadata keys of one job; an event or create that would add more is refused
+     * with {@code payload_too_large}. Default 256.
+     */
+    public Builder maxMetadataKeys(int maxMetadataKeys) {
+      if (maxMetadataKeys < 1) {
+        throw HubException.invalid("max metadata keys: " + maxMetadataKeys + " (expected: >= 1)");
+      }
+      this.maxMetadataKeys = maxMetadataKeys;
+      return this;
+    }
+
+    /**
+     * Most bytes of one job's metadata, result, error, message and stage together, as JSON text; an
+     * event or create that would grow the state past it is refused with {@code payload_too_large}.
+     * Default 65,536 (64 KiB).
+     */
+    public Builder maxJobStateBytes(int maxJobStateBytes) {
+      if (maxJobStateBytes < 1) {
+        throw HubException.invalid(
+            "max job state bytes: " + maxJobStateBytes + " (expected: >= 1)");
+      }
+      this.maxJobStateBytes = maxJobStateBytes;
       return this;
     }
 

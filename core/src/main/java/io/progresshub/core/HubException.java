@@ -1,5 +1,8 @@
 package io.progresshub.core;
 
+import java.time.Duration;
+import java.util.Optional;
+
 /**
  * The one unchecked exception of the hub. {@link #kind()} says how a transport should answer it;
  * {@link #code()} is the stable machine-readable code clients switch on.
@@ -26,17 +29,29 @@ public class HubException extends RuntimeException {
 
   private final Kind kind;
   private final String code;
+  private final Duration retryAfter;
 
   public HubException(Kind kind, String code, String message) {
-    super(message);
-    this.kind = kind;
-    this.code = code;
+    this(kind, code, message, null, null);
   }
 
   public HubException(Kind kind, String code, String message, Throwable cause) {
+    this(kind, code, message, cause, null);
+  }
+
+  /**
+   * @param retryAfter how long the caller should wait before trying again (a transport sends it as
+   *     {@code Retry-After}), or null when retrying soon would not help
+   */
+  public HubException(
+      Kind kind, String code, String message, Throwable cause, Duration retryAfter) {
     super(message, cause);
     this.kind = kind;
     this.code = code;
+    if (retryAfter != null && (retryAfter.isNegative() || retryAfter.isZero())) {
+      throw new IllegalArgumentException("retryAfter: " + retryAfter + " (expected: > 0)");
+    }
+    this.retryAfter = retryAfter;
   }
 
   public Kind kind() {
@@ -45,6 +60,11 @@ public class HubException extends RuntimeException {
 
   public String code() {
     return code;
+  }
+
+  /** When the condition is expected to pass, so that the same call may succeed: a hint. */
+  public Optional<Duration> retryAfter() {
+    return Optional.ofNullable(retryAfter);
   }
 
   public static HubException invalid(String message) {
@@ -65,5 +85,18 @@ public class HubException extends RuntimeException {
 
   public static HubException unavailable(String message, Throwable cause) {
     return new HubException(Kind.UNAVAILABLE, "store_unavailable", message, cause);
+  }
+
+  /**
+   * The store cannot take the write now but is expected to soon (its queue is full, another process
+   * holds its lock): the caller should retry after {@code retryAfter}.
+   */
+  public static HubException unavailable(String message, Throwable cause, Duration retryAfter) {
+    return new HubException(Kind.UNAVAILABLE, "store_unavailable", message, cause, retryAfter);
+  }
+
+  /** The job's state would grow past its bounds ({@link JobLimits}). */
+  public static HubException tooLarge(String message) {
+    return new HubException(Kind.LIMITED, "payload_too_large", message);
   }
 }

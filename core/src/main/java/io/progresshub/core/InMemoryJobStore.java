@@ -43,6 +43,8 @@ public final class InMemoryJobStore implements JobStore {
       jobs.put(job.id(), entry);
     } else if (entry == null) {
       return CompletableFuture.failedFuture(HubException.jobNotFound(job.id()));
+    } else if (job.seq() != entry.current.seq() + 1) {
+      return CompletableFuture.failedFuture(outOfOrder(job, entry.current.seq()));
     }
     entry.current = job;
     if (!event.transition()) {
@@ -139,6 +141,24 @@ public final class InMemoryJobStore implements JobStore {
   @Override
   public synchronized void close() {
     closed = true;
+  }
+
+  /**
+   * An event that does not follow the stored one: either stale, or built on an event that failed
+   * (which must then not become visible inside this one).
+   */
+  private static HubException outOfOrder(Job job, long storedSeq) {
+    return HubException.unavailable(
+        "job "
+            + job.id()
+            + ": event seq "
+            + job.seq()
+            + " (expected: "
+            + (storedSeq + 1)
+            + ", right after the stored seq "
+            + storedSeq
+            + ")",
+        null);
   }
 
   private void checkOpen() {

@@ -15,8 +15,25 @@ public final class JobRules {
 
   private JobRules() {}
 
-  /** The first snapshot (seq 1) of a new job. */
+  /**
+   * The first snapshot (seq 1) of a new job, within the {@link JobLimits#DEFAULT default} limits.
+   */
   public static Job created(NewJob request, String id, Instant now) {
+    return created(request, id, now, JobLimits.DEFAULT);
+  }
+
+  /**
+   * The first snapshot (seq 1) of a new job.
+   *
+   * @throws HubException {@code payload_too_large} when its state breaks {@code limits}
+   */
+  public static Job created(NewJob request, String id, Instant now, JobLimits limits) {
+    Job job = createdUnchecked(request, id, now);
+    limits.check(null, job);
+    return job;
+  }
+
+  private static Job createdUnchecked(NewJob request, String id, Instant now) {
     return new Job(
         id,
         request.owner(),
@@ -46,6 +63,29 @@ public final class JobRules {
    *     failure
    */
   public static Job apply(Job current, JobUpdate update, Instant now) {
+    return apply(current, update, now, JobLimits.DEFAULT);
+  }
+
+  /**
+   * Like {@link #apply(Job, JobUpdate, Instant)}, within {@code limits}.
+   *
+   * @throws HubException also {@code payload_too_large} ({@code LIMITED}) when the event would grow
+   *     the job's state past {@code limits}
+   */
+  public static Job apply(Job current, JobUpdate update, Instant now, JobLimits limits) {
+    Job next = applyUnchecked(current, update, now);
+    if (update.metadata().isPresent()
+        || update.result().isPresent()
+        || update.error().isPresent()
+        || update.message().isPresent()
+        || update.stage().isPresent()
+        || next.error().isPresent()) {
+      limits.check(current, next); // a plain tick or status change cannot grow it
+    }
+    return next;
+  }
+
+  private static Job applyUnchecked(Job current, JobUpdate update, Instant now) {
     if (current.isTerminal()) {
       throw finished(current);
     }

@@ -8,6 +8,7 @@ import io.progresshub.core.RecordingSubscriber.Delivery;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -41,7 +42,12 @@ class HubTest {
 
   private Hub newHub(Hub.Builder builder) {
     // The sweep is off so retention runs only when a test asks for it.
-    Hub built = builder.clock(clock).retentionSweepInterval(Duration.ZERO).build();
+    Hub built =
+        builder
+            .clock(clock)
+            .monotonicClock(clock::nanoTime)
+            .retentionSweepInterval(Duration.ZERO)
+            .build();
     hubs.add(built);
     return built;
   }
@@ -260,6 +266,105 @@ class HubTest {
         HubException.Kind.CONFLICT,
         "job_finished");
     assertHubError(() -> hub.cancel("job-1"), HubException.Kind.CONFLICT, "job_finished");
+  }
+
+  @Test
+  void fiftyPublishesAddingMetadataKeysAreRefusedAtTheKeyLimitAndTheJobStaysUsable() {
+    create("job-1");
+    int accepted = 0;
+    List<HubException> refusals = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      Map<String, Object> keys = new HashMap<>();
+      for (int k = 0; k < 10; k++) {
+        keys.put("key-" + i + "-" + k, i * 10 + k);
+      }
+      try {
+        hub.publish("job-1", JobUpdate.builder().metadata(keys).build());
+        accepted++;
+      } catch (HubException e) {
+        refusals.add(e);
+      }
+    }
+
+    // 25 x 10 keys fit under the default of 256; the 26th publish would make it 260.
+    assertThat(accepted).isEqualTo(25);
+    assertThat(refusals)
+        .hasSize(25)
+        .allSatisfy(
+            e -> {
+              assertThat(e.kind()).isEqualTo(HubException.Kind.LIMITED);
+              assertThat(e.code()).isEqualTo("payload_too_large");
+              assertThat(e.getMessage()).contains("job-1").contains("260 metadata keys");
+            });
+    assertThat(hub.get("job-1").seq()).isEqualTo(26);
+    assertThat(hub.get("job-1").metadata()).hasSize(250);
+    assertThat(hub.history("job-1", 0, 100))
+        .allSatisfy(job -> assertThat(job.metadata().size()).isLessThanOrEqualTo(256));
+
+    // Still usable: ticks, dropping keys to make room, then finishing.
+    hub.publish("job-1", progress(50).build());
+    Map<String, Object> dropTen = new HashMap<>();
+    for (int k = 0; k < 10; k++) {
+      dropTen.put("key-0-" + k, null);
+    }
+    hub.publish("job-1", JobUpdate.builder().metadata(dropTen).build());
+    hub.publish("job-1", JobUpdate.builder().metadata(Map.of("a", 1, "b", 2)).build());
+    Job done = hub.publish("job-1", status(JobStatus.COMPLETED).result("ok").build());
+    assertThat(done.metadata()).hasSize(242);
+  }
+
+  @Test
+  void publishesThatWouldGrowTheStatePastTheByteLimitAreRefusedAndTheJobStaysUsable() {
+    create("job-1");
+    hub.lifecycle("job-1").markStarted();
+    String fourKiB = "x".repeat(4096);
+    int accepted = 0;
+    for (int i = 0; i < 50; i++) {
+      try {
+        hub.publish("job-1", JobUpdate.builder().metadata(Map.of("blob-" + i, fourKiB)).build());
+        accepted++;
+      } catch (HubException e) {
+        assertThat(e.code()).isEqualTo("payload_too_large");
+        assertThat(e.getMessage()).contains("65536 bytes");
+      }
+    }
+
+    // About 4 KiB per key: 15 fit in the default 64 KiB, the 16th would not.
+    assertThat(accepted).isEqualTo(15);
+    Job stored = hub.get("job-1");
+    assertThat(stored.metadata()).hasSize(15);
+    // A result that does not fit is refused too; a small one completes the job.
+    assertThatThrownBy(
+            () ->
+                hub.publish(
+                    "job-1",
+                    status(JobStatus.COMPLETED).result(Map.of("captions", fourKiB)).build()))
+        .isInstanceOfSatisfying(
+            HubException.class, e -> assertThat(e.code()).isEqualTo("payload_too_large"));
+    hub.publish("job-1", JobUpdate.builder().message("still here").build());
+    assertThat(hub.publish("job-1", status(JobStatus.COMPLETED).result("s3://out").build()).seq())
+        .isEqualTo(stored.seq() + 2);
+  }
+
+  @Test
+  void createWithMoreMetadataThanTheLimitsIsRefused() {
+    Map<String, Object> tooMany = new HashMap<>();
+    for (int k = 0; k < 257; k++) {
+      tooMany.put("key-" + k, k);
+    }
+
+    assertHubError(
+        () -> hub.create(NewJob.builder().id("job-1").metadata(tooMany).build()),
+        HubException.Kind.LIMITED,
+        "payload_too_large");
+    assertHubError(
+        () ->
+            hub.create(
+                NewJob.builder().id("job-2").metadata(Map.of("blob", "x".repeat(70_000))).build()),
+        HubException.Kind.LIMITED,
+        "payload_too_large");
+    assertThat(hub.find("job-1")).isEmpty();
+    assertThat(hub.find("job-2")).isEmpty();
   }
 
   // ---------------------------------------------------------------- subscribe
@@ -586,6 +691,30 @@ class HubTest {
   }
 
   @Test
+  void aSubscriberThatThrowsNeverStopsDeliveryToTheOtherSubscribers() {
+    create("job-1");
+    List<RecordingSubscriber> subscribers = new ArrayList<>();
+    // Each one records a live state and then fails, so whatever order the hub visits them in,
+    // every one of them must still get every state.
+    for (int i = 0; i < 4; i++) {
+      subscribers.add(subscribeFailing("job-1", new IllegalStateException("subscriber bug")));
+      subscribers.add(
+          subscribeFailing(
+              "job-1", new OutOfMemoryError("Cannot reserve 65536 bytes of direct buffer memory")));
+      subscribers.add(subscribe("job-1"));
+    }
+
+    hub.publish("job-1", progress(10).build());
+    hub.publish("job-1", JobUpdate.builder().stage("encode").build());
+    hub.publish("job-1", status(JobStatus.COMPLETED).build());
+
+    for (RecordingSubscriber subscriber : subscribers) {
+      awaitSeq(subscriber, 4);
+      assertThat(subscriber.seqs()).containsExactly(1L, 2L, 3L, 4L);
+    }
+  }
+
+  @Test
   void closingASubscriptionStopsDelivery() {
     create("job-1");
     RecordingSubscriber leaving = new RecordingSubscriber();
@@ -656,7 +785,7 @@ class HubTest {
     RecordingSubscriber watchesEarly = new RecordingSubscriber();
     hub.subscribe("done-early", OptionalLong.empty(), watchesEarly);
 
-    clock.set(T0.plus(Duration.ofHours(25))); // exactly the retention after done-early finished
+    clock.advance(Duration.ofHours(22)); // exactly the retention after done-early finished
     assertThat(hub.expireFinishedJobs()).isZero();
 
     clock.advance(Duration.ofSeconds(1));
@@ -666,7 +795,7 @@ class HubTest {
     assertThat(hub.find("running")).isPresent();
     eventually().until(watchesEarly::removed);
 
-    clock.set(T0.plus(Duration.ofHours(27)).plusSeconds(1));
+    clock.advance(Duration.ofHours(2)); // T0 + 27 h + 1 s: the retention after done-late finished
     assertThat(hub.expireFinishedJobs()).isEqualTo(1);
     assertThat(hub.find("done-late")).isEmpty();
 
@@ -674,6 +803,56 @@ class HubTest {
     assertThat(hub.expireFinishedJobs()).isZero();
     assertThat(hub.find("running")).isPresent();
     assertThat(watchesEarly.violations()).isEmpty();
+  }
+
+  @Test
+  void aWallClockJumpPastTheRetentionWindowDeletesNoFinishedJobEarly() {
+    // The hub's own monotonic clock (System.nanoTime), as in production: only the wall jumps.
+    Hub hub =
+        Hub.builder()
+            .clock(clock)
+            .retention(Duration.ofSeconds(2))
+            .retentionSweepInterval(Duration.ZERO)
+            .build();
+    hubs.add(hub);
+    hub.create(NewJob.builder().id("done").build());
+    hub.lifecycle("done").markStarted();
+    hub.lifecycle("done").markCompleted("ok"); // finished at T0 on the wall clock
+
+    clock.set(T0.plus(Duration.ofDays(2))); // stepped forward, far past the retention
+
+    assertThat(hub.expireFinishedJobs()).isZero();
+    assertThat(hub.find("done")).isPresent();
+    // Once the retention has really passed, the job goes.
+    await()
+        .atMost(PATIENCE)
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> hub.expireFinishedJobs() == 1);
+    assertThat(hub.find("done")).isEmpty();
+  }
+
+  @Test
+  void afterAWallClockJumpFinishedJobsExpireByTheTimeThatReallyPassed() {
+    Hub hub = newHub(Hub.builder().retention(Duration.ofHours(24)));
+    hub.create(NewJob.builder().id("before-jump").build());
+    hub.lifecycle("before-jump").markStarted();
+    hub.lifecycle("before-jump").markCompleted("ok"); // finished at T0
+    clock.advance(Duration.ofHours(1));
+
+    clock.set(clock.instant().plus(Duration.ofDays(30)));
+    hub.create(NewJob.builder().id("after-jump").build());
+    hub.lifecycle("after-jump").markFailed("boom"); // finished at T0 + 1 h + 30 d on the wall
+
+    assertThat(hub.expireFinishedJobs()).isZero();
+    clock.advance(Duration.ofHours(23)); // 24 h really passed since before-jump finished
+    assertThat(hub.expireFinishedJobs()).isZero();
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(hub.expireFinishedJobs()).isEqualTo(1);
+    assertThat(hub.find("before-jump")).isEmpty();
+    // The one finished on the jumped clock is kept longer, never shorter.
+    clock.advance(Duration.ofHours(1));
+    assertThat(hub.expireFinishedJobs()).isZero();
+    assertThat(hub.find("after-jump")).isPresent();
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -798,6 +977,34 @@ class HubTest {
     RecordingSubscriber subscriber = new RecordingSubscriber();
     hub.subscribe(jobId, OptionalLong.empty(), subscriber);
     return subscriber;
+  }
+
+  /** A subscriber that records each live state, then throws {@code failure}. */
+  private RecordingSubscriber subscribeFailing(String jobId, Throwable failure) {
+    RecordingSubscriber recording = new RecordingSubscriber();
+    hub.subscribe(
+        jobId,
+        OptionalLong.empty(),
+        new Subscriber() {
+          @Override
+          public void onSubscribed(Job current, boolean recovered) {
+            recording.onSubscribed(current, recovered);
+          }
+
+          @Override
+          public void onJob(Job job, boolean replay, boolean transition) {
+            recording.onJob(job, replay, transition);
+            if (!replay) {
+              sneakyThrow(failure);
+            }
+          }
+        });
+    return recording;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T extends Throwable> void sneakyThrow(Throwable failure) throws T {
+    throw (T) failure;
   }
 
   private RecordingSubscriber subscribe(String jobId, long since) {

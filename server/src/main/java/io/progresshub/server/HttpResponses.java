@@ -79,7 +79,21 @@ final class HttpResponses {
 
   static void error(Target target, HubException e) {
     ErrorCode code = errorCode(e);
-    json(target, HttpResponseStatus.valueOf(code.httpStatus()), errorBody(code, e.getMessage()));
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1,
+            HttpResponseStatus.valueOf(code.httpStatus()),
+            Unpooled.wrappedBuffer(errorBody(code, e.getMessage())));
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    // A full store queue or a locked database passes soon: say when to come back, in whole
+    // seconds (RFC 9110), rounded up so that a client never retries too early.
+    e.retryAfter()
+        .ifPresent(
+            wait -> {
+              long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
+              response.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(seconds));
+            });
+    send(target, response);
   }
 
   static byte[] errorBody(ErrorCode code, String message) {

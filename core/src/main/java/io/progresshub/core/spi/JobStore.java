@@ -20,6 +20,12 @@ import java.util.concurrent.CompletableFuture;
  *       was called, so callbacks registered on them observe events in order.
  *   <li>The hub serializes appends per job and gives them consecutive {@code seq}s starting at 1;
  *       the event with seq 1 creates the job and fails with {@code job_exists} if the id is taken.
+ *   <li>An event with seq {@code n > 1} lands only if the stored seq of its job is exactly {@code n
+ *       - 1}, else it fails with {@code store_unavailable} and leaves no trace. The hub pipelines
+ *       appends: event {@code n + 1} is built on {@code n} before {@code n} is durable, so when
+ *       {@code n} fails, {@code n + 1} (and every later one queued behind it) must fail too, or
+ *       {@code n}'s changes would become durable inside {@code n + 1} after {@code n}'s producer
+ *       was told it failed, and {@code n} would be missing from the history.
  *   <li>History keeps every transition and the latest progress tick; when a tick is appended, the
  *       previous tick of the job may be dropped. Entries come back in {@code seq} order.
  *   <li>After {@link #close} pending appends are flushed; further calls fail.

@@ -177,6 +177,29 @@ public abstract class JobStoreContract {
     assertThat(store.find("job-1")).isEmpty();
   }
 
+  @Test
+  void anEventWhoseSeqDoesNotFollowTheStoredSeqIsRefusedAndLeavesNoTrace() {
+    Job s1 = created("job-1");
+    Job s2 = next(s1, update().stage("download"));
+    Job s3 = next(s2, update().stage("transcribe"));
+    appendAll(s1);
+
+    // s2 failed on its way to the store; s3 was built on top of it and must not land without it.
+    CompletableFuture<Void> skipping = store.append(event(s2, s3, Optional.of("evt-3")));
+    CompletableFuture<Void> stale = store.append(first(s1));
+
+    assertFailsAsUnavailable(() -> skipping);
+    assertThat(failureOf(stale)).isInstanceOf(HubException.class);
+    assertThat(store.find("job-1")).contains(s1);
+    assertThat(store.history("job-1", 0, 100)).containsExactly(s1);
+    assertThat(store.findByEventId("job-1", "evt-3")).isEmpty();
+
+    await(store.append(event(s1, s2, Optional.empty())));
+    await(store.append(event(s2, s3, Optional.of("evt-3"))));
+    assertThat(store.history("job-1", 0, 100)).containsExactly(s1, s2, s3);
+    assertThat(store.findByEventId("job-1", "evt-3")).contains(s3);
+  }
+
   // ------------------------------------------------------------------ history
 
   @Test
