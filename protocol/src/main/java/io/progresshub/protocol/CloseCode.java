@@ -3,8 +3,11 @@ package io.progresshub.protocol;
 import java.util.Optional;
 
 /**
- * Every WebSocket close code the server uses, split into codes after which a client should
- * reconnect (with {@code since}) and codes after which reconnecting cannot help.
+ * The WebSocket close codes of protocol v1, split into codes after which a client should reconnect
+ * (with {@code since}) and codes after which reconnecting cannot help. The server never closes with
+ * {@link #NORMAL} on its own (it only echoes a client's own close code), and does not send {@link
+ * #FORBIDDEN} at present (another user's job is {@link #JOB_NOT_FOUND}); both stay in the table for
+ * clients.
  */
 public enum CloseCode {
   NORMAL(1000, false, "normal closure"),
