@@ -64,6 +64,9 @@ final class Outbox {
 
   static final int HARD_LIMIT_FACTOR = 4;
 
+  /** How long an overflowed connection has to take its close frame before it is dropped. */
+  static final long OVERFLOW_CLOSE_GRACE_MILLIS = 2_000;
+
   private final Channel channel;
 
   /**
@@ -366,10 +369,22 @@ final class Outbox {
       channel.eventLoop().schedule(this::checkStall, left, TimeUnit.NANOSECONDS);
       return;
     }
+    overflow();
+  }
+
+  /**
+   * Hands the connection to {@code onOverflow} (a close frame, or the end of the stream), and drops
+   * it outright if it is still open a little later: a client that does not read will not read the
+   * close frame either, and not every WebSocket chain gives up on it by itself.
+   */
+  private void overflow() {
     overflowed = true;
     releaseConflated();
     wakeDrainWaiters(false);
     onOverflow.run();
+    channel
+        .eventLoop()
+        .schedule(() -> channel.close(), OVERFLOW_CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   private void checkOverflow() {
@@ -388,10 +403,7 @@ final class Outbox {
     }
     if (pending > HARD_LIMIT_FACTOR * maxPendingBytes
         || now - overLimitSince > OVER_LIMIT_GRACE_NANOS) {
-      overflowed = true;
-      releaseConflated();
-      wakeDrainWaiters(false);
-      onOverflow.run();
+      overflow();
     }
   }
 

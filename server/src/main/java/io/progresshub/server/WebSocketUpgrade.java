@@ -243,6 +243,8 @@ final class WebSocketUpgrade {
     // ws-compression, once the handshake has negotiated it).
     pipeline.addAfter(after, "ws-reserved-bits", new ReservedBitsCheck());
     after = "ws-reserved-bits";
+    pipeline.addAfter(after, "ws-pongs", new PongCoalescer());
+    after = "ws-pongs";
     WebSocketServerProtocolConfig protocol =
         WebSocketServerProtocolConfig.newBuilder()
             // The raw path: Netty matches it against the undecoded request URI, so a decoded path

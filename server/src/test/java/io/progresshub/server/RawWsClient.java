@@ -74,6 +74,12 @@ final class RawWsClient implements AutoCloseable {
    *     that does not read back the server up after a few KB instead of a few MB
    */
   static RawWsClient connect(int port, String pathAndQuery, int receiveBuffer) {
+    return connect(port, pathAndQuery, receiveBuffer, Map.of());
+  }
+
+  /** As above, with extra handshake headers (e.g. to offer permessage-deflate). */
+  static RawWsClient connect(
+      int port, String pathAndQuery, int receiveBuffer, Map<String, String> headers) {
     try {
       Socket socket = new Socket();
       if (receiveBuffer > 0) {
@@ -82,7 +88,7 @@ final class RawWsClient implements AutoCloseable {
       socket.setSoTimeout((int) WsClient.WAIT.toMillis());
       socket.connect(new InetSocketAddress("127.0.0.1", port), (int) WsClient.WAIT.toMillis());
       RawWsClient client = new RawWsClient(socket);
-      int status = client.handshake(port, pathAndQuery);
+      int status = client.handshake(port, pathAndQuery, headers);
       assertThat(status).as("handshake status for %s", pathAndQuery).isEqualTo(101);
       return client;
     } catch (IOException e) {
@@ -90,7 +96,8 @@ final class RawWsClient implements AutoCloseable {
     }
   }
 
-  private int handshake(int port, String pathAndQuery) throws IOException {
+  private int handshake(int port, String pathAndQuery, Map<String, String> extra)
+      throws IOException {
     byte[] nonce = new byte[16];
     ThreadLocalRandom.current().nextBytes(nonce);
     String key = Base64.getEncoder().encodeToString(nonce);
@@ -106,7 +113,11 @@ final class RawWsClient implements AutoCloseable {
             + "Sec-WebSocket-Key: "
             + key
             + "\r\n"
-            + "Sec-WebSocket-Version: 13\r\n\r\n";
+            + "Sec-WebSocket-Version: 13\r\n";
+    StringBuilder extraHeaders = new StringBuilder();
+    extra.forEach(
+        (name, value) -> extraHeaders.append(name).append(": ").append(value).append("\r\n"));
+    request += extraHeaders + "\r\n";
     out.write(request.getBytes(StandardCharsets.US_ASCII));
     out.flush();
     Map<String, String> headers = new java.util.HashMap<>();

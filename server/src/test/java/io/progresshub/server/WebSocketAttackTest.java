@@ -78,6 +78,57 @@ class WebSocketAttackTest {
     }
   }
 
+  @Test
+  void aPingFloodOnACompressedConnectionIsAnsweredWithOnlyTheLatestPongAndClosedWithinSeconds() {
+    try (TestServer server =
+            TestServer.start(
+                config ->
+                    TestServer.compression()
+                        .apply(config)
+                        .withLimits(
+                            config.limits().toBuilder()
+                                .stallTimeout(Duration.ofSeconds(1))
+                                .build()));
+        RawWsClient client =
+            RawWsClient.connect(
+                server.port(),
+                "/ws?token=" + server.token("mallory", Role.SUBSCRIBER),
+                4096,
+                Map.of("Sec-WebSocket-Extensions", "permessage-deflate"))) {
+      byte[] ping = RawWsClient.encode(RawWsClient.PING, true, new byte[100]);
+      byte[] burst = new byte[ping.length * 100];
+      for (int i = 0; i < 100; i++) {
+        System.arraycopy(ping, 0, burst, i * ping.length, ping.length);
+      }
+      AtomicLong sent = new AtomicLong();
+      long started = System.nanoTime();
+      Thread flood =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      while (System.nanoTime() - started < TimeUnit.SECONDS.toNanos(20)) {
+                        client.sendRaw(burst);
+                        sent.addAndGet(burst.length);
+                      }
+                    } catch (UncheckedIOException closedByServer) {
+                      // what the test waits for
+                    }
+                  });
+      boolean ended;
+      try {
+        ended = flood.join(Duration.ofSeconds(20));
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+      long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+      client.close();
+      assertThat(ended).as("the server closed the flooding connection within 20 s").isTrue();
+      assertThat(seconds).as("seconds until closed").isLessThanOrEqualTo(10);
+      assertThat(sent.get()).as("bytes of pings the server let in").isLessThan(64L << 20);
+    }
+  }
+
   // ------------------------------------------------------------------ trickled frames
 
   @Test
