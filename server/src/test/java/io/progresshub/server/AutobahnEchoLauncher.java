@@ -27,6 +27,14 @@ public final class AutobahnEchoLauncher {
 
   /** {@code args[0]}: the port the plugin's fuzzing client will connect to. */
   public static void main(String[] args) throws Exception {
+    run(args, List.of());
+  }
+
+  /**
+   * Runs {@link AutobahnEchoServer} in a JVM of its own with {@code jvmArgs} added, until the
+   * plugin interrupts this thread.
+   */
+  static void run(String[] args, List<String> jvmArgs) throws Exception {
     if (args.length != 1) {
       throw new IllegalArgumentException(
           "arguments: " + List.of(args) + " (expected: exactly one, the port)");
@@ -35,6 +43,7 @@ public final class AutobahnEchoLauncher {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("--enable-native-access=ALL-UNNAMED");
     command.add("-Xmx256m");
+    command.addAll(jvmArgs);
     command.add("-cp");
     command.add(classpath());
     command.add(AutobahnEchoServer.class.getName());

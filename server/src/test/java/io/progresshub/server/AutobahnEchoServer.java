@@ -42,7 +42,13 @@ import java.util.concurrent.TimeUnit;
  * leaves no server behind.
  */
 public final class AutobahnEchoServer {
-  private static final LimitsConfig LIMITS = LimitsConfig.defaults();
+  /**
+   * Set (in bytes) to raise the frame and message limit above the default 64 KiB, as the
+   * performance cases (9.*, messages up to 16 MiB) need; see {@link AutobahnPerformanceLauncher}.
+   */
+  static final String MAX_MESSAGE_BYTES_PROPERTY = "progresshub.autobahn.max-message-bytes";
+
+  private static final LimitsConfig LIMITS = limits(Integer.getInteger(MAX_MESSAGE_BYTES_PROPERTY));
   private static final WebSocketConfig WEB_SOCKET = WebSocketConfig.defaults();
 
   private AutobahnEchoServer() {}
@@ -83,11 +89,26 @@ public final class AutobahnEchoServer {
               .sync()
               .channel();
       System.out.println(
-          "Autobahn echo server on ws:/" + server.localAddress() + (epoll ? " (epoll)" : " (nio)"));
+          "Autobahn echo server on ws:/"
+              + server.localAddress()
+              + (epoll ? " (epoll)" : " (nio)")
+              + ", messages up to "
+              + LIMITS.maxFrameBytes()
+              + " bytes");
       server.closeFuture().sync();
     } finally {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
+  }
+
+  /** The default limits, or the defaults with another frame and message limit. */
+  private static LimitsConfig limits(Integer maxMessageBytes) {
+    if (maxMessageBytes == null) {
+      return LimitsConfig.defaults();
+    }
+    TestServer.Limits limits = TestServer.Limits.defaults();
+    limits.maxFrameBytes = maxMessageBytes;
+    return limits.build();
   }
 
   private static InetAddress resolve(String host) {
