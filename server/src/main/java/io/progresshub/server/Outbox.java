@@ -64,8 +64,11 @@ final class Outbox {
 
   static final int HARD_LIMIT_FACTOR = 4;
 
-  /** How long an overflowed connection has to take its close frame before it is dropped. */
-  static final long OVERFLOW_CLOSE_GRACE_MILLIS = 2_000;
+  /**
+   * How long a connection has to answer (or, overflowed, to take) our close frame before it is
+   * dropped.
+   */
+  static final long CLOSE_GRACE_MILLIS = 2_000;
 
   private final Channel channel;
 
@@ -233,7 +236,15 @@ final class Outbox {
     if (closeChannel) {
       channel.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
     } else {
-      channel.writeAndFlush(frame, channel.voidPromise());
+      // A client that never answers our close frame is dropped a little after it was sent (the
+      // lean codec does this too; Netty's chain does not).
+      channel
+          .writeAndFlush(frame)
+          .addListener(
+              sent ->
+                  channel
+                      .eventLoop()
+                      .schedule(() -> channel.close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS));
     }
   }
 
@@ -382,9 +393,7 @@ final class Outbox {
     releaseConflated();
     wakeDrainWaiters(false);
     onOverflow.run();
-    channel
-        .eventLoop()
-        .schedule(() -> channel.close(), OVERFLOW_CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+    channel.eventLoop().schedule(() -> channel.close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   private void checkOverflow() {

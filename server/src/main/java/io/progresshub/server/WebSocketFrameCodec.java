@@ -337,7 +337,9 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
       return deliver(ctx, opcode == OP_TEXT, payload);
     }
     if (fragments == null) {
-      fragments = Unpooled.buffer(Math.max(payload.length * 2, 256), maxMessageBytes);
+      fragments =
+          Unpooled.buffer(
+              Math.min(maxMessageBytes, Math.max(payload.length * 2, 256)), maxMessageBytes);
       fragmentedText = opcode == OP_TEXT;
       incompleteSince = System.nanoTime();
     }

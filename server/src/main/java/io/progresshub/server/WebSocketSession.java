@@ -3,9 +3,11 @@ package io.progresshub.server;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
@@ -281,6 +283,10 @@ final class WebSocketSession extends HeartbeatWheel.Member {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object message) {
     try {
+      if (message instanceof CloseWebSocketFrame close) {
+        onCloseFrame(close); // only Netty's chain hands these on; the lean codec answers them
+        return;
+      }
       if (closing) {
         return;
       }
@@ -292,6 +298,20 @@ final class WebSocketSession extends HeartbeatWheel.Member {
     } finally {
       ReferenceCountUtil.release(message);
     }
+  }
+
+  /**
+   * The client's close frame (permessage-deflate connections): the answer to ours ends the
+   * connection; otherwise it is echoed after what is queued, and then the connection ends.
+   */
+  private void onCloseFrame(CloseWebSocketFrame frame) {
+    if (closing) {
+      channel.close();
+      return;
+    }
+    closing = true;
+    int code = frame.statusCode();
+    outbox.close(code < 0 ? new CloseWebSocketFrame() : new CloseWebSocketFrame(code, null), true);
   }
 
   private void onCommand(byte[] bytes) {
@@ -672,6 +692,19 @@ final class WebSocketSession extends HeartbeatWheel.Member {
       close(
           CloseCode.MESSAGE_TOO_BIG,
           "message larger than " + context.config().limits().maxFrameBytes() + " bytes");
+    } else if (inflateFailure(cause) instanceof DecompressionException inflate) {
+      // A message that inflates past the limit (a deflate bomb) is refused like any other message
+      // that is too big; any other inflate failure is a broken stream. Written at once, not
+      // queued: Netty's protocol handler closes the channel as soon as this returns.
+      boolean tooBig = String.valueOf(inflate.getMessage()).contains("maximum size");
+      CloseCode code = tooBig ? CloseCode.MESSAGE_TOO_BIG : CloseCode.PROTOCOL_ERROR;
+      if (!closing && outbox != null) {
+        closing = true;
+        outbox.discard();
+        ctx.channel()
+            .writeAndFlush(new CloseWebSocketFrame(code.code(), code.reason()))
+            .addListener(ChannelFutureListener.CLOSE);
+      }
     } else if (cause instanceof CorruptedWebSocketFrameException
         || cause instanceof CorruptedFrameException) {
       ctx.close(); // Netty already sent the matching close frame (1002 / 1007)
@@ -679,6 +712,16 @@ final class WebSocketSession extends HeartbeatWheel.Member {
       LOG.debug("closing connection {} after error", connectionId(), cause);
       ctx.close();
     }
+  }
+
+  /** The inflate failure behind {@code cause} (Netty's decoders wrap it), or null. */
+  private static Throwable inflateFailure(Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t instanceof DecompressionException) {
+        return t;
+      }
+    }
+    return null;
   }
 
   private static HubException invalidJobId(String jobId) {

@@ -251,7 +251,9 @@ final class WebSocketUpgrade {
             // with an escape (job%3A1) would never match and the upgrade would hang unanswered.
             .websocketPath(rawPath)
             .checkStartsWith(true)
-            .handleCloseFrames(true)
+            // The session answers close frames: it knows whether it sent one already (Netty would
+            // answer the client's echo of ours with a second close frame).
+            .handleCloseFrames(false)
             // No automatic "1000 Bye" when the channel is closed without a close frame: on a
             // protocol violation Netty's decoder has already sent 1002/1007 (or, for a malformed
             // close frame, nothing, failing the connection), and a later 1000 would be a second

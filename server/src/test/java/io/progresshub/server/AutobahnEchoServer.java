@@ -106,9 +106,7 @@ public final class AutobahnEchoServer {
     if (maxMessageBytes == null) {
       return LimitsConfig.defaults();
     }
-    TestServer.Limits limits = TestServer.Limits.defaults();
-    limits.maxFrameBytes = maxMessageBytes;
-    return limits.build();
+    return LimitsConfig.builder().maxFrameBytes(maxMessageBytes).build();
   }
 
   private static InetAddress resolve(String host) {

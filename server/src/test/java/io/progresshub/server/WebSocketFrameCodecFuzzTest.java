@@ -210,7 +210,11 @@ class WebSocketFrameCodecFuzzTest {
                   ctx.write(msg, promise);
                 }
               });
-      channel.pipeline().addLast("codec", new WebSocketFrameCodec(MAX_MESSAGE_BYTES));
+      channel
+          .pipeline()
+          .addLast(
+              "codec",
+              new WebSocketFrameCodec(MAX_MESSAGE_BYTES, java.time.Duration.ofSeconds(10)));
       channel
           .pipeline()
           .addLast(
