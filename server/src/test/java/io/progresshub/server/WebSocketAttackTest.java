@@ -38,43 +38,14 @@ class WebSocketAttackTest {
   // ------------------------------------------------------------------ ping flood
 
   @Test
-  void aPingFloodFromAClientThatNeverReadsIsClosedWithinSecondsAndIsNotReadMeanwhile()
-      throws Exception {
+  void aPingFloodFromAClientThatNeverReadsIsClosedWithinSecondsAndIsNotReadMeanwhile() {
     try (TestServer server =
             TestServer.withLimits(
                 TestServer.Limits.defaults().stallTimeout(Duration.ofSeconds(1)));
         RawWsClient client =
             RawWsClient.connect(
                 server.port(), "/ws?token=" + server.token("mallory", Role.SUBSCRIBER), 4096)) {
-      byte[] ping = RawWsClient.encode(RawWsClient.PING, true, new byte[100]);
-      byte[] burst = new byte[ping.length * 100];
-      for (int i = 0; i < 100; i++) {
-        System.arraycopy(ping, 0, burst, i * ping.length, ping.length);
-      }
-      AtomicLong sent = new AtomicLong();
-      long started = System.nanoTime();
-      // The client writes pings until the server cuts it off; it never reads a byte.
-      Thread flood =
-          Thread.ofVirtual()
-              .start(
-                  () -> {
-                    try {
-                      while (System.nanoTime() - started < TimeUnit.SECONDS.toNanos(20)) {
-                        client.sendRaw(burst);
-                        sent.addAndGet(burst.length);
-                      }
-                    } catch (UncheckedIOException closedByServer) {
-                      // what the test waits for
-                    }
-                  });
-      boolean ended = flood.join(Duration.ofSeconds(20));
-      long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
-      client.close(); // unblocks a write the server never drained
-      assertThat(ended).as("the server closed the flooding connection within 20 s").isTrue();
-      assertThat(seconds).as("seconds until closed").isLessThanOrEqualTo(10);
-      // Reading stops once the client stops reading our pongs: what it could send is what the
-      // kernel buffers hold (a few MB on loopback), not everything for the whole time.
-      assertThat(sent.get()).as("bytes of pings the server let in").isLessThan(64L << 20);
+      floodWithPingsUntilClosed(client);
     }
   }
 
@@ -95,38 +66,47 @@ class WebSocketAttackTest {
                 "/ws?token=" + server.token("mallory", Role.SUBSCRIBER),
                 4096,
                 Map.of("Sec-WebSocket-Extensions", "permessage-deflate"))) {
-      byte[] ping = RawWsClient.encode(RawWsClient.PING, true, new byte[100]);
-      byte[] burst = new byte[ping.length * 100];
-      for (int i = 0; i < 100; i++) {
-        System.arraycopy(ping, 0, burst, i * ping.length, ping.length);
-      }
-      AtomicLong sent = new AtomicLong();
-      long started = System.nanoTime();
-      Thread flood =
-          Thread.ofVirtual()
-              .start(
-                  () -> {
-                    try {
-                      while (System.nanoTime() - started < TimeUnit.SECONDS.toNanos(20)) {
-                        client.sendRaw(burst);
-                        sent.addAndGet(burst.length);
-                      }
-                    } catch (UncheckedIOException closedByServer) {
-                      // what the test waits for
-                    }
-                  });
-      boolean ended;
-      try {
-        ended = flood.join(Duration.ofSeconds(20));
-      } catch (InterruptedException e) {
-        throw new IllegalStateException(e);
-      }
-      long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
-      client.close();
-      assertThat(ended).as("the server closed the flooding connection within 20 s").isTrue();
-      assertThat(seconds).as("seconds until closed").isLessThanOrEqualTo(10);
-      assertThat(sent.get()).as("bytes of pings the server let in").isLessThan(64L << 20);
+      floodWithPingsUntilClosed(client);
     }
+  }
+
+  /**
+   * Writes pings (100-byte payloads) until the server cuts the client off, never reading a byte,
+   * and checks that it was cut off within seconds and could not send more than the kernel buffers
+   * hold: the server stops reading once the client stops reading its pongs.
+   */
+  private static void floodWithPingsUntilClosed(RawWsClient client) {
+    byte[] ping = RawWsClient.encode(RawWsClient.PING, true, new byte[100]);
+    byte[] burst = new byte[ping.length * 100];
+    for (int i = 0; i < 100; i++) {
+      System.arraycopy(ping, 0, burst, i * ping.length, ping.length);
+    }
+    AtomicLong sent = new AtomicLong();
+    long started = System.nanoTime();
+    Thread flood =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    while (System.nanoTime() - started < TimeUnit.SECONDS.toNanos(20)) {
+                      client.sendRaw(burst);
+                      sent.addAndGet(burst.length);
+                    }
+                  } catch (UncheckedIOException closedByServer) {
+                    // what the test waits for
+                  }
+                });
+    boolean ended;
+    try {
+      ended = flood.join(Duration.ofSeconds(20));
+    } catch (InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+    long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+    client.close(); // unblocks a write the server never drained
+    assertThat(ended).as("the server closed the flooding connection within 20 s").isTrue();
+    assertThat(seconds).as("seconds until closed").isLessThanOrEqualTo(10);
+    assertThat(sent.get()).as("bytes of pings the server let in").isLessThan(64L << 20);
   }
 
   // ------------------------------------------------------------------ trickled frames
