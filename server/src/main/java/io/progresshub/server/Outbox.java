@@ -27,7 +27,7 @@ import java.util.concurrent.TimeoutException;
  * job, latest wins; transitions and terminal states are always written, and a newer message for a
  * job drops that job's pending tick, so no job's states are ever reordered.
  *
- * <p>A connection whose queue stays over {@code maxPendingBytes} for longer than {@link
+ * <p>A connection whose queue stays over the outbound limit for longer than {@link
  * #OVER_LIMIT_GRACE_NANOS}, or goes over {@value #HARD_LIMIT_FACTOR} times that at any moment, is
  * handed to {@code onOverflow} (close 4008). The grace lets a fast client take a replay bigger than
  * the limit (a resume after a long absence) without being mistaken for a slow one.
@@ -82,13 +82,8 @@ final class Outbox {
   /** The socket's buffer is behind the TLS handler, which must encrypt every frame. */
   private final boolean overTls;
 
-  private final long maxPendingBytes;
-
-  /**
-   * How long the channel may stay unwritable, whatever it holds: a client that does not read while
-   * it keeps the connection open (or keeps sending) is stalled, not slow.
-   */
-  private final long stallTimeoutNanos;
+  /** The outbound limit and the stall timeout: shared by every connection, not copied into each. */
+  private final LimitsConfig limits;
 
   private final Runnable onOverflow;
   private final LoopWrites writes;
@@ -106,14 +101,19 @@ final class Outbox {
    */
   private volatile boolean overflowed;
 
-  /** When the queue went over {@code maxPendingBytes} ({@link System#nanoTime}), 0 if under. */
+  /** When the queue went over the outbound limit ({@link System#nanoTime}), 0 if under. */
   private long overLimitSince;
 
   /** Threads waiting (in {@link #awaitDrained}) for the channel to become writable; loop only. */
   private List<CompletableFuture<Boolean>> drainWaiters;
 
-  /** When the channel became unwritable ({@link System#nanoTime}), 0 while writable. */
-  private long unwritableSince;
+  /**
+   * When the channel became unwritable, in wrapping milliseconds of {@link System#nanoTime} (an
+   * int: every connection has one), if {@code unwritable}.
+   */
+  private int unwritableSince;
+
+  private boolean unwritable;
 
   private boolean stallCheckArmed;
 
@@ -129,8 +129,7 @@ final class Outbox {
     this.channel = channel;
     this.rawFrames = rawFrames;
     this.overTls = channel.pipeline().get(ServerInitializer.TLS) != null;
-    this.maxPendingBytes = limits.maxOutboundBytes();
-    this.stallTimeoutNanos = limits.stallTimeout().toNanos();
+    this.limits = limits;
     this.onOverflow = onOverflow;
     this.writes = writes;
   }
@@ -282,7 +281,7 @@ final class Outbox {
                   drainWaiters.add(drained);
                 }
               });
-      return drained.get(stallTimeoutNanos, TimeUnit.NANOSECONDS);
+      return drained.get(stallTimeoutMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
@@ -332,7 +331,7 @@ final class Outbox {
       becameUnwritable();
       return;
     }
-    unwritableSince = 0;
+    unwritable = false;
     overLimitSince = 0; // it drained below the low-water mark: the client is keeping up
     wakeDrainWaiters(!closed && !overflowed);
     if (closed || overflowed || conflated == null || conflated.isEmpty() || !channel.isWritable()) {
@@ -359,25 +358,26 @@ final class Outbox {
     if (closed || overflowed) {
       return;
     }
-    if (unwritableSince == 0) {
-      unwritableSince = System.nanoTime();
+    if (!unwritable) {
+      unwritable = true;
+      unwritableSince = millis();
     }
     checkOverflow(); // bytes written past the pipeline (pongs, close frames) count too
     if (!stallCheckArmed && !overflowed) {
       stallCheckArmed = true;
-      channel.eventLoop().schedule(this::checkStall, stallTimeoutNanos, TimeUnit.NANOSECONDS);
+      channel.eventLoop().schedule(this::checkStall, stallTimeoutMillis(), TimeUnit.MILLISECONDS);
     }
   }
 
   private void checkStall() {
     stallCheckArmed = false;
-    if (closed || overflowed || unwritableSince == 0 || channel.isWritable()) {
+    if (closed || overflowed || !unwritable || channel.isWritable()) {
       return;
     }
-    long left = unwritableSince + stallTimeoutNanos - System.nanoTime();
+    long left = stallTimeoutMillis() - (millis() - unwritableSince);
     if (left > 0) {
       stallCheckArmed = true;
-      channel.eventLoop().schedule(this::checkStall, left, TimeUnit.NANOSECONDS);
+      channel.eventLoop().schedule(this::checkStall, left, TimeUnit.MILLISECONDS);
       return;
     }
     overflow();
@@ -396,12 +396,26 @@ final class Outbox {
     channel.eventLoop().schedule(() -> channel.close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * How long the channel may stay unwritable, whatever it holds: a client that does not read while
+   * it keeps the connection open (or keeps sending) is stalled, not slow.
+   */
+  private long stallTimeoutMillis() {
+    return limits.stallTimeout().toMillis();
+  }
+
+  /** A millisecond clock that fits an int: it wraps, so only differences of it mean anything. */
+  private static int millis() {
+    return (int) (System.nanoTime() / 1_000_000);
+  }
+
   private void checkOverflow() {
     ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
     if (overflowed || buffer == null) {
       return;
     }
     long pending = buffer.totalPendingWriteBytes();
+    long maxPendingBytes = limits.maxOutboundBytes();
     if (pending <= maxPendingBytes) {
       overLimitSince = 0;
       return;

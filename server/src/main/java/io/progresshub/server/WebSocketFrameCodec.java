@@ -55,7 +55,7 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
   private static final int MAX_HEADER = 14;
 
   private final int maxMessageBytes;
-  private final long frameTimeoutNanos;
+  private final Duration frameTimeout; // the config's own instance, shared by every connection
 
   /**
    * Bytes of an incomplete frame, in a buffer of the frame's final size once its header is known
@@ -69,7 +69,7 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
   private boolean fragmentedText;
 
   /** When the frame or fragmented message in progress began ({@link System#nanoTime}). */
-  private long incompleteSince;
+  private int incompleteSince; // milliseconds of nanoTime, wrapping: only differences count
 
   /** Whether a deadline check is scheduled: at most one per connection. */
   private boolean deadlineArmed;
@@ -87,7 +87,7 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
 
   WebSocketFrameCodec(int maxMessageBytes, Duration frameTimeout) {
     this.maxMessageBytes = maxMessageBytes;
-    this.frameTimeoutNanos = frameTimeout.toNanos();
+    this.frameTimeout = frameTimeout;
   }
 
   // ------------------------------------------------------------------ reading
@@ -164,7 +164,7 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
     partial = ctx.alloc().heapBuffer(capacity);
     partial.writeBytes(in);
     if (fragments == null) {
-      incompleteSince = System.nanoTime();
+      incompleteSince = millis();
     }
   }
 
@@ -316,7 +316,7 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
     if (failed || (partial == null && fragments == null)) {
       return;
     }
-    long late = System.nanoTime() - incompleteSince - frameTimeoutNanos;
+    long late = (millis() - incompleteSince) - frameTimeout.toMillis();
     if (late >= 0) {
       fail(ctx, 1008, "frame or message not completed within the frame timeout");
     } else if (!deadlineArmed) {
@@ -328,8 +328,13 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
                 checkDeadline(ctx);
               },
               -late,
-              TimeUnit.NANOSECONDS);
+              TimeUnit.MILLISECONDS);
     }
+  }
+
+  /** A millisecond clock that fits an int: it wraps, so only differences of it mean anything. */
+  private static int millis() {
+    return (int) (System.nanoTime() / 1_000_000);
   }
 
   private boolean onData(ChannelHandlerContext ctx, boolean fin, int opcode, byte[] payload) {
@@ -341,7 +346,7 @@ final class WebSocketFrameCodec extends ChannelDuplexHandler {
           Unpooled.buffer(
               Math.min(maxMessageBytes, Math.max(payload.length * 2, 256)), maxMessageBytes);
       fragmentedText = opcode == OP_TEXT;
-      incompleteSince = System.nanoTime();
+      incompleteSince = millis();
     }
     fragments.writeBytes(payload);
     if (!fin) {

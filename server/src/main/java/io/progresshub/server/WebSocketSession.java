@@ -88,8 +88,14 @@ final class WebSocketSession extends HeartbeatWheel.Member {
 
   private ArrayDeque<Runnable> waitingCommands;
 
-  /** The command rate; made on the first command. */
-  private TokenBucket commandRate;
+  /**
+   * The command allowance, a token bucket kept inline (a bucket object would cost a connection more
+   * than these two fields): tokens left, -1 before the first command (a full bucket), and when it
+   * was last refilled, in wrapping milliseconds.
+   */
+  private float commandTokens = -1;
+
+  private int commandTokensAt;
 
   /** Commands refused in a row for the rate; past {@link #MAX_REFUSED_COMMANDS} we close. */
   private int refusedCommands;
@@ -347,11 +353,17 @@ final class WebSocketSession extends HeartbeatWheel.Member {
     if (rate.unlimited()) {
       return true;
     }
-    long now = System.nanoTime();
-    if (commandRate == null) {
-      commandRate = new TokenBucket(rate, now);
+    int now = (int) (System.nanoTime() / 1_000_000);
+    if (commandTokens < 0) {
+      commandTokens = rate.burst();
+    } else {
+      int elapsed = now - commandTokensAt; // wraps safely
+      commandTokens =
+          (float) Math.min(rate.burst(), commandTokens + elapsed * rate.perSecond() / 1000);
     }
-    if (commandRate.tryTake(now, 1)) {
+    commandTokensAt = now;
+    if (commandTokens >= 1) {
+      commandTokens -= 1;
       refusedCommands = 0;
       return true;
     }
