@@ -11,6 +11,7 @@ import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyUse;
 import com.nimbusds.jose.jwk.RSAKey;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.http.HttpClient;
@@ -77,7 +78,9 @@ final class JwksKeys {
 
   /**
    * The key with this id. An unknown id fetches the set again (unless one was fetched for an
-   * unknown id less than the minimum refresh interval ago) and waits for it.
+   * unknown id less than the minimum refresh interval ago) and waits for it, except on a Netty
+   * event loop: a loop serves thousands of connections and must not stop for the identity provider,
+   * so there the token is refused now and the client's retry finds the fetched key.
    */
   Optional<Key> key(String kid) {
     Key key = keys.get(kid);
@@ -88,7 +91,7 @@ final class JwksKeys {
       return Optional.of(key);
     }
     CompletableFuture<Void> fetch = fetchForUnknownKey(kid);
-    if (fetch != null) {
+    if (fetch != null && !(Thread.currentThread() instanceof FastThreadLocalThread)) {
       await(fetch);
     }
     return Optional.ofNullable(keys.get(kid));

@@ -54,6 +54,7 @@ class JwksTokensTest {
 
   private final AtomicReference<String> served = new AtomicReference<>();
   private final AtomicInteger fetches = new AtomicInteger();
+  private final AtomicInteger fetchDelayMillis = new AtomicInteger();
   private HttpServer jwks;
   private TestServer server;
 
@@ -65,6 +66,11 @@ class JwksTokensTest {
         "/.well-known/jwks.json",
         exchange -> {
           fetches.incrementAndGet();
+          try {
+            Thread.sleep(fetchDelayMillis.get()); // a slow identity provider
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
           byte[] body = served.get().getBytes(StandardCharsets.UTF_8);
           exchange.getResponseHeaders().set("Content-Type", "application/json");
           exchange.sendResponseHeaders(200, body.length);
@@ -203,6 +209,32 @@ class JwksTokensTest {
     assertThat(status(rs256(RSA_2))).isEqualTo(200);
 
     assertThat(fetches.get()).isEqualTo(before + 1);
+  }
+
+  @Test
+  void aWebSocketWithANewKeyIdIsRefusedAtOnceRatherThanStallingItsEventLoopAndItsRetryIsAccepted() {
+    start(auth());
+    assertThat(status(rs256(RSA_1))).isEqualTo(200);
+    publish(RSA_1, RSA_2, EC_1);
+    fetchDelayMillis.set(2_000);
+    String token = rs256(RSA_2);
+    long started = System.nanoTime();
+    try (WsClient refused = server.connect("/ws?token=" + token)) {
+      assertThat(refused.awaitClose()).isEqualTo(4401);
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - started))
+        .as("the handshake did not wait for the slow key set")
+        .isLessThan(Duration.ofMillis(1_500));
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .ignoreExceptions() // a retry before the key set arrived is refused too
+        .untilAsserted(
+            () -> {
+              try (WsClient retry = server.connect("/ws?token=" + token)) {
+                retry.next("connection_established");
+                retry.assertOpen();
+              }
+            });
   }
 
   @Test
