@@ -96,8 +96,9 @@ final class SettingsLoader {
         tls(),
         new Settings.Jwt(
             raw(Setting.JWKS_URL).map(SettingsLoader::jwksUrl),
-            raw(Setting.JWT_ISSUER).map(raw -> raw.value().strip()),
-            raw(Setting.JWT_AUDIENCE).map(raw -> raw.value().strip())));
+            raw(Setting.JWT_ISSUER)
+                .map(raw -> claim(raw, "an issuer such as https://id.example.com/")),
+            raw(Setting.JWT_AUDIENCE).map(raw -> claim(raw, "an audience such as progress-hub"))));
   }
 
   /** Both files or neither: a certificate without its key cannot serve. */
@@ -272,6 +273,15 @@ final class SettingsLoader {
   private static NetworkConfig.Transport transport(Raw raw) {
     return NetworkConfig.Transport.fromWireName(raw.value().strip().toLowerCase(Locale.ROOT))
         .orElseThrow(() -> raw.invalid("auto, epoll, io_uring or nio"));
+  }
+
+  /** A required claim value: blank would make every token fail the check. */
+  private static String claim(Raw raw, String expected) {
+    String value = raw.value().strip();
+    if (value.isEmpty()) {
+      throw raw.invalid(expected);
+    }
+    return value;
   }
 
   private static int positive(Raw raw) {

@@ -239,6 +239,13 @@ class SettingsLoaderTest {
         "PROGRESS_HUB_INSECURE_NO_AUTH   | maybe        | true or false",
         "PROGRESS_HUB_TRANSPORT          | kqueue       | auto, epoll, io_uring or nio",
         "PROGRESS_HUB_WS_COMPRESSION     | gzip         | true or false",
+        "PROGRESS_HUB_CONNECT_RATE       | -1           | a number per second",
+        "PROGRESS_HUB_COMMAND_BURST      | 0            | a whole number greater than 0",
+        "PROGRESS_HUB_MAX_FRAME_BYTES    | 0            | a size in bytes",
+        "PROGRESS_HUB_MAX_BODY_BYTES     | 3TiB         | a size in bytes",
+        "PROGRESS_HUB_STALL_TIMEOUT      | 10           | a duration such as 30s",
+        "PROGRESS_HUB_TRUSTED_PROXIES    | proxy.local  | IP addresses or CIDR blocks",
+        "PROGRESS_HUB_TRUSTED_PROXIES    | 10.0.0.0/33  | IP addresses or CIDR blocks",
       })
   void badValueErrorNamesTheVariableTheValueAndWhatWasExpected(
       String variable, String value, String expected) {
@@ -246,6 +253,30 @@ class SettingsLoaderTest {
         .isInstanceOf(SettingsException.class)
         .hasMessageStartingWith(variable + ": \"" + value + "\" (expected: ")
         .hasMessageContaining(expected);
+  }
+
+  @Test
+  void anEmptyIssuerOrAudienceFlagIsRefusedRatherThanRefusingEveryToken() {
+    assertThatThrownBy(() -> load(flags(Setting.JWT_ISSUER, " "), Map.of(), null))
+        .hasMessageStartingWith("--jwt-issuer: \" \" (expected: an issuer");
+    assertThatThrownBy(() -> load(flags(Setting.JWT_AUDIENCE, ""), Map.of(), null))
+        .hasMessageStartingWith("--jwt-audience: \"\" (expected: an audience");
+  }
+
+  @Test
+  void limitsComeFromTheirSettingsAndReachTheServerConfig() {
+    Settings settings =
+        load(
+            flags(Setting.COMMAND_RATE, "5"),
+            Map.of("PROGRESS_HUB_MAX_FRAME_BYTES", "16KiB", "PROGRESS_HUB_CONNECT_RATE", "0"),
+            "trusted-proxies = 10.0.0.0/8\nstall-timeout = 3s\nmax-job-state-bytes = 8k\n");
+    ServerConfig config = settings.serverConfig(AuthConfig.hs256(SECRET.getBytes()));
+    assertThat(config.limits().commandRate().perSecond()).isEqualTo(5);
+    assertThat(config.limits().maxFrameBytes()).isEqualTo(16 * 1024);
+    assertThat(config.limits().stallTimeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(config.addresses().connectRate().unlimited()).isTrue();
+    assertThat(config.addresses().trustedProxies()).containsExactly("10.0.0.0/8");
+    assertThat(settings.hub().job().maxStateBytes()).isEqualTo(8 * 1024);
   }
 
   @Test
