@@ -291,7 +291,9 @@ public final class Hub implements AutoCloseable {
           current = replay.get(replay.size() - 1);
         }
       }
-      subscription.start(current, recovered, replay);
+      // A recovered subscriber already has everything up to its since: not even the state at
+      // exactly since is sent again (a resume at the current seq gets `subscribed` alone).
+      subscription.start(current, recovered, recovered ? since.getAsLong() : 0, replay);
       return subscription;
     } catch (RuntimeException | Error e) {
       subscription.close(); // else it stays registered, buffering live states for nobody
@@ -521,11 +523,12 @@ public final class Hub implements AutoCloseable {
       return jobId;
     }
 
-    void start(Job current, boolean recovered, List<Job> replay) {
+    void start(Job current, boolean recovered, long alreadyHas, List<Job> replay) {
       synchronized (this) {
         if (closed) {
           return;
         }
+        lastSeq = alreadyHas;
         subscriber.onSubscribed(current, recovered);
       }
       // Page by page, outside the monitor: the subscriber may wait for its client between pages,

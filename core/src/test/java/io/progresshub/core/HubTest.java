@@ -442,15 +442,18 @@ class HubTest {
   }
 
   @Test
-  void subscribeWithSinceAtTheCurrentSeqGetsTheCurrentStateOnce() {
+  void subscribeWithSinceAtTheCurrentSeqIsSubscribedAndSentNothingItHasAlready() {
     create("job-1");
     Job current = hub.publish("job-1", progress(10).build());
 
     RecordingSubscriber subscriber = subscribe("job-1", current.seq());
 
-    awaitSeq(subscriber, current.seq());
     assertThat(subscriber.recovered()).isTrue();
-    assertThat(subscriber.deliveries()).containsExactly(new Delivery(current, true, true));
+    assertThat(subscriber.subscribedTo().orElseThrow().seq()).isEqualTo(current.seq());
+    assertThat(subscriber.deliveries()).as("the state at its since, which it has").isEmpty();
+    Job next = hub.publish("job-1", progress(20).build());
+    awaitSeq(subscriber, next.seq());
+    assertThat(subscriber.deliveries()).containsExactly(new Delivery(next, false, false));
   }
 
   @Test

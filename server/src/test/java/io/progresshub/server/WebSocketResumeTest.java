@@ -40,6 +40,29 @@ class WebSocketResumeTest {
   }
 
   @Test
+  void aResumeAtTheCurrentSeqGetsSubscribedAndNothingItHasAlready() {
+    String job = server.newJob("alice");
+    long current = publish(job, stage("download", 10));
+    for (String path :
+        List.of("/ws/" + job + "?since=" + current + "&token=" + token(), "/ws?token=" + token())) {
+      try (WsClient client = server.connect(path)) {
+        client.next("connection_established");
+        if (path.startsWith("/ws?")) {
+          client.send(
+              "{\"type\":\"subscribe\",\"job_id\":\"" + job + "\",\"since\":" + current + "}");
+        }
+        JsonNode subscribed = client.next("subscribed");
+        assertThat(subscribed.path("seq").asLong()).isEqualTo(current);
+        assertThat(subscribed.path("recovered").asBoolean()).isTrue();
+        client.send("{\"type\":\"ping\",\"id\":\"after\"}");
+        assertThat(client.next().path("type").asText())
+            .as("the state at its since is not sent again")
+            .isEqualTo("pong");
+      }
+    }
+  }
+
+  @Test
   void reconnectWithSinceReplaysEveryMissedTransitionInOrderEndingWithTheCurrentState() {
     String job = server.newJob("alice");
     long lastSeen;
