@@ -279,7 +279,11 @@ final class SseStream {
 
     @Override
     public boolean awaitReplayDemand() {
-      return outbox.awaitDrained();
+      if (outbox.awaitDrained()) {
+        return true;
+      }
+      channel.close(); // the replay is abandoned: EventSource reconnects with Last-Event-ID
+      return false;
     }
 
     @Override

@@ -832,7 +832,15 @@ final class WebSocketSession extends HeartbeatWheel.Member {
 
     @Override
     public boolean awaitReplayDemand() {
-      return !cancelled && outbox.awaitDrained();
+      if (cancelled) {
+        return false;
+      }
+      if (outbox.awaitDrained()) {
+        return true;
+      }
+      // The replay is abandoned: the client must not wait for the rest on an open connection.
+      close(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason());
+      return false;
     }
 
     @Override
