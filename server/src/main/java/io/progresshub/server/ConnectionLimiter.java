@@ -5,12 +5,14 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.AttributeKey;
+import io.progresshub.core.HubException;
 import io.progresshub.protocol.ErrorCode;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -33,7 +35,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class ConnectionLimiter {
   /** A refusal to tell the client: its code, its text and when to try again. */
-  record Refusal(ErrorCode code, String message, long retryAfterSeconds) {}
+  record Refusal(ErrorCode code, String message, Duration retryAfter) {
+    /** As the error REST answers with ({@code Retry-After} included). */
+    HubException asException() {
+      return new HubException(
+          HubException.Kind.LIMITED, code.wireName(), message, null, retryAfter);
+    }
+  }
 
   /** Per-connection state, only for connections that need it (limited, or via a proxy). */
   private static final class Admission {
@@ -122,7 +130,9 @@ final class ConnectionLimiter {
         if (!tryAcquireAddress(client)) {
           admission.refusal =
               new Refusal(
-                  ErrorCode.TOO_MANY_CONNECTIONS, "too many connections from your address", 1);
+                  ErrorCode.TOO_MANY_CONNECTIONS,
+                  "too many connections from your address",
+                  Duration.ofSeconds(1));
         } else {
           admission.client = client;
           long wait = connects.tryAcquire(client);
@@ -139,7 +149,7 @@ final class ConnectionLimiter {
     return new Refusal(
         ErrorCode.RATE_LIMITED,
         "too many new connections from your address",
-        RateLimiter.retryAfterSeconds(waitNanos));
+        Duration.ofNanos(waitNanos));
   }
 
   private void closed(ChannelFuture future) {

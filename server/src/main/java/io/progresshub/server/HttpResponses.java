@@ -56,23 +56,6 @@ final class HttpResponses {
     send(target, response);
   }
 
-  /** A limit's refusal: its status, with {@code Retry-After} for the client's back-off. */
-  static void refused(Target target, ConnectionLimiter.Refusal refusal) {
-    tooMany(target, refusal.code(), refusal.message(), refusal.retryAfterSeconds());
-  }
-
-  /** {@code code}'s status with a {@code Retry-After} of {@code retryAfterSeconds}. */
-  static void tooMany(Target target, ErrorCode code, String message, long retryAfterSeconds) {
-    FullHttpResponse response =
-        new DefaultFullHttpResponse(
-            HttpVersion.HTTP_1_1,
-            HttpResponseStatus.valueOf(code.httpStatus()),
-            Unpooled.wrappedBuffer(errorBody(code, message)));
-    response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
-    response.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(retryAfterSeconds));
-    send(target, response);
-  }
-
   static void error(Target target, ErrorCode code, String message) {
     json(target, HttpResponseStatus.valueOf(code.httpStatus()), errorBody(code, message));
   }
@@ -85,7 +68,7 @@ final class HttpResponses {
             HttpResponseStatus.valueOf(code.httpStatus()),
             Unpooled.wrappedBuffer(errorBody(code, e.getMessage())));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
-    // A full store queue or a locked database passes soon: say when to come back, in whole
+    // A full store queue, a locked database or a rate passes soon: say when to come back, in whole
     // seconds (RFC 9110), rounded up so that a client never retries too early.
     e.retryAfter()
         .ifPresent(

@@ -62,7 +62,7 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       return;
     }
     if (refusal.isPresent()) {
-      HttpResponses.refused(new HttpResponses.Target(ctx, false, cors), refusal.get());
+      HttpResponses.error(new HttpResponses.Target(ctx, false, cors), refusal.get().asException());
       return;
     }
     if (request.method().equals(HttpMethod.OPTIONS)) {

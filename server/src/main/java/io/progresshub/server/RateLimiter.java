@@ -41,11 +41,6 @@ final class RateLimiter {
     }
   }
 
-  /** Whole seconds to wait, rounded up, for a {@code Retry-After} header. */
-  static long retryAfterSeconds(long nanos) {
-    return Math.max(1, (nanos + 999_999_999L) / 1_000_000_000L);
-  }
-
   int size() {
     return buckets.size();
   }

@@ -21,6 +21,7 @@ import io.progresshub.core.Role;
 import io.progresshub.core.spi.JobPage;
 import io.progresshub.core.spi.JobQuery;
 import io.progresshub.protocol.ErrorCode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -159,11 +160,7 @@ final class RestApi {
         }
         case "cancel" -> {
           requireMethod(call, HttpMethod.POST);
-          Job job = watchable(caller, jobId);
-          if (!caller.canCancel(job)) {
-            throw HubException.forbidden("you may not cancel job " + jobId);
-          }
-          ok(call, json.job(context.hub().cancel(jobId)));
+          ok(call, json.job(JobAccess.cancel(context.hub(), caller, jobId)));
         }
         case "stream" -> {
           requireMethod(call, HttpMethod.GET);
@@ -227,9 +224,7 @@ final class RestApi {
     if (!caller.canPublish()) {
       throw HubException.forbidden("creating jobs needs the publisher or admin role");
     }
-    if (!withinPublishRate(call, caller, 1)) {
-      return;
-    }
+    requireWithinPublishRate(caller, 1);
     ObjectNode body = json.object(requireJson(call));
     Job job = context.hub().create(json.newJob(body, caller.subject(), caller.canPublish()));
     HttpResponses.json(call.target(), HttpResponseStatus.CREATED, json.bytes(json.job(job)));
@@ -237,9 +232,7 @@ final class RestApi {
 
   private void publish(Call call, Principal caller, String jobId) {
     requirePublisher(caller);
-    if (!withinPublishRate(call, caller, 1)) {
-      return;
-    }
+    requireWithinPublishRate(caller, 1);
     JobUpdate update = json.update(json.object(requireJson(call)));
     ok(call, json.job(context.hub().publish(jobId, update)));
   }
@@ -292,9 +285,7 @@ final class RestApi {
       throw HubException.invalid(
           "events: " + events.size() + " entries (expected: 1-" + MAX_BATCH + ")");
     }
-    if (!withinPublishRate(call, caller, events.size())) {
-      return;
-    }
+    requireWithinPublishRate(caller, events.size());
     List<CompletableFuture<Job>> pending = new ArrayList<>(events.size());
     List<String> jobIds = new ArrayList<>(events.size());
     for (JsonNode event : events) {
@@ -373,37 +364,28 @@ final class RestApi {
                     "missing bearer token (Authorization: Bearer <token> or ?token=)"));
   }
 
-  /**
-   * The job, if the caller may see it. Another user's job is answered exactly like an unknown one
-   * (404), so that job ids cannot be probed.
-   */
   private Job watchable(Principal caller, String jobId) {
-    Job job = context.hub().get(jobId);
-    if (!caller.canWatch(job)) {
-      throw HubException.jobNotFound(jobId);
-    }
-    return job;
+    return JobAccess.watchable(context.hub(), caller, jobId);
   }
 
   /**
-   * Takes {@code events} from the caller's publish allowance, or answers 429 with {@code
-   * Retry-After} and returns false: one runaway producer must not fill the store's queue for all.
+   * Takes {@code events} from the caller's publish allowance, or refuses with 429 and {@code
+   * Retry-After}: one runaway producer must not fill the store's queue for all.
    */
-  private boolean withinPublishRate(Call call, Principal caller, int events) {
+  private void requireWithinPublishRate(Principal caller, int events) {
     long wait = context.limiter().tryPublish(caller.subject(), events);
-    if (wait == 0) {
-      return true;
+    if (wait > 0) {
+      throw new HubException(
+          HubException.Kind.LIMITED,
+          ErrorCode.RATE_LIMITED.wireName(),
+          "too many events from "
+              + JobJson.abbreviate(caller.subject())
+              + " (expected: at most "
+              + context.config().limits().publishRate()
+              + ")",
+          null,
+          Duration.ofNanos(wait));
     }
-    HttpResponses.tooMany(
-        call.target(),
-        ErrorCode.RATE_LIMITED,
-        "too many events from "
-            + JobJson.abbreviate(caller.subject())
-            + " (expected: at most "
-            + context.config().limits().publishRate()
-            + ")",
-        RateLimiter.retryAfterSeconds(wait));
-    return false;
   }
 
   private static void requirePublisher(Principal caller) {

@@ -490,7 +490,7 @@ final class WebSocketSession extends HeartbeatWheel.Member {
           Subscription subscription = null;
           HubException failure = null;
           try {
-            job = watchable(caller, jobId);
+            job = JobAccess.watchable(context.hub(), caller, jobId);
             if (!subscriber.cancelled) { // superseded or unsubscribed while it waited
               subscription = context.hub().subscribe(jobId, since, subscriber);
             }
@@ -515,18 +515,6 @@ final class WebSocketSession extends HeartbeatWheel.Member {
               done);
         },
         requestId);
-  }
-
-  /**
-   * The job if {@code caller} may watch it. Another user's job is answered exactly like an unknown
-   * one, so that job ids cannot be probed.
-   */
-  private Job watchable(Principal caller, String jobId) {
-    Job job = context.hub().get(jobId);
-    if (!caller.canWatch(job)) {
-      throw HubException.jobNotFound(jobId);
-    }
-    return job;
   }
 
   private void subscribeFailed(HubException failure, Optional<String> requestId, boolean single) {
@@ -575,11 +563,7 @@ final class WebSocketSession extends HeartbeatWheel.Member {
     submit(
         () -> {
           try {
-            Job job = watchable(caller, command.jobId());
-            if (!caller.canCancel(job)) {
-              throw HubException.forbidden("you may not cancel job " + command.jobId());
-            }
-            Job cancelled = context.hub().cancel(command.jobId());
+            Job cancelled = JobAccess.cancel(context.hub(), caller, command.jobId());
             send(
                 new ServerMessage.Cancelled(
                     cancelled.id(), cancelled.status().wireName(), cancelled.seq(), command.id()));

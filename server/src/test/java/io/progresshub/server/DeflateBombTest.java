@@ -258,29 +258,12 @@ class DeflateBombTest {
     }
 
     void sendFrame(int firstByte, byte[] payload) throws IOException {
-      byte[] mask = {0x5a, 0x11, (byte) 0xc3, 0x07};
-      ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
-      frame.write(firstByte);
-      if (payload.length < 126) {
-        frame.write(0x80 | payload.length);
-      } else if (payload.length <= 0xFFFF) {
-        frame.write(0x80 | 126);
-        frame.write(payload.length >>> 8);
-        frame.write(payload.length);
-      } else {
-        frame.write(0x80 | 127);
-        for (int i = 7; i >= 0; i--) {
-          frame.write((int) ((long) payload.length >>> (8 * i)));
-        }
-      }
-      frame.write(mask, 0, 4);
-      for (int i = 0; i < payload.length; i++) {
-        frame.write(payload[i] ^ mask[i & 3]);
-      }
+      // RSV1 rides in the opcode bits: the client frame encoder copies them as they are.
+      byte[] frame = RawWsClient.encode(firstByte & 0x7F, (firstByte & 0x80) != 0, payload);
       if (sentAt == 0) {
         sentAt = System.nanoTime();
       }
-      out.write(frame.toByteArray());
+      out.write(frame);
       out.flush();
     }
 
