@@ -1,11 +1,13 @@
 package io.progresshub.core;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
- * The one unchecked exception of the hub. {@link #kind()} says how a transport should answer it;
- * {@link #code()} is the stable machine-readable code clients switch on.
+ * The one unchecked exception of the hub. {@link #reason()} is the machine-readable cause from one
+ * closed table; its {@link Code#kind() kind} says how a transport should answer it, and {@link
+ * #code()} is the stable name clients switch on.
  */
 public class HubException extends RuntimeException {
 
@@ -27,39 +29,79 @@ public class HubException extends RuntimeException {
     UNAVAILABLE
   }
 
-  private final Kind kind;
-  private final String code;
-  private final Duration retryAfter;
+  /**
+   * Every error the hub itself raises. A transport maps each to its wire code in one exhaustive
+   * switch, so a code added here does not compile until it is mapped.
+   */
+  public enum Code {
+    INVALID_REQUEST(Kind.INVALID),
+    INVALID_JSON(Kind.INVALID),
+    INVALID_JOB_ID(Kind.INVALID),
+    UNAUTHORIZED(Kind.UNAUTHORIZED),
+    FORBIDDEN(Kind.FORBIDDEN),
+    JOB_NOT_FOUND(Kind.NOT_FOUND),
+    JOB_EXISTS(Kind.CONFLICT),
+    JOB_FINISHED(Kind.CONFLICT),
+    JOB_CANCELLED(Kind.CONFLICT),
+    INVALID_TRANSITION(Kind.CONFLICT),
+    PAYLOAD_TOO_LARGE(Kind.LIMITED),
+    RATE_LIMITED(Kind.LIMITED),
+    STORE_UNAVAILABLE(Kind.UNAVAILABLE);
 
-  public HubException(Kind kind, String code, String message) {
-    this(kind, code, message, null, null);
+    private final Kind kind;
+    private final String wireName;
+
+    Code(Kind kind) {
+      this.kind = kind;
+      this.wireName = name().toLowerCase(Locale.ROOT);
+    }
+
+    public Kind kind() {
+      return kind;
+    }
+
+    /** The code's stable name, e.g. {@code job_not_found}. */
+    public String wireName() {
+      return wireName;
+    }
   }
 
-  public HubException(Kind kind, String code, String message, Throwable cause) {
-    this(kind, code, message, cause, null);
+  private final Code reason;
+  private final Duration retryAfter;
+
+  public HubException(Code reason, String message) {
+    this(reason, message, null, null);
+  }
+
+  public HubException(Code reason, String message, Throwable cause) {
+    this(reason, message, cause, null);
   }
 
   /**
    * @param retryAfter how long the caller should wait before trying again (a transport sends it as
    *     {@code Retry-After}), or null when retrying soon would not help
    */
-  public HubException(
-      Kind kind, String code, String message, Throwable cause, Duration retryAfter) {
+  public HubException(Code reason, String message, Throwable cause, Duration retryAfter) {
     super(message, cause);
-    this.kind = kind;
-    this.code = code;
+    this.reason = reason;
     if (retryAfter != null && (retryAfter.isNegative() || retryAfter.isZero())) {
       throw new IllegalArgumentException("retryAfter: " + retryAfter + " (expected: > 0)");
     }
     this.retryAfter = retryAfter;
   }
 
-  public Kind kind() {
-    return kind;
+  /** Why it failed, from the closed table of hub errors. */
+  public Code reason() {
+    return reason;
   }
 
+  public Kind kind() {
+    return reason.kind();
+  }
+
+  /** The stable name of {@link #reason()}, e.g. {@code job_not_found}. */
   public String code() {
-    return code;
+    return reason.wireName();
   }
 
   /** When the condition is expected to pass, so that the same call may succeed: a hint. */
@@ -68,23 +110,27 @@ public class HubException extends RuntimeException {
   }
 
   public static HubException invalid(String message) {
-    return new HubException(Kind.INVALID, "invalid_request", message);
+    return new HubException(Code.INVALID_REQUEST, message);
   }
 
   public static HubException jobNotFound(String jobId) {
-    return new HubException(Kind.NOT_FOUND, "job_not_found", "job not found: " + jobId);
+    return new HubException(Code.JOB_NOT_FOUND, "job not found: " + jobId);
   }
 
   public static HubException jobExists(String jobId) {
-    return new HubException(Kind.CONFLICT, "job_exists", "job already exists: " + jobId);
+    return new HubException(Code.JOB_EXISTS, "job already exists: " + jobId);
   }
 
   public static HubException forbidden(String message) {
-    return new HubException(Kind.FORBIDDEN, "forbidden", message);
+    return new HubException(Code.FORBIDDEN, message);
+  }
+
+  public static HubException unauthorized(String message) {
+    return new HubException(Code.UNAUTHORIZED, message);
   }
 
   public static HubException unavailable(String message, Throwable cause) {
-    return new HubException(Kind.UNAVAILABLE, "store_unavailable", message, cause);
+    return new HubException(Code.STORE_UNAVAILABLE, message, cause);
   }
 
   /**
@@ -92,11 +138,11 @@ public class HubException extends RuntimeException {
    * holds its lock): the caller should retry after {@code retryAfter}.
    */
   public static HubException unavailable(String message, Throwable cause, Duration retryAfter) {
-    return new HubException(Kind.UNAVAILABLE, "store_unavailable", message, cause, retryAfter);
+    return new HubException(Code.STORE_UNAVAILABLE, message, cause, retryAfter);
   }
 
   /** The job's state would grow past its bounds ({@link JobLimits}). */
   public static HubException tooLarge(String message) {
-    return new HubException(Kind.LIMITED, "payload_too_large", message);
+    return new HubException(Code.PAYLOAD_TOO_LARGE, message);
   }
 }

@@ -33,8 +33,7 @@ public final class JobIds {
   public static String check(String id) {
     if (!isValid(id)) {
       throw new HubException(
-          HubException.Kind.INVALID,
-          "invalid_job_id",
+          HubException.Code.INVALID_JOB_ID,
           "job id: "
               + describe(id)
               + " (expected: 1-"

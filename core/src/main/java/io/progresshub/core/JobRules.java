@@ -99,8 +99,7 @@ public final class JobRules {
     }
     if (!current.status().canMoveTo(status)) {
       throw new HubException(
-          HubException.Kind.CONFLICT,
-          "invalid_transition",
+          HubException.Code.INVALID_TRANSITION,
           "status: "
               + current.status().wireName()
               + " -> "
@@ -173,11 +172,10 @@ public final class JobRules {
   public static HubException finished(Job job) {
     if (job.status() == JobStatus.CANCELLED) {
       return new HubException(
-          HubException.Kind.CONFLICT, "job_cancelled", "job " + job.id() + " was cancelled");
+          HubException.Code.JOB_CANCELLED, "job " + job.id() + " was cancelled");
     }
     return new HubException(
-        HubException.Kind.CONFLICT,
-        "job_finished",
+        HubException.Code.JOB_FINISHED,
         "job " + job.id() + " already finished (" + job.status().wireName() + ")");
   }
 

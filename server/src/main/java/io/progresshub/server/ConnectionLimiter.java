@@ -5,7 +5,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.AttributeKey;
-import io.progresshub.core.HubException;
 import io.progresshub.protocol.ErrorCode;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -37,9 +36,8 @@ final class ConnectionLimiter {
   /** A refusal to tell the client: its code, its text and when to try again. */
   record Refusal(ErrorCode code, String message, Duration retryAfter) {
     /** As the error REST answers with ({@code Retry-After} included). */
-    HubException asException() {
-      return new HubException(
-          HubException.Kind.LIMITED, code.wireName(), message, null, retryAfter);
+    ApiException asException() {
+      return new ApiException(code, message, retryAfter);
     }
   }
 

@@ -10,7 +10,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.progresshub.core.HubException;
 import io.progresshub.protocol.ErrorCode;
 import java.nio.charset.StandardCharsets;
 
@@ -60,17 +59,17 @@ final class HttpResponses {
     json(target, HttpResponseStatus.valueOf(code.httpStatus()), errorBody(code, message));
   }
 
-  static void error(Target target, HubException e) {
-    ErrorCode code = errorCode(e);
+  static void error(Target target, WireErrors.WireError error) {
     FullHttpResponse response =
         new DefaultFullHttpResponse(
             HttpVersion.HTTP_1_1,
-            HttpResponseStatus.valueOf(code.httpStatus()),
-            Unpooled.wrappedBuffer(errorBody(code, e.getMessage())));
+            HttpResponseStatus.valueOf(error.code().httpStatus()),
+            Unpooled.wrappedBuffer(errorBody(error.code(), error.message())));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
     // A full store queue, a locked database or a rate passes soon: say when to come back, in whole
     // seconds (RFC 9110), rounded up so that a client never retries too early.
-    e.retryAfter()
+    error
+        .retryAfter()
         .ifPresent(
             wait -> {
               long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
@@ -85,22 +84,6 @@ final class HttpResponses {
     appendQuoted(json, message);
     json.append(",\"code\":\"").append(code.wireName()).append("\"}");
     return json.toString().getBytes(StandardCharsets.UTF_8);
-  }
-
-  /** The wire code for a hub error: its own code when the table knows it, else by kind. */
-  static ErrorCode errorCode(HubException e) {
-    return ErrorCode.fromWireName(e.code())
-        .orElseGet(
-            () ->
-                switch (e.kind()) {
-                  case INVALID -> ErrorCode.INVALID_REQUEST;
-                  case UNAUTHORIZED -> ErrorCode.UNAUTHORIZED;
-                  case FORBIDDEN -> ErrorCode.FORBIDDEN;
-                  case NOT_FOUND -> ErrorCode.NOT_FOUND;
-                  case CONFLICT -> ErrorCode.INVALID_TRANSITION;
-                  case LIMITED -> ErrorCode.RATE_LIMITED;
-                  case UNAVAILABLE -> ErrorCode.STORE_UNAVAILABLE;
-                });
   }
 
   private static void send(Target target, FullHttpResponse response) {

@@ -62,7 +62,8 @@ final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
       return;
     }
     if (refusal.isPresent()) {
-      HttpResponses.error(new HttpResponses.Target(ctx, false, cors), refusal.get().asException());
+      HttpResponses.error(
+          new HttpResponses.Target(ctx, false, cors), WireErrors.of(refusal.get().asException()));
       return;
     }
     if (request.method().equals(HttpMethod.OPTIONS)) {

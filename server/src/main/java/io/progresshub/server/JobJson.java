@@ -106,8 +106,7 @@ final class JobJson {
     } catch (StreamConstraintsException e) {
       throw HubException.invalid("request body nests too deep or is too large");
     } catch (IOException | RuntimeException e) {
-      throw new HubException(
-          HubException.Kind.INVALID, "invalid_json", "request body is not valid JSON");
+      throw new HubException(HubException.Code.INVALID_JSON, "request body is not valid JSON");
     }
     if (!(node instanceof ObjectNode object)) {
       throw HubException.invalid("request body must be a JSON object");

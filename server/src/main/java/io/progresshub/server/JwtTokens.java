@@ -252,6 +252,6 @@ public final class JwtTokens {
   }
 
   private static HubException unauthorized(String message) {
-    return new HubException(HubException.Kind.UNAUTHORIZED, "unauthorized", message);
+    return HubException.unauthorized(message);
   }
 }

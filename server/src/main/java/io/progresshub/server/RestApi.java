@@ -111,7 +111,9 @@ final class RestApi {
     try {
       route(call);
     } catch (HubException e) {
-      HttpResponses.error(call.target(), e);
+      HttpResponses.error(call.target(), WireErrors.of(e));
+    } catch (ApiException e) {
+      HttpResponses.error(call.target(), WireErrors.of(e));
     } catch (RuntimeException e) {
       LOG.error("request failed: {} /{}", call.method(), String.join("/", call.path()), e);
       HttpResponses.error(call.target(), ErrorCode.INTERNAL_ERROR, "internal error");
@@ -323,7 +325,7 @@ final class RestApi {
                 ? hub
                 : HubException.unavailable("store failed", e.getCause());
         result.put("ok", false);
-        result.put("code", HttpResponses.errorCode(failure).wireName());
+        result.put("code", WireErrors.errorCode(failure.reason()).wireName());
         result.put("error", failure.getMessage());
       }
     }
@@ -358,9 +360,7 @@ final class RestApi {
         .authenticate(call.token())
         .orElseThrow(
             () ->
-                new HubException(
-                    HubException.Kind.UNAUTHORIZED,
-                    "unauthorized",
+                HubException.unauthorized(
                     "missing bearer token (Authorization: Bearer <token> or ?token=)"));
   }
 
@@ -376,8 +376,7 @@ final class RestApi {
     long wait = context.limiter().tryPublish(caller.subject(), events);
     if (wait > 0) {
       throw new HubException(
-          HubException.Kind.LIMITED,
-          ErrorCode.RATE_LIMITED.wireName(),
+          HubException.Code.RATE_LIMITED,
           "too many events from "
               + JobJson.abbreviate(caller.subject())
               + " (expected: at most "
@@ -408,10 +407,8 @@ final class RestApi {
 
   private static byte[] requireJson(Call call) {
     if (!call.isJson()) {
-      throw new HubException(
-          HubException.Kind.INVALID,
-          "unsupported_media_type",
-          "Content-Type must be application/json");
+      throw new ApiException(
+          ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
     }
     return call.body();
   }
@@ -460,14 +457,12 @@ final class RestApi {
     return segments;
   }
 
-  private static HubException notFound() {
-    return new HubException(HubException.Kind.NOT_FOUND, "not_found", "no such endpoint");
+  private static ApiException notFound() {
+    return new ApiException(ErrorCode.NOT_FOUND, "no such endpoint");
   }
 
-  private static HubException methodNotAllowed(String allowed) {
-    return new HubException(
-        HubException.Kind.INVALID,
-        "method_not_allowed",
-        "method not allowed (expected: " + allowed + ")");
+  private static ApiException methodNotAllowed(String allowed) {
+    return new ApiException(
+        ErrorCode.METHOD_NOT_ALLOWED, "method not allowed (expected: " + allowed + ")");
   }
 }

@@ -518,7 +518,7 @@ final class WebSocketSession extends HeartbeatWheel.Member {
   }
 
   private void subscribeFailed(HubException failure, Optional<String> requestId, boolean single) {
-    ErrorCode code = HttpResponses.errorCode(failure);
+    ErrorCode code = WireErrors.errorCode(failure.reason());
     if (!single) {
       error(code, failure.getMessage(), requestId);
       return;
@@ -568,7 +568,7 @@ final class WebSocketSession extends HeartbeatWheel.Member {
                 new ServerMessage.Cancelled(
                     cancelled.id(), cancelled.status().wireName(), cancelled.seq(), command.id()));
           } catch (HubException e) {
-            error(HttpResponses.errorCode(e), e.getMessage(), command.id());
+            error(WireErrors.errorCode(e.reason()), e.getMessage(), command.id());
           }
         },
         command.id());
