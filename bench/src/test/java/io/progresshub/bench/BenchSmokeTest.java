@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.progresshub.core.Hub;
 import io.progresshub.server.AddressLimits;
-import io.progresshub.server.AuthConfig;
 import io.progresshub.server.LimitsConfig;
 import io.progresshub.server.NetworkConfig;
 import io.progresshub.server.ProgressHubServer;
 import io.progresshub.server.Rate;
 import io.progresshub.server.ServerConfig;
+import io.progresshub.server.auth.AuthConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

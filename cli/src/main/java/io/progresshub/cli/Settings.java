@@ -2,13 +2,13 @@ package io.progresshub.cli;
 
 import io.progresshub.core.JobLimits;
 import io.progresshub.server.AddressLimits;
-import io.progresshub.server.AuthConfig;
-import io.progresshub.server.JwksConfig;
 import io.progresshub.server.LimitsConfig;
 import io.progresshub.server.NetworkConfig;
 import io.progresshub.server.ServerConfig;
 import io.progresshub.server.TlsConfig;
 import io.progresshub.server.WebSocketConfig;
+import io.progresshub.server.auth.AuthConfig;
+import io.progresshub.server.auth.JwksConfig;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,12 +2,12 @@ package io.progresshub.cli;
 
 import io.progresshub.core.JobLimits;
 import io.progresshub.server.AddressLimits;
-import io.progresshub.server.JwksConfig;
 import io.progresshub.server.LimitsConfig;
 import io.progresshub.server.NetworkConfig;
 import io.progresshub.server.Rate;
 import io.progresshub.server.TlsConfig;
 import io.progresshub.server.WebSocketConfig;
+import io.progresshub.server.auth.JwksConfig;
 import io.progresshub.store.sqlite.SqliteJobStore;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -34,7 +34,7 @@ import java.util.regex.Pattern;
  */
 final class SettingsLoader {
 
-  static final int MIN_SECRET_BYTES = io.progresshub.server.AuthConfig.MIN_SECRET_BYTES;
+  static final int MIN_SECRET_BYTES = io.progresshub.server.auth.AuthConfig.MIN_SECRET_BYTES;
 
   /** Below this a heartbeat costs more than it tells: pings would dominate an idle server. */
   static final Duration MIN_HEARTBEAT_INTERVAL = Duration.ofSeconds(1);

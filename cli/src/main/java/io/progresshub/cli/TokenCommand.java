@@ -2,8 +2,8 @@ package io.progresshub.cli;
 
 import io.progresshub.core.JobIds;
 import io.progresshub.core.Role;
-import io.progresshub.server.AuthConfig;
-import io.progresshub.server.JwtTokens;
+import io.progresshub.server.auth.AuthConfig;
+import io.progresshub.server.auth.JwtTokens;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.progresshub.core.Role;
-import io.progresshub.server.JwtTokens;
+import io.progresshub.server.auth.JwtTokens;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;

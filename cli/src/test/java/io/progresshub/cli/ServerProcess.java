@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.progresshub.core.Role;
-import io.progresshub.server.JwtTokens;
+import io.progresshub.server.auth.JwtTokens;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -3,8 +3,8 @@ package io.progresshub.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.progresshub.server.AuthConfig;
 import io.progresshub.server.ServerConfig;
+import io.progresshub.server.auth.AuthConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

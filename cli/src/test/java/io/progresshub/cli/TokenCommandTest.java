@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.progresshub.core.Principal;
 import io.progresshub.core.Role;
-import io.progresshub.server.AuthConfig;
-import io.progresshub.server.JwtTokens;
+import io.progresshub.server.auth.AuthConfig;
+import io.progresshub.server.auth.JwtTokens;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package io.progresshub.server;
 
+import io.progresshub.server.internal.AddressBlock;
 import java.util.List;
 import java.util.Objects;
 

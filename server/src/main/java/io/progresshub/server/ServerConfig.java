@@ -1,5 +1,6 @@
 package io.progresshub.server;
 
+import io.progresshub.server.auth.AuthConfig;
 import java.util.Objects;
 
 /**

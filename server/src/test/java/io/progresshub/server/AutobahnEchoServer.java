@@ -26,6 +26,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.progresshub.protocol.CloseCode;
+import io.progresshub.server.internal.websocket.WebSocketSession;
+import io.progresshub.server.internal.websocket.WebSocketUpgrade;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;

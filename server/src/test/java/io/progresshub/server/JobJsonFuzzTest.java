@@ -10,6 +10,7 @@ import io.progresshub.core.JobIds;
 import io.progresshub.core.JobUpdate;
 import io.progresshub.core.NewJob;
 import io.progresshub.protocol.WireCodec;
+import io.progresshub.server.internal.http.JobJson;
 import java.util.Optional;
 
 /**

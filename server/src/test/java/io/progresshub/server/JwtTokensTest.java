@@ -7,6 +7,7 @@ import io.progresshub.core.HubException;
 import io.progresshub.core.MutableClock;
 import io.progresshub.core.Principal;
 import io.progresshub.core.Role;
+import io.progresshub.server.auth.JwtTokens;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

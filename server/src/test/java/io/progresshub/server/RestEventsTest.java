@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.progresshub.core.MutableClock;
 import io.progresshub.core.Role;
+import io.progresshub.server.internal.http.RestApi;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.progresshub.core.Role;
+import io.progresshub.server.auth.AuthConfig;
 import org.junit.jupiter.api.Test;
 
 class SmokeTest {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.progresshub.core.JobUpdate;
 import io.progresshub.core.Role;
+import io.progresshub.server.auth.JwtTokens;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

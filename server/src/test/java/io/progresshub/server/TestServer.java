@@ -5,6 +5,8 @@ import io.progresshub.core.Job;
 import io.progresshub.core.JobUpdate;
 import io.progresshub.core.Role;
 import io.progresshub.core.spi.JobStore;
+import io.progresshub.server.auth.AuthConfig;
+import io.progresshub.server.auth.JwtTokens;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.netty.handler.ssl.SslProvider;
 import io.progresshub.core.Role;
+import io.progresshub.server.internal.TlsCertificates;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

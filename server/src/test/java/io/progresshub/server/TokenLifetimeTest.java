@@ -3,6 +3,7 @@ package io.progresshub.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.progresshub.core.Role;
+import io.progresshub.server.auth.JwtTokens;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;

@@ -13,6 +13,7 @@ import io.progresshub.core.spi.JobQuery;
 import io.progresshub.core.spi.JobStore;
 import io.progresshub.core.spi.StoredEvent;
 import io.progresshub.protocol.CloseCode;
+import io.progresshub.server.internal.websocket.WebSocketSession;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

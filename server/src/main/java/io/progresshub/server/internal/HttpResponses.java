@@ -1,0 +1,133 @@
+package io.progresshub.server.internal;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.progresshub.protocol.ErrorCode;
+import io.progresshub.server.internal.http.RestApi;
+import java.nio.charset.StandardCharsets;
+
+/** Writes HTTP responses: JSON bodies, the error shape {@code {"error", "code"}}, keep-alive. */
+public final class HttpResponses {
+  private HttpResponses() {}
+
+  /**
+   * Where a response goes and how the connection continues after it.
+   *
+   * @param resumesReading the request paused reading on its connection (see {@link
+   *     RestApi#handle}); answering it resumes reading
+   */
+  public record Target(
+      ChannelHandlerContext ctx, boolean keepAlive, String corsOrigin, boolean resumesReading) {
+
+    public Target(ChannelHandlerContext ctx, boolean keepAlive, String corsOrigin) {
+      this(ctx, keepAlive, corsOrigin, false);
+    }
+
+    /** This target, for a request that stopped reading on its connection until answered. */
+    public Target pausingReads() {
+      return new Target(ctx, keepAlive, corsOrigin, true);
+    }
+  }
+
+  public static void json(Target target, HttpResponseStatus status, byte[] body) {
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    send(target, response);
+  }
+
+  public static void empty(Target target, HttpResponseStatus status) {
+    send(target, new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER));
+  }
+
+  public static void text(
+      Target target, HttpResponseStatus status, String contentType, String body) {
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1, status, Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+    send(target, response);
+  }
+
+  public static void error(Target target, ErrorCode code, String message) {
+    json(target, HttpResponseStatus.valueOf(code.httpStatus()), errorBody(code, message));
+  }
+
+  public static void error(Target target, WireErrors.WireError error) {
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(
+            HttpVersion.HTTP_1_1,
+            HttpResponseStatus.valueOf(error.code().httpStatus()),
+            Unpooled.wrappedBuffer(errorBody(error.code(), error.message())));
+    response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    // A full store queue, a locked database or a rate passes soon: say when to come back, in whole
+    // seconds (RFC 9110), rounded up so that a client never retries too early.
+    error
+        .retryAfter()
+        .ifPresent(
+            wait -> {
+              long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
+              response.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(seconds));
+            });
+    send(target, response);
+  }
+
+  public static byte[] errorBody(ErrorCode code, String message) {
+    StringBuilder json = new StringBuilder(64 + message.length());
+    json.append("{\"error\":");
+    appendQuoted(json, message);
+    json.append(",\"code\":\"").append(code.wireName()).append("\"}");
+    return json.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static void send(Target target, FullHttpResponse response) {
+    response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+    response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+    if (target.corsOrigin() != null) {
+      response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, target.corsOrigin());
+      response.headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
+    }
+    if (target.keepAlive()) {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      ChannelFuture written = target.ctx().writeAndFlush(response);
+      if (target.resumesReading()) {
+        // Once written (not before: this may be another thread), the connection may deliver its
+        // next request.
+        written.addListener(done -> target.ctx().channel().config().setAutoRead(true));
+      }
+    } else {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      target.ctx().writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  private static void appendQuoted(StringBuilder json, String text) {
+    json.append('"');
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      switch (c) {
+        case '"' -> json.append("\\\"");
+        case '\\' -> json.append("\\\\");
+        case '\n' -> json.append("\\n");
+        case '\r' -> json.append("\\r");
+        case '\t' -> json.append("\\t");
+        default -> {
+          if (c < 0x20) {
+            json.append(String.format("\\u%04x", (int) c));
+          } else {
+            json.append(c);
+          }
+        }
+      }
+    }
+    json.append('"');
+  }
+}

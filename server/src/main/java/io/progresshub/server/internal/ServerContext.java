@@ -1,0 +1,30 @@
+package io.progresshub.server.internal;
+
+import io.netty.channel.group.ChannelGroup;
+import io.progresshub.core.Hub;
+import io.progresshub.server.ServerConfig;
+import io.progresshub.server.auth.Authenticator;
+import io.progresshub.server.internal.http.JobJson;
+import io.progresshub.server.internal.websocket.HeartbeatWheels;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * What every handler shares: the hub, the config and the server-wide helpers.
+ *
+ * @param blocking runs hub calls that may touch the store (virtual threads), off the event loops
+ * @param channels every open SSE channel, for graceful shutdown
+ * @param wheels the heartbeat wheel of each event loop: every open WebSocket session is on one
+ * @param writes the queue of pending writes of each event loop
+ */
+public record ServerContext(
+    Hub hub,
+    ServerConfig config,
+    Authenticator authenticator,
+    OriginPolicy origins,
+    ConnectionLimiter limiter,
+    JobFrames frames,
+    JobJson json,
+    ExecutorService blocking,
+    ChannelGroup channels,
+    HeartbeatWheels wheels,
+    LoopWrites.PerLoop writes) {}

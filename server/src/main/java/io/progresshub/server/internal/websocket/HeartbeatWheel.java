@@ -1,0 +1,121 @@
+package io.progresshub.server.internal.websocket;
+
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * One timer for all WebSocket sessions of one event loop: every session is visited once per
+ * heartbeat interval ({@link Member#beat}) to send its heartbeat and check it for silence and an
+ * expired token. Sessions are spread over {@value #SLOTS} slots and linked into them through their
+ * own fields, so a connection costs no timer task, no idle handler and no list node of its own.
+ *
+ * <p>A wheel belongs to its event loop: all its methods run there.
+ */
+public final class HeartbeatWheel {
+  static final int SLOTS = 16;
+
+  /** A session on the wheel; the links are the wheel's, the rest is the session's. */
+  public abstract static class Member extends ChannelInboundHandlerAdapter {
+    private Member previous;
+    private Member next;
+    private int slot = -1;
+
+    /** Called on the event loop once per interval, {@code tick} being the wheel's clock. */
+    abstract void beat(long tick);
+  }
+
+  private final EventExecutor loop;
+  private final long tickNanos;
+  private final Member[] slots = new Member[SLOTS];
+  private ScheduledFuture<?> timer;
+  private int cursor;
+  private long tick;
+  private volatile int size; // read by other threads while shutting down
+
+  HeartbeatWheel(EventExecutor loop, Duration interval) {
+    this.loop = loop;
+    this.tickNanos = Math.max(1, interval.toNanos() / SLOTS);
+  }
+
+  /** The wheel's clock: ticks since it started, {@value #SLOTS} per interval. */
+  long tick() {
+    return tick;
+  }
+
+  /** How many ticks make up {@code duration}, rounded up. */
+  long ticks(Duration duration) {
+    return (duration.toNanos() + tickNanos - 1) / tickNanos;
+  }
+
+  /** Adds {@code member}: its first beat comes one interval from now. */
+  void add(Member member) {
+    assert loop.inEventLoop();
+    if (member.slot >= 0) {
+      return;
+    }
+    int slot = (cursor + SLOTS - 1) % SLOTS; // the slot visited last: its next visit is furthest
+    member.slot = slot;
+    member.previous = null;
+    member.next = slots[slot];
+    if (member.next != null) {
+      member.next.previous = member;
+    }
+    slots[slot] = member;
+    size++;
+    if (timer == null) {
+      timer = loop.scheduleAtFixedRate(this::advance, tickNanos, tickNanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  void remove(Member member) {
+    assert loop.inEventLoop();
+    if (member.slot < 0) {
+      return;
+    }
+    if (member.previous != null) {
+      member.previous.next = member.next;
+    } else {
+      slots[member.slot] = member.next;
+    }
+    if (member.next != null) {
+      member.next.previous = member.previous;
+    }
+    member.previous = null;
+    member.next = null;
+    member.slot = -1;
+    size--;
+  }
+
+  /** The sessions on this wheel now. */
+  int size() {
+    return size;
+  }
+
+  /** Calls {@code action} for every session on the wheel (it may remove them). */
+  void forEach(Consumer<Member> action) {
+    for (int slot = 0; slot < SLOTS; slot++) {
+      visit(slots[slot], action);
+    }
+  }
+
+  private void advance() {
+    tick++;
+    int slot = cursor;
+    cursor = (cursor + 1) % SLOTS;
+    long now = tick;
+    visit(slots[slot], member -> member.beat(now));
+  }
+
+  private static void visit(Member first, Consumer<Member> action) {
+    Member member = first;
+    while (member != null) {
+      Member next = member.next; // the action may unlink the member
+      action.accept(member);
+      member = next;
+    }
+  }
+}
