@@ -32,15 +32,20 @@ public final class JobIds {
   /** Returns {@code id} or throws an {@code invalid_job_id} error that shows what was expected. */
   public static String check(String id) {
     if (!isValid(id)) {
-      throw new HubException(
-          HubException.Code.INVALID_JOB_ID,
-          "job id: "
-              + describe(id)
-              + " (expected: 1-"
-              + MAX_LENGTH
-              + " characters of [A-Za-z0-9._:-])");
+      throw invalid(id);
     }
     return id;
+  }
+
+  /** The {@code invalid_job_id} error for {@code id}, saying what was expected. */
+  public static HubException invalid(String id) {
+    return new HubException(
+        HubException.Code.INVALID_JOB_ID,
+        "job id: "
+            + describe(id)
+            + " (expected: 1-"
+            + MAX_LENGTH
+            + " characters of [A-Za-z0-9._:-])");
   }
 
   public static String generate() {

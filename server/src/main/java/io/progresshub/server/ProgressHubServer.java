@@ -12,8 +12,6 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.uring.IoUring;
@@ -21,21 +19,19 @@ import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.util.NettyRuntime;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import io.progresshub.core.Hub;
 import io.progresshub.protocol.WireCodec;
 import io.progresshub.server.auth.Authenticator;
 import io.progresshub.server.internal.ConnectionLimiter;
+import io.progresshub.server.internal.Connections;
 import io.progresshub.server.internal.JobFrames;
 import io.progresshub.server.internal.LoopWrites;
 import io.progresshub.server.internal.OriginPolicy;
 import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.ServerInitializer;
-import io.progresshub.server.internal.Shutdown;
 import io.progresshub.server.internal.TlsCertificates;
 import io.progresshub.server.internal.http.JobJson;
 import io.progresshub.server.internal.websocket.HeartbeatWheels;
-import io.progresshub.server.internal.websocket.WebSocketSession;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
@@ -112,7 +108,6 @@ public final class ProgressHubServer implements AutoCloseable {
     ExecutorService blocking =
         Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("progress-hub-request-", 0).factory());
-    ChannelGroup channels = new DefaultChannelGroup("progress-hub", GlobalEventExecutor.INSTANCE);
     ServerContext context =
         new ServerContext(
             hub,
@@ -123,7 +118,7 @@ public final class ProgressHubServer implements AutoCloseable {
             new JobFrames(new WireCodec(config.limits().maxJsonDepth())),
             new JobJson(new WireCodec(config.limits().maxJsonDepth())),
             blocking,
-            channels,
+            new Connections(),
             new HeartbeatWheels(config.webSocket().heartbeatInterval()),
             new LoopWrites.PerLoop());
     try {
@@ -220,29 +215,20 @@ public final class ProgressHubServer implements AutoCloseable {
     closing = true;
     try {
       serverChannel.close().syncUninterruptibly();
-      HeartbeatWheels webSockets = context.wheels();
-      webSockets.forEachMember(session -> ((WebSocketSession) session).goingAway());
-      ChannelGroup streams = context.channels();
-      for (Channel channel : streams) {
-        Runnable goodbye = channel.attr(Shutdown.KEY).get();
-        if (goodbye != null) {
-          goodbye.run();
-        } else {
-          channel.close();
-        }
-      }
+      Connections connections = context.connections();
+      connections.goingAway();
       Duration grace = config.network().shutdownGrace();
       long deadline = System.nanoTime() + grace.toNanos();
-      while ((webSockets.size() > 0 || !streams.isEmpty()) && System.nanoTime() < deadline) {
+      while (!connections.isEmpty() && System.nanoTime() < deadline) {
         Thread.sleep(10);
       }
-      if (webSockets.size() > 0 || !streams.isEmpty()) {
-        LOG.warn(
-            "{} connections still open after {}; closing them",
-            webSockets.size() + streams.size(),
-            grace);
-        webSockets.forEachMember(session -> ((WebSocketSession) session).channel().close());
-        streams.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+      if (!connections.isEmpty()) {
+        LOG.warn("{} connections still open after {}; closing them", connections.size(), grace);
+        connections.closeAll();
+        long closeDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        while (!connections.isEmpty() && System.nanoTime() < closeDeadline) {
+          Thread.sleep(10);
+        }
       }
       blocking.shutdown();
       blocking.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);

@@ -14,10 +14,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.progresshub.protocol.ErrorCode;
-import io.progresshub.server.internal.http.JobJson;
 import io.progresshub.server.internal.http.RestApi;
 import io.progresshub.server.internal.websocket.WebSocketUpgrade;
-import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
 /**
@@ -55,7 +53,7 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
       HttpResponses.error(
           target,
           ErrorCode.ORIGIN_NOT_ALLOWED,
-          "origin not allowed: " + JobJson.abbreviate(OriginPolicy.origin(request)));
+          "origin not allowed: " + Text.abbreviate(OriginPolicy.origin(request)));
       return;
     }
     QueryStringDecoder query = new QueryStringDecoder(request.uri());
@@ -122,6 +120,6 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
   }
 
   public static byte[] utf8(String text) {
-    return text.getBytes(StandardCharsets.UTF_8);
+    return Text.utf8(text);
   }
 }

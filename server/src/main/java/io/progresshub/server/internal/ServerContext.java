@@ -1,6 +1,5 @@
 package io.progresshub.server.internal;
 
-import io.netty.channel.group.ChannelGroup;
 import io.progresshub.core.Hub;
 import io.progresshub.server.ServerConfig;
 import io.progresshub.server.auth.Authenticator;
@@ -12,7 +11,7 @@ import java.util.concurrent.ExecutorService;
  * What every handler shares: the hub, the config and the server-wide helpers.
  *
  * @param blocking runs hub calls that may touch the store (virtual threads), off the event loops
- * @param channels every open SSE channel, for graceful shutdown
+ * @param connections every open client connection, whatever its transport
  * @param wheels the heartbeat wheel of each event loop: every open WebSocket session is on one
  * @param writes the queue of pending writes of each event loop
  */
@@ -25,6 +24,6 @@ public record ServerContext(
     JobFrames frames,
     JobJson json,
     ExecutorService blocking,
-    ChannelGroup channels,
+    Connections connections,
     HeartbeatWheels wheels,
     LoopWrites.PerLoop writes) {}

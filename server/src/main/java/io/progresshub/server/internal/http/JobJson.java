@@ -12,6 +12,7 @@ import io.progresshub.core.JobStatus;
 import io.progresshub.core.JobUpdate;
 import io.progresshub.core.NewJob;
 import io.progresshub.protocol.WireCodec;
+import io.progresshub.server.internal.Text;
 import java.io.IOException;
 import java.util.Iterator;
 import java.util.Map;
@@ -224,6 +225,6 @@ public final class JobJson {
   }
 
   public static String abbreviate(String value) {
-    return value.length() <= 64 ? value : value.substring(0, 64) + "...";
+    return Text.abbreviate(value);
   }
 }

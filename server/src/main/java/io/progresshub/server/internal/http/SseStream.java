@@ -1,8 +1,8 @@
 package io.progresshub.server.internal.http;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -20,20 +20,22 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.progresshub.core.HubException;
 import io.progresshub.core.Job;
 import io.progresshub.core.Principal;
-import io.progresshub.core.Subscriber;
-import io.progresshub.core.Subscription;
 import io.progresshub.protocol.ErrorCode;
+import io.progresshub.server.internal.Connection;
 import io.progresshub.server.internal.ConnectionLimiter;
+import io.progresshub.server.internal.Connections;
 import io.progresshub.server.internal.HttpResponses;
+import io.progresshub.server.internal.JobSubscriptions;
 import io.progresshub.server.internal.Outbox;
 import io.progresshub.server.internal.RequestTimeoutHandler;
 import io.progresshub.server.internal.ServerContext;
-import io.progresshub.server.internal.Shutdown;
+import io.progresshub.server.internal.Text;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -57,7 +59,7 @@ public final class SseStream {
    * than {@code token}: at its expiry the client gets an {@code unauthorized} error event and the
    * stream ends.
    */
-  void start(
+  public void start(
       HttpResponses.Target target,
       Principal caller,
       Job job,
@@ -88,87 +90,21 @@ public final class SseStream {
               limiter.releaseTotal();
               limiter.releaseUser(caller.subject());
             });
-    Outbox outbox =
-        Outbox.sse(
-            channel,
-            context.config().limits(),
-            channel::close,
-            context.writes().of(channel.eventLoop()));
     Optional<Instant> expiry =
         context.authenticator().enabled()
             ? token.flatMap(context.authenticator()::expiry)
             : Optional.empty();
-    // The headers are written before anything can be sent: the subscription starts only once this
-    // task has run, so no event can reach the socket ahead of them (HTTP would fail the stream).
-    channel.eventLoop().submit(() -> open(channel, target, outbox, expiry)).awaitUninterruptibly();
-    if (!channel.isActive()) {
-      return;
-    }
-    Subscription subscription;
-    try {
-      subscription =
-          context.hub().subscribe(job.id(), since, new SseSubscriber(channel, outbox, since));
-    } catch (HubException e) {
-      end(channel);
-      return;
-    }
-    channel.closeFuture().addListener(closed -> subscription.close());
-  }
-
-  /** On the event loop: the response headers, the preamble, the heartbeat and the token's end. */
-  private void open(
-      Channel channel, HttpResponses.Target target, Outbox outbox, Optional<Instant> expiry) {
-    if (!channel.isActive()) {
-      return;
-    }
-    ChannelPipeline pipeline = channel.pipeline();
-    if (pipeline.get(RequestTimeoutHandler.class) != null) {
-      pipeline.remove(RequestTimeoutHandler.class);
-    }
-    pipeline.addFirst("sse-stream", new StreamHandler(outbox));
-    // RestApi paused reading for this request; keep reading to see the client leave.
-    channel.config().setAutoRead(true);
-    HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-    response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
-    response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
-    response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-    response.headers().set("X-Accel-Buffering", "no");
-    if (target.corsOrigin() != null) {
-      response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, target.corsOrigin());
-      response.headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
-    }
-    channel.write(response);
-    channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(PREAMBLE)));
-    context.channels().add(channel);
-    channel.attr(Shutdown.KEY).set(() -> end(outbox));
-    long every = context.config().webSocket().heartbeatInterval().toMillis();
-    ScheduledFuture<?> heartbeat =
-        channel
-            .eventLoop()
-            .scheduleAtFixedRate(() -> outbox.send(HEARTBEAT), every, every, TimeUnit.MILLISECONDS);
-    ScheduledFuture<?> tokenEnd =
-        expiry
-            .map(
-                at ->
-                    channel
-                        .eventLoop()
-                        .schedule(
-                            () -> {
-                              outbox.send(errorEvent(ErrorCode.UNAUTHORIZED, "token expired"));
-                              end(outbox);
-                            },
-                            Math.max(0, at.toEpochMilli() - System.currentTimeMillis()),
-                            TimeUnit.MILLISECONDS))
-            .orElse(null);
+    // All on the event loop: the headers are written before the subscription starts, so no event
+    // can reach the socket ahead of them (HTTP would fail the stream).
     channel
-        .closeFuture()
-        .addListener(
-            closed -> {
-              heartbeat.cancel(false);
-              if (tokenEnd != null) {
-                tokenEnd.cancel(false);
+        .eventLoop()
+        .execute(
+            () -> {
+              if (channel.isActive()) {
+                new Stream(context, channel, caller.subject(), job.id())
+                    .open(target, expiry)
+                    .subscribe(caller, job.id(), since, Optional.empty());
               }
-              outbox.discard();
             });
   }
 
@@ -177,31 +113,6 @@ public final class SseStream {
             + new String(HttpResponses.errorBody(code, message), StandardCharsets.UTF_8)
             + "\n\n")
         .getBytes(StandardCharsets.UTF_8);
-  }
-
-  /**
-   * First in a stream's pipeline: whatever the client sends now is dropped (a stream answers no
-   * further requests), and a client that does not read is not read from either; the outbox closes
-   * it once it has stalled.
-   */
-  private static final class StreamHandler extends ChannelInboundHandlerAdapter {
-    private final Outbox outbox;
-
-    StreamHandler(Outbox outbox) {
-      this.outbox = outbox;
-    }
-
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object message) {
-      ReferenceCountUtil.release(message);
-    }
-
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      outbox.writabilityChanged();
-      ctx.channel().config().setAutoRead(ctx.channel().isWritable());
-      ctx.fireChannelWritabilityChanged();
-    }
   }
 
   private static OptionalLong since(Optional<String> lastEventId, QueryStringDecoder query) {
@@ -226,76 +137,202 @@ public final class SseStream {
       return OptionalLong.of(value);
     } catch (NumberFormatException e) {
       throw HubException.invalid(
-          "Last-Event-ID: '" + JobJson.abbreviate(raw.get()) + "' (expected: a seq >= 0)");
+          "Last-Event-ID: '" + Text.abbreviate(raw.get()) + "' (expected: a seq >= 0)");
     }
   }
 
-  /** Ends the stream after everything already queued. */
-  private static void end(Outbox outbox) {
-    outbox.close(LastHttpContent.EMPTY_LAST_CONTENT, true);
-  }
-
-  private static void end(Channel channel) {
-    channel
-        .eventLoop()
-        .execute(
-            () -> {
-              if (channel.isActive()) {
-                channel
-                    .writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT)
-                    .addListener(ChannelFutureListener.CLOSE);
-              }
-            });
-  }
-
-  private final class SseSubscriber implements Subscriber {
+  /**
+   * One open stream: first in its pipeline, so whatever the client sends now is dropped (a stream
+   * answers no further requests), and a client that does not read is not read from either (the
+   * outbox closes it once it has stalled). Its one subscription is a {@link JobSubscriptions} table
+   * like a WebSocket's, with SSE events for messages; it ends after the terminal state.
+   */
+  private static final class Stream extends ChannelInboundHandlerAdapter
+      implements Connection, JobSubscriptions.Wire {
+    private final ServerContext context;
     private final Channel channel;
     private final Outbox outbox;
-    private final OptionalLong since;
+    private final JobSubscriptions subscriptions;
+    private final String user;
+    private final String jobId;
+    private final long id = Connections.newId();
+    private final Instant openedAt = Instant.now();
 
-    /** States the client already has; the hub calls us under the subscription's lock. */
-    private long alreadySeen;
-
-    SseSubscriber(Channel channel, Outbox outbox, OptionalLong since) {
+    Stream(ServerContext context, Channel channel, String user, String jobId) {
+      this.context = context;
       this.channel = channel;
-      this.outbox = outbox;
-      this.since = since;
+      this.user = user;
+      this.jobId = jobId;
+      this.outbox =
+          Outbox.sse(
+              channel,
+              context.config().limits(),
+              channel::close,
+              context.writes().of(channel.eventLoop()));
+      this.subscriptions = new JobSubscriptions(context, channel, outbox, this);
+    }
+
+    /** On the event loop: the response headers, the preamble, the heartbeat and the token's end. */
+    JobSubscriptions open(HttpResponses.Target target, Optional<Instant> expiry) {
+      ChannelPipeline pipeline = channel.pipeline();
+      if (pipeline.get(RequestTimeoutHandler.class) != null) {
+        pipeline.remove(RequestTimeoutHandler.class);
+      }
+      pipeline.addFirst("sse-stream", this);
+      // RestApi paused reading for this request; keep reading to see the client leave.
+      channel.config().setAutoRead(true);
+      HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+      response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+      response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+      response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+      response.headers().set("X-Accel-Buffering", "no");
+      if (target.corsOrigin() != null) {
+        response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, target.corsOrigin());
+        response.headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
+      }
+      channel.write(response);
+      channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(PREAMBLE)));
+      context.connections().add(this);
+      long every = context.config().webSocket().heartbeatInterval().toMillis();
+      ScheduledFuture<?> heartbeat =
+          channel
+              .eventLoop()
+              .scheduleAtFixedRate(
+                  () -> outbox.send(HEARTBEAT), every, every, TimeUnit.MILLISECONDS);
+      ScheduledFuture<?> tokenEnd =
+          expiry
+              .map(
+                  at ->
+                      channel
+                          .eventLoop()
+                          .schedule(
+                              () -> fail(ErrorCode.UNAUTHORIZED, "token expired"),
+                              Math.max(0, at.toEpochMilli() - System.currentTimeMillis()),
+                              TimeUnit.MILLISECONDS))
+              .orElse(null);
+      channel
+          .closeFuture()
+          .addListener(
+              closed -> {
+                context.connections().remove(this);
+                heartbeat.cancel(false);
+                if (tokenEnd != null) {
+                  tokenEnd.cancel(false);
+                }
+                outbox.discard();
+                subscriptions.closeAll(); // listeners run on the event loop
+              });
+      return subscriptions;
     }
 
     @Override
-    public void onSubscribed(Job current, boolean recovered) {
-      // The hub always sends the current state, but a browser resuming at exactly that seq has
-      // it, and EventSource does not de-duplicate. A client ahead of the store still gets it.
-      if (since.isPresent() && since.getAsLong() <= current.seq()) {
-        alreadySeen = since.getAsLong();
-      }
+    public void channelRead(ChannelHandlerContext ctx, Object message) {
+      ReferenceCountUtil.release(message);
     }
 
     @Override
-    public void onJob(Job job, boolean replay, boolean transition) {
-      if (job.seq() <= alreadySeen) {
-        return;
-      }
-      outbox.send(
-          job.id(), !replay && !transition, Unpooled.wrappedBuffer(context.frames().sseEvent(job)));
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      outbox.writabilityChanged();
+      ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+      ctx.fireChannelWritabilityChanged();
+    }
+
+    /** Ends the stream after everything already queued. */
+    private void end() {
+      outbox.close(LastHttpContent.EMPTY_LAST_CONTENT, true);
+    }
+
+    private void fail(ErrorCode code, String message) {
+      outbox.send(errorEvent(code, message));
+      end();
+    }
+
+    // The subscription's messages as SSE: the event id is the seq, there is no acknowledgement.
+
+    @Override
+    public byte[] subscribed(
+        String jobId, String status, long seq, boolean recovered, Optional<String> requestId) {
+      return null;
+    }
+
+    @Override
+    public ByteBuf state(Job job, boolean replay) {
+      return Unpooled.wrappedBuffer(context.frames().sseEvent(job));
+    }
+
+    @Override
+    public void afterState(Job job) {
       if (job.isTerminal()) {
-        end(outbox);
+        end();
       }
     }
 
     @Override
-    public boolean awaitReplayDemand() {
-      if (outbox.awaitDrained()) {
-        return true;
-      }
-      channel.close(); // the replay is abandoned: EventSource reconnects with Last-Event-ID
-      return false;
+    public void unsubscribed(String jobId, String status, long seq, Optional<String> requestId) {
+      // a stream is never unsubscribed: it ends
     }
 
     @Override
-    public void onRemoved(String jobId) {
-      outbox.send(errorEvent(ErrorCode.JOB_NOT_FOUND, "job was deleted: " + jobId));
-      end(outbox);
+    public void subscribeFailed(
+        String jobId, ErrorCode code, String message, Optional<String> requestId) {
+      fail(code, message);
+    }
+
+    @Override
+    public void refused(ErrorCode code, String message, Optional<String> requestId) {
+      fail(code, message);
+    }
+
+    @Override
+    public void removed(String jobId) {
+      fail(ErrorCode.JOB_NOT_FOUND, "job was deleted: " + jobId);
+    }
+
+    @Override
+    public void replayAbandoned() {
+      channel.close(); // EventSource reconnects with Last-Event-ID
+    }
+
+    @Override
+    public boolean accepting() {
+      return channel.isActive();
+    }
+
+    // The stream as the registry sees it.
+
+    @Override
+    public String id() {
+      return Connections.format(id);
+    }
+
+    @Override
+    public Transport transport() {
+      return Transport.SSE;
+    }
+
+    @Override
+    public Channel channel() {
+      return channel;
+    }
+
+    @Override
+    public Instant openedAt() {
+      return openedAt;
+    }
+
+    @Override
+    public Optional<String> user() {
+      return Optional.of(user);
+    }
+
+    @Override
+    public Set<String> watching() {
+      return Set.of(jobId);
+    }
+
+    @Override
+    public void goAway() {
+      end();
     }
   }
 }

@@ -1,6 +1,5 @@
 package io.progresshub.server.internal.websocket;
 
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
@@ -9,28 +8,19 @@ import java.util.function.Consumer;
 
 /**
  * One timer for all WebSocket sessions of one event loop: every session is visited once per
- * heartbeat interval ({@link Member#beat}) to send its heartbeat and check it for silence and an
- * expired token. Sessions are spread over {@value #SLOTS} slots and linked into them through their
- * own fields, so a connection costs no timer task, no idle handler and no list node of its own.
+ * heartbeat interval ({@link HeartbeatHandler#beat}) to send its heartbeat and check it for silence
+ * and an expired token. Sessions are spread over {@value #SLOTS} slots and linked into them through
+ * their own fields, so a connection costs no timer task, no idle handler and no list node of its
+ * own.
  *
  * <p>A wheel belongs to its event loop: all its methods run there.
  */
 public final class HeartbeatWheel {
   static final int SLOTS = 16;
 
-  /** A session on the wheel; the links are the wheel's, the rest is the session's. */
-  public abstract static class Member extends ChannelInboundHandlerAdapter {
-    private Member previous;
-    private Member next;
-    private int slot = -1;
-
-    /** Called on the event loop once per interval, {@code tick} being the wheel's clock. */
-    abstract void beat(long tick);
-  }
-
   private final EventExecutor loop;
   private final long tickNanos;
-  private final Member[] slots = new Member[SLOTS];
+  private final HeartbeatHandler[] slots = new HeartbeatHandler[SLOTS];
   private ScheduledFuture<?> timer;
   private int cursor;
   private long tick;
@@ -52,7 +42,7 @@ public final class HeartbeatWheel {
   }
 
   /** Adds {@code member}: its first beat comes one interval from now. */
-  void add(Member member) {
+  void add(HeartbeatHandler member) {
     assert loop.inEventLoop();
     if (member.slot >= 0) {
       return;
@@ -71,7 +61,7 @@ public final class HeartbeatWheel {
     }
   }
 
-  void remove(Member member) {
+  void remove(HeartbeatHandler member) {
     assert loop.inEventLoop();
     if (member.slot < 0) {
       return;
@@ -96,7 +86,7 @@ public final class HeartbeatWheel {
   }
 
   /** Calls {@code action} for every session on the wheel (it may remove them). */
-  void forEach(Consumer<Member> action) {
+  void forEach(Consumer<HeartbeatHandler> action) {
     for (int slot = 0; slot < SLOTS; slot++) {
       visit(slots[slot], action);
     }
@@ -110,10 +100,10 @@ public final class HeartbeatWheel {
     visit(slots[slot], member -> member.beat(now));
   }
 
-  private static void visit(Member first, Consumer<Member> action) {
-    Member member = first;
+  private static void visit(HeartbeatHandler first, Consumer<HeartbeatHandler> action) {
+    HeartbeatHandler member = first;
     while (member != null) {
-      Member next = member.next; // the action may unlink the member
+      HeartbeatHandler next = member.next; // the action may unlink the member
       action.accept(member);
       member = next;
     }

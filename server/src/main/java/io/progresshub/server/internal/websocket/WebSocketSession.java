@@ -1,5 +1,6 @@
 package io.progresshub.server.internal.websocket;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -21,8 +22,6 @@ import io.progresshub.core.HubException;
 import io.progresshub.core.Job;
 import io.progresshub.core.JobIds;
 import io.progresshub.core.Principal;
-import io.progresshub.core.Subscriber;
-import io.progresshub.core.Subscription;
 import io.progresshub.protocol.ClientMessage;
 import io.progresshub.protocol.CloseCode;
 import io.progresshub.protocol.ErrorCode;
@@ -30,34 +29,34 @@ import io.progresshub.protocol.ProtocolException;
 import io.progresshub.protocol.ServerMessage;
 import io.progresshub.server.Rate;
 import io.progresshub.server.WebSocketConfig;
-import io.progresshub.server.internal.ConnectionLimiter;
+import io.progresshub.server.internal.Connection;
+import io.progresshub.server.internal.Connections;
 import io.progresshub.server.internal.JobAccess;
+import io.progresshub.server.internal.JobSubscriptions;
 import io.progresshub.server.internal.Outbox;
 import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.WebSocketFrames;
 import io.progresshub.server.internal.WireErrors;
-import io.progresshub.server.internal.http.JobJson;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One WebSocket connection speaking protocol v1. Commands are read on the channel's event loop; hub
- * calls that may touch the store run on the blocking executor and report back to the loop.
- * Everything the client receives goes through one {@link Outbox}, so replies and job states keep
- * their order.
+ * One WebSocket connection speaking protocol v1: its Netty lifecycle, authentication and command
+ * dispatch. The jobs it watches are a {@link JobSubscriptions} table; everything the client
+ * receives goes through one {@link Outbox}, so replies and job states keep their order. Commands
+ * are read on the channel's event loop; hub calls that may touch the store run on the blocking
+ * executor and report back to the loop.
  */
-public final class WebSocketSession extends HeartbeatWheel.Member {
+public final class WebSocketSession extends HeartbeatHandler
+    implements Connection, JobSubscriptions.Wire {
   private static final Logger LOG = LoggerFactory.getLogger(WebSocketSession.class);
 
   /**
@@ -69,19 +68,20 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
   private final ServerContext context;
 
   /** How the connection was opened; dropped once the client is authenticated. */
-  private WebSocketUpgrade.Setup setup;
+  private WebSocketUpgrade.Handshake handshake;
 
   /** The job of a single-job endpoint ({@code /ws/{jobId}}), else null. */
   private final String singleJobId;
 
-  private final long connectionNumber = ThreadLocalRandom.current().nextLong() & 0xffffffffffffL;
+  private final long id = Connections.newId();
+  private final long openedAtMillis = System.currentTimeMillis();
 
   // Event-loop state.
   private Channel channel;
   private Outbox outbox;
+  private JobSubscriptions subscriptions;
   private volatile Principal principal;
   private boolean countedUser;
-  private Map<String, JobSubscriber> subscriptions;
   private boolean closing;
   private long heartbeats;
   private HeartbeatWheel wheel;
@@ -91,11 +91,6 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
 
   /** Not reading: the client does not read what we write (see {@link Outbox}). */
   private boolean pausedForWrites;
-
-  /** Store-bound commands running now, and those waiting for one of them to finish. */
-  private int runningCommands;
-
-  private ArrayDeque<Runnable> waitingCommands;
 
   /**
    * The command allowance, a token bucket kept inline (a bucket object would cost a connection more
@@ -109,13 +104,11 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
   /** Commands refused in a row for the rate; past {@link #MAX_REFUSED_COMMANDS} we close. */
   private int refusedCommands;
 
-  WebSocketSession(ServerContext context, WebSocketUpgrade.Setup setup) {
+  WebSocketSession(ServerContext context, WebSocketUpgrade.Handshake handshake) {
     this.context = context;
-    this.setup = setup;
-    this.singleJobId = setup.jobId().orElse(null);
+    this.handshake = handshake;
+    this.singleJobId = handshake.jobId().orElse(null);
   }
-
-  // ------------------------------------------------------------------ lifecycle
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
@@ -142,53 +135,42 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
             context.config().limits(),
             () -> close(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason()),
             context.writes().of(ctx.executor()));
+    subscriptions = new JobSubscriptions(context, channel, outbox, this);
     Duration interval = context.config().webSocket().heartbeatInterval();
     wheel = context.wheels().of(ctx.executor());
     lastReadTick = wheel.tick();
     wheel.add(this);
+    context.connections().add(this);
     // Written at once, not queued: it is the first message, and it leaves with the handshake
     // answer in one write.
     channel.writeAndFlush(
         Unpooled.wrappedBuffer(
             frame(
                 new ServerMessage.ConnectionEstablished(
-                    connectionId(), interval.toSeconds(), Instant.now()))),
+                    id(), interval.toSeconds(), Instant.now()))),
         channel.voidPromise());
 
-    if (setup.refusal().isPresent()) {
-      ConnectionLimiter.Refusal refusal = setup.refusal().get();
-      fail(refusal.code(), refusal.message(), Optional.empty(), CloseCode.RATE_LIMITED);
-    } else if (setup.badRequest().isPresent()) {
-      fail(
-          ErrorCode.INVALID_REQUEST,
-          setup.badRequest().get(),
-          Optional.empty(),
-          CloseCode.BAD_REQUEST);
-    } else if (setup.authFailure().isPresent()) {
-      fail(
-          ErrorCode.UNAUTHORIZED,
-          setup.authFailure().get().getMessage(),
-          Optional.empty(),
-          CloseCode.UNAUTHORIZED);
-    } else if (setup.principal().isPresent()) {
-      // Without a token (auth switched off) the client is told who it is; with one it knows.
-      boolean reply = setup.token().isEmpty();
-      if (authenticated(setup.principal().get(), setup.token(), Optional.empty(), reply)) {
-        subscribeOnOpen();
+    switch (handshake) {
+      case WebSocketUpgrade.Handshake.Refused refused ->
+          fail(refused.code(), refused.message(), Optional.empty());
+      case WebSocketUpgrade.Handshake.Authenticated authenticated -> {
+        // Without a token (auth switched off) the client is told who it is; with one it knows.
+        boolean reply = authenticated.token().isEmpty();
+        if (authenticated(
+            authenticated.principal(), authenticated.token(), Optional.empty(), reply)) {
+          subscribeOnOpen();
+        }
       }
-    } else {
-      // No token in the handshake: wait a little for a first-message auth, nothing else.
-      authDeadline =
-          ctx.executor()
-              .schedule(
-                  () ->
-                      fail(
-                          ErrorCode.AUTH_REQUIRED,
-                          "no auth message in time",
-                          Optional.empty(),
-                          CloseCode.UNAUTHORIZED),
-                  context.config().limits().handshakeTimeout().toMillis(),
-                  TimeUnit.MILLISECONDS);
+      case WebSocketUpgrade.Handshake.AwaitingAuth awaiting ->
+          // No token in the handshake: wait a little for a first-message auth, nothing else.
+          authDeadline =
+              ctx.executor()
+                  .schedule(
+                      () ->
+                          fail(
+                              ErrorCode.AUTH_REQUIRED, "no auth message in time", Optional.empty()),
+                      context.config().limits().handshakeTimeout().toMillis(),
+                      TimeUnit.MILLISECONDS);
     }
   }
 
@@ -196,6 +178,7 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     if (wheel != null) {
       wheel.remove(this);
+      context.connections().remove(this);
     }
     context.limiter().releaseTotal();
     if (outbox != null) {
@@ -203,8 +186,7 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
     }
     cancelAuthDeadline();
     if (subscriptions != null) {
-      subscriptions.values().forEach(JobSubscriber::cancel);
-      subscriptions = null;
+      subscriptions.closeAll();
     }
     Principal current = principal;
     if (countedUser && current != null) {
@@ -223,16 +205,17 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
       outbox.writabilityChanged();
     }
     pausedForWrites = !ctx.channel().isWritable();
-    updateAutoRead();
+    waitingChanged();
     super.channelWritabilityChanged(ctx);
   }
 
   /** Reads while the client reads us and no command waits for a free slot. */
-  private void updateAutoRead() {
+  @Override
+  public void waitingChanged() {
     if (channel == null) {
       return;
     }
-    boolean read = !pausedForWrites && (waitingCommands == null || waitingCommands.isEmpty());
+    boolean read = !pausedForWrites && !subscriptions.hasWaitingWork();
     if (channel.config().isAutoRead() != read) {
       channel.config().setAutoRead(read);
     }
@@ -275,12 +258,7 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
         channel
             .eventLoop()
             .schedule(
-                () ->
-                    fail(
-                        ErrorCode.UNAUTHORIZED,
-                        "token expired",
-                        Optional.empty(),
-                        CloseCode.UNAUTHORIZED),
+                () -> fail(ErrorCode.UNAUTHORIZED, "token expired", Optional.empty()),
                 Math.max(0, left),
                 TimeUnit.MILLISECONDS);
   }
@@ -292,8 +270,6 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
     }
     ctx.fireChannelReadComplete();
   }
-
-  // ------------------------------------------------------------------ reading
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object message) {
@@ -340,15 +316,17 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
       error(e.code(), e.getMessage(), e.requestId());
       return;
     }
+    Principal caller = principal;
     switch (command) {
       case ClientMessage.Ping ping -> send(new ServerMessage.Pong(ping.id(), Instant.now()));
       case ClientMessage.Auth auth -> onAuth(auth);
-      case ClientMessage other when principal == null ->
+      case ClientMessage other when caller == null ->
           error(ErrorCode.AUTH_REQUIRED, "send an auth message with a token first", other.id());
       case ClientMessage.Subscribe subscribe ->
-          subscribe(subscribe.jobId(), subscribe.since(), subscribe.id());
-      case ClientMessage.Unsubscribe unsubscribe -> unsubscribe(unsubscribe);
-      case ClientMessage.Cancel cancel -> cancel(cancel);
+          subscriptions.subscribe(caller, subscribe.jobId(), subscribe.since(), subscribe.id());
+      case ClientMessage.Unsubscribe unsubscribe ->
+          subscriptions.unsubscribe(unsubscribe.jobId(), unsubscribe.id());
+      case ClientMessage.Cancel cancel -> cancel(caller, cancel);
     }
   }
 
@@ -393,7 +371,7 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
       verified = context.authenticator().verify(auth.token());
     } catch (HubException e) {
       if (principal == null) {
-        fail(ErrorCode.UNAUTHORIZED, e.getMessage(), auth.id(), CloseCode.UNAUTHORIZED);
+        fail(ErrorCode.UNAUTHORIZED, e.getMessage(), auth.id());
       } else {
         error(ErrorCode.UNAUTHORIZED, e.getMessage(), auth.id()); // keep the current token
       }
@@ -411,36 +389,34 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
   }
 
   /**
-   * Once authenticated: subscribes a single-job endpoint to its job; the setup is not needed after.
+   * Once authenticated: subscribes a single-job endpoint to its job; the handshake is not needed
+   * after.
    */
   private void subscribeOnOpen() {
-    WebSocketUpgrade.Setup opened = setup;
-    setup = null;
+    OptionalLong since = handshake.since();
+    handshake = null;
     if (singleJobId != null) {
-      subscribe(singleJobId, opened.since(), Optional.empty());
+      subscriptions.subscribe(principal, singleJobId, since, Optional.empty());
     }
   }
 
-  /** Records the caller; answers {@code authenticated} when {@code reply} (asked by message). */
+  /**
+   * Records the caller; answers {@code authenticated} when {@code reply} (asked by message).
+   * Returns false when the connection is being closed instead (too many for this user).
+   */
   private boolean authenticated(
       Principal verified, Optional<String> token, Optional<String> requestId, boolean reply) {
     cancelAuthDeadline();
     if (!countedUser) {
       if (!context.limiter().tryAcquireUser(verified.subject())) {
-        fail(
-            ErrorCode.TOO_MANY_CONNECTIONS,
-            "too many connections for this user",
-            requestId,
-            CloseCode.RATE_LIMITED);
+        fail(ErrorCode.TOO_MANY_CONNECTIONS, "too many connections for this user", requestId);
         return false;
       }
       countedUser = true;
     }
     principal = verified;
     Optional<Instant> expiry = token.flatMap(context.authenticator()::expiry);
-    if (context.authenticator().enabled() && expiry.isPresent()) {
-      // The connection lives no longer than its token, unless the client refreshes it. The
-      // heartbeat checks the expiry; an exact timer is armed only once it is near.
+    if (expiry.isPresent()) {
       tokenExpiresAtMillis = Math.max(1, expiry.get().toEpochMilli());
       watchTokenExpiry();
     } else {
@@ -461,115 +437,12 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
     }
   }
 
-  // ------------------------------------------------------------------ commands
-
-  private void subscribe(String jobId, OptionalLong since, Optional<String> requestId) {
-    boolean single = singleJobId != null;
-    if (!JobIds.isValid(jobId)) {
-      HubException invalid = invalidJobId(jobId);
-      if (single) {
-        fail(ErrorCode.INVALID_JOB_ID, invalid.getMessage(), requestId, CloseCode.BAD_REQUEST);
-      } else {
-        error(ErrorCode.INVALID_JOB_ID, invalid.getMessage(), requestId);
-      }
-      return;
-    }
-    if (subscriptions == null) {
-      subscriptions = new HashMap<>(4);
-    }
-    JobSubscriber previous = subscriptions.remove(jobId);
-    if (previous != null) {
-      previous.cancel(); // a re-subscribe restarts the stream from the client's since
-    }
-    int limit = context.config().limits().maxSubscriptionsPerConnection();
-    if (subscriptions.size() >= limit) {
-      error(
-          ErrorCode.TOO_MANY_SUBSCRIPTIONS,
-          "at most " + limit + " subscriptions per connection",
-          requestId);
-      return;
-    }
-    // Registered before the hub is asked, so an unsubscribe that follows at once finds it.
-    Principal caller = principal;
-    JobSubscriber subscriber = new JobSubscriber(jobId, requestId);
-    subscriptions.put(jobId, subscriber);
-    submit(
-        () -> {
-          Job job = null;
-          Subscription subscription = null;
-          HubException failure = null;
-          try {
-            job = JobAccess.watchable(context.hub(), caller, jobId);
-            if (!subscriber.cancelled) { // superseded or unsubscribed while it waited
-              subscription = context.hub().subscribe(jobId, since, subscriber);
-            }
-          } catch (HubException e) {
-            failure = e;
-          }
-          Job known = job;
-          Subscription done = subscription;
-          HubException failed = failure;
-          onLoop(
-              () -> {
-                if (failed != null) {
-                  if (subscriptions != null) {
-                    subscriptions.remove(jobId, subscriber);
-                  }
-                  subscribeFailed(failed, requestId, single);
-                  subscriber.answerUnsubscribe(null);
-                } else {
-                  subscriber.attach(done, known);
-                }
-              },
-              done);
-        },
-        requestId);
-  }
-
-  private void subscribeFailed(HubException failure, Optional<String> requestId, boolean single) {
-    ErrorCode code = WireErrors.errorCode(failure.reason());
-    if (!single) {
-      error(code, failure.getMessage(), requestId);
-      return;
-    }
-    CloseCode close =
-        switch (code) {
-          case JOB_NOT_FOUND -> CloseCode.JOB_NOT_FOUND;
-          case FORBIDDEN -> CloseCode.FORBIDDEN;
-          case STORE_UNAVAILABLE -> CloseCode.INTERNAL_ERROR;
-          default -> CloseCode.BAD_REQUEST;
-        };
-    fail(code, failure.getMessage(), requestId, close);
-  }
-
-  private void unsubscribe(ClientMessage.Unsubscribe command) {
-    JobSubscriber subscriber = subscriptions == null ? null : subscriptions.remove(command.jobId());
-    if (subscriber == null) {
-      error(
-          ErrorCode.NOT_SUBSCRIBED,
-          "not subscribed to job " + JobJson.abbreviate(command.jobId()),
-          command.id());
-      return;
-    }
-    subscriber.cancel();
-    if (subscriber.settled) {
-      send(
-          new ServerMessage.Unsubscribed(
-              command.jobId(), subscriber.status, subscriber.seq, command.id()));
-    } else {
-      // The subscribe is still pending: it answers once it knows the job's status and seq.
-      subscriber.unsubscribeRequest = command.id();
-      subscriber.unsubscribeRequested = true;
-    }
-  }
-
-  private void cancel(ClientMessage.Cancel command) {
+  private void cancel(Principal caller, ClientMessage.Cancel command) {
     if (!JobIds.isValid(command.jobId())) {
-      error(ErrorCode.INVALID_JOB_ID, invalidJobId(command.jobId()).getMessage(), command.id());
+      error(ErrorCode.INVALID_JOB_ID, JobIds.invalid(command.jobId()).getMessage(), command.id());
       return;
     }
-    Principal caller = principal;
-    submit(
+    subscriptions.submit(
         () -> {
           try {
             Job cancelled = JobAccess.cancel(context.hub(), caller, command.jobId());
@@ -583,55 +456,54 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
         command.id());
   }
 
-  // ------------------------------------------------------------------ store-bound commands
+  // What the subscription table sends, as protocol v1 messages.
 
-  /**
-   * Runs {@code task} (which may wait for the store) on the blocking executor, at most {@code
-   * maxPendingCommands} at once per connection. Past that, the task waits here and reading stops
-   * until one finishes: one connection cannot start unbounded work, however many commands it packs
-   * into one write.
-   */
-  private void submit(Runnable task, Optional<String> requestId) {
-    if (runningCommands >= context.config().limits().maxPendingCommands()) {
-      if (waitingCommands == null) {
-        waitingCommands = new ArrayDeque<>(4);
-      }
-      waitingCommands.add(() -> start(task, requestId));
-      updateAutoRead();
-      return;
-    }
-    start(task, requestId);
+  @Override
+  public byte[] subscribed(
+      String jobId, String status, long seq, boolean recovered, Optional<String> requestId) {
+    return frame(new ServerMessage.Subscribed(jobId, status, seq, recovered, requestId));
   }
 
-  private void start(Runnable task, Optional<String> requestId) {
-    runningCommands++;
-    try {
-      context
-          .blocking()
-          .execute(
-              () -> {
-                try {
-                  task.run();
-                } finally {
-                  onLoop(this::commandDone, null);
-                }
-              });
-    } catch (RejectedExecutionException shuttingDown) {
-      runningCommands--;
-      error(ErrorCode.SHUTTING_DOWN, "server is shutting down", requestId);
+  @Override
+  public ByteBuf state(Job job, boolean replay) {
+    return context.frames().webSocketFrame(job, replay);
+  }
+
+  @Override
+  public void unsubscribed(String jobId, String status, long seq, Optional<String> requestId) {
+    send(new ServerMessage.Unsubscribed(jobId, status, seq, requestId));
+  }
+
+  /** On a single-job endpoint the subscription is the connection: its failure closes it. */
+  @Override
+  public void subscribeFailed(
+      String jobId, ErrorCode code, String message, Optional<String> requestId) {
+    if (singleJobId != null) {
+      fail(code, message, requestId);
+    } else {
+      error(code, message, requestId);
     }
   }
 
-  private void commandDone() {
-    runningCommands--;
-    int max = context.config().limits().maxPendingCommands();
-    while (waitingCommands != null && !waitingCommands.isEmpty() && runningCommands < max) {
-      waitingCommands.poll().run();
-    }
-    updateAutoRead();
+  @Override
+  public void refused(ErrorCode code, String message, Optional<String> requestId) {
+    error(code, message, requestId);
   }
 
-  // ------------------------------------------------------------------ writing
+  @Override
+  public void removed(String jobId) {
+    subscribeFailed(jobId, ErrorCode.JOB_NOT_FOUND, "job was deleted: " + jobId, Optional.empty());
+  }
+
+  @Override
+  public void replayAbandoned() {
+    close(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason());
+  }
+
+  @Override
+  public boolean accepting() {
+    return !closing && channel.isActive();
+  }
 
   private void send(ServerMessage message) {
     outbox.send(frame(message));
@@ -645,25 +517,55 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
     send(new ServerMessage.Error(code, message, requestId));
   }
 
-  /** Sends an error, then closes with {@code close} once it is on its way. */
-  private void fail(ErrorCode code, String message, Optional<String> requestId, CloseCode close) {
+  /** Sends an error, then closes with the error's close code once it is on its way. */
+  private void fail(ErrorCode code, String message, Optional<String> requestId) {
     error(code, message, requestId);
-    close(close, message);
+    close(WireErrors.closeCode(code), message);
+  }
+
+  // The connection as the registry sees it.
+
+  @Override
+  public String id() {
+    return Connections.format(id);
+  }
+
+  @Override
+  public Transport transport() {
+    return Transport.WEBSOCKET;
+  }
+
+  @Override
+  public Channel channel() {
+    return channel;
+  }
+
+  @Override
+  public Instant openedAt() {
+    return Instant.ofEpochMilli(openedAtMillis);
+  }
+
+  @Override
+  public Optional<String> user() {
+    Principal current = principal;
+    return current == null ? Optional.empty() : Optional.of(current.subject());
+  }
+
+  @Override
+  public Set<String> watching() {
+    return subscriptions == null ? Set.of() : subscriptions.jobIds();
   }
 
   /** Graceful shutdown: close 1001 after everything already queued. */
-  public void goingAway() {
+  @Override
+  public void goAway() {
     close(CloseCode.GOING_AWAY, "server shutting down");
-  }
-
-  public Channel channel() {
-    return channel;
   }
 
   /** Closes with a close frame after everything already queued; safe from any thread. */
   void close(CloseCode code, String reason) {
     // The close frame goes through the outbox, behind everything already queued.
-    onLoop(
+    Runnable closeFrame =
         () -> {
           if (closing || !channel.isActive()) {
             return;
@@ -672,22 +574,15 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
           String trimmed = reason.length() > 120 ? reason.substring(0, 120) : reason;
           outbox.close(
               new CloseWebSocketFrame(new WebSocketCloseStatus(code.code(), trimmed)), false);
-        },
-        null);
-  }
-
-  /** Runs on the event loop; if the loop is gone, releases {@code orphan}. */
-  private void onLoop(Runnable task, Subscription orphan) {
+        };
     try {
       if (channel.eventLoop().inEventLoop()) {
-        task.run();
+        closeFrame.run();
       } else {
-        channel.eventLoop().execute(task);
+        channel.eventLoop().execute(closeFrame);
       }
-    } catch (RejectedExecutionException e) {
-      if (orphan != null) {
-        orphan.close();
-      }
+    } catch (RejectedExecutionException loopGone) {
+      // the connection went with its event loop
     }
   }
 
@@ -714,7 +609,7 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
         || cause instanceof CorruptedFrameException) {
       ctx.close(); // Netty already sent the matching close frame (1002 / 1007)
     } else if (!(cause instanceof ClosedChannelException)) {
-      LOG.debug("closing connection {} after error", connectionId(), cause);
+      LOG.debug("closing connection {} after error", id(), cause);
       ctx.close();
     }
   }
@@ -727,157 +622,5 @@ public final class WebSocketSession extends HeartbeatWheel.Member {
       }
     }
     return null;
-  }
-
-  private static HubException invalidJobId(String jobId) {
-    try {
-      JobIds.check(jobId);
-      throw new IllegalStateException("valid id reported invalid");
-    } catch (HubException e) {
-      return e;
-    }
-  }
-
-  /** The id the client is told; kept as a number, not a string, for the connection's lifetime. */
-  private String connectionId() {
-    return "c-" + Long.toHexString(connectionNumber);
-  }
-
-  /**
-   * One subscription of this connection: delivers the job's states into the outbox and remembers
-   * what it delivered last. Registered before the hub has answered; the hub's subscription is
-   * attached once it exists (on the event loop), and closed at once if cancelled meanwhile. Once
-   * cancelled (on the event loop) nothing it sent is written any more, even if it was queued
-   * before: so nothing about the job follows {@code unsubscribed}, and a re-subscribe's stream
-   * never interleaves with the one it replaced.
-   */
-  private final class JobSubscriber implements Subscriber, Outbox.Source {
-    private final String jobId;
-    private final Optional<String> requestId;
-    volatile String status = "pending";
-    volatile long seq;
-    private Subscription subscription; // event loop only
-
-    /** Set on the event loop only; read by the hub's threads to skip work that will be dropped. */
-    volatile boolean cancelled;
-
-    /** Whether the subscribe has finished, well or not (event loop only). */
-    boolean settled;
-
-    /** An unsubscribe waiting for the pending subscribe to finish (event loop only). */
-    boolean unsubscribeRequested;
-
-    Optional<String> unsubscribeRequest = Optional.empty();
-
-    JobSubscriber(String jobId, Optional<String> requestId) {
-      this.jobId = jobId;
-      this.requestId = requestId;
-    }
-
-    /** The subscribe finished: {@code subscription} is live unless cancelled meanwhile. */
-    void attach(Subscription subscription, Job known) {
-      settled = true;
-      if (subscription == null || cancelled || closing || !channel.isActive()) {
-        if (subscription != null) {
-          subscription.close();
-        }
-        answerUnsubscribe(known);
-      } else {
-        this.subscription = subscription;
-      }
-    }
-
-    void cancel() {
-      cancelled = true;
-      if (subscription != null) {
-        subscription.close();
-        subscription = null;
-      }
-    }
-
-    /**
-     * Answers an unsubscribe that waited for this subscribe to finish: with the job's state as the
-     * subscribe found it (the client may have seen none of the subscription's messages, which are
-     * dropped once it is cancelled), or {@code not_subscribed} if the subscribe failed.
-     */
-    void answerUnsubscribe(Job known) {
-      settled = true;
-      if (!unsubscribeRequested) {
-        return;
-      }
-      unsubscribeRequested = false;
-      if (known == null) {
-        error(
-            ErrorCode.NOT_SUBSCRIBED,
-            "not subscribed to job " + JobJson.abbreviate(jobId),
-            unsubscribeRequest);
-        return;
-      }
-      send(
-          new ServerMessage.Unsubscribed(
-              jobId, known.status().wireName(), known.seq(), unsubscribeRequest));
-    }
-
-    @Override
-    public boolean live() {
-      return !cancelled;
-    }
-
-    @Override
-    public boolean awaitReplayDemand() {
-      if (cancelled) {
-        return false;
-      }
-      if (outbox.awaitDrained()) {
-        return true;
-      }
-      // The replay is abandoned: the client must not wait for the rest on an open connection.
-      close(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason());
-      return false;
-    }
-
-    @Override
-    public void onSubscribed(Job current, boolean recovered) {
-      status = current.status().wireName();
-      seq = current.seq();
-      if (!cancelled) {
-        outbox.send(
-            frame(new ServerMessage.Subscribed(jobId, status, seq, recovered, requestId)), this);
-      }
-    }
-
-    @Override
-    public void onJob(Job job, boolean replay, boolean transition) {
-      status = job.status().wireName();
-      seq = job.seq();
-      if (!cancelled) {
-        outbox.send(
-            jobId, !replay && !transition, context.frames().webSocketFrame(job, replay), this);
-      }
-    }
-
-    @Override
-    public void onRemoved(String removedJobId) {
-      onLoop(
-          () -> {
-            if (cancelled) {
-              return;
-            }
-            if (subscriptions != null) {
-              subscriptions.remove(jobId, this);
-            }
-            cancel();
-            if (singleJobId != null) {
-              fail(
-                  ErrorCode.JOB_NOT_FOUND,
-                  "job was deleted: " + jobId,
-                  Optional.empty(),
-                  CloseCode.JOB_NOT_FOUND);
-            } else {
-              error(ErrorCode.JOB_NOT_FOUND, "job was deleted: " + jobId, Optional.empty());
-            }
-          },
-          null);
-    }
   }
 }

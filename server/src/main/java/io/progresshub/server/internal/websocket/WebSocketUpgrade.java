@@ -30,7 +30,7 @@ import io.progresshub.server.internal.HttpResponses;
 import io.progresshub.server.internal.RequestTimeoutHandler;
 import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.ServerInitializer;
-import io.progresshub.server.internal.http.JobJson;
+import io.progresshub.server.internal.Text;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -48,15 +48,27 @@ import java.util.OptionalLong;
  * cannot see the HTTP status of a refused handshake.
  */
 public final class WebSocketUpgrade {
-  /** What the session needs to know about how it was opened. */
-  record Setup(
-      Optional<String> jobId,
-      OptionalLong since,
-      Optional<Principal> principal,
-      Optional<HubException> authFailure,
-      Optional<String> badRequest,
-      Optional<ConnectionLimiter.Refusal> refusal,
-      Optional<String> token) {}
+  /**
+   * How the connection was opened, as the session needs to know it: refused (told after the
+   * upgrade, where a browser can see it), authenticated by the handshake's token, or waiting for an
+   * {@code auth} message.
+   */
+  sealed interface Handshake {
+    /** The job of a single-job endpoint. */
+    Optional<String> jobId();
+
+    /** Where a single-job endpoint resumes. */
+    OptionalLong since();
+
+    record Refused(ErrorCode code, String message, Optional<String> jobId, OptionalLong since)
+        implements Handshake {}
+
+    record Authenticated(
+        Principal principal, Optional<String> token, Optional<String> jobId, OptionalLong since)
+        implements Handshake {}
+
+    record AwaitingAuth(Optional<String> jobId, OptionalLong since) implements Handshake {}
+  }
 
   private final ServerContext context;
 
@@ -84,7 +96,7 @@ public final class WebSocketUpgrade {
       jobId = Optional.of(path.substring("/progress/ws/".length()));
     } else {
       HttpResponses.error(
-          target, ErrorCode.NOT_FOUND, "no WebSocket endpoint at " + JobJson.abbreviate(path));
+          target, ErrorCode.NOT_FOUND, "no WebSocket endpoint at " + Text.abbreviate(path));
       return;
     }
     if (!context.limiter().tryAcquireTotal()) {
@@ -105,7 +117,7 @@ public final class WebSocketUpgrade {
       } catch (NumberFormatException e) {
         badRequest =
             Optional.of(
-                "since: '" + JobJson.abbreviate(sinceValues.get(0)) + "' (expected: a seq >= 0)");
+                "since: '" + Text.abbreviate(sinceValues.get(0)) + "' (expected: a seq >= 0)");
       }
     }
     Optional<String> token = Authenticator.token(request, query);
@@ -117,7 +129,21 @@ public final class WebSocketUpgrade {
       authFailure = Optional.of(e);
     }
 
-    Setup setup = new Setup(jobId, since, principal, authFailure, badRequest, refusal, token);
+    Handshake handshake;
+    if (refusal.isPresent()) {
+      handshake =
+          new Handshake.Refused(refusal.get().code(), refusal.get().message(), jobId, since);
+    } else if (badRequest.isPresent()) {
+      handshake = new Handshake.Refused(ErrorCode.INVALID_REQUEST, badRequest.get(), jobId, since);
+    } else if (authFailure.isPresent()) {
+      handshake =
+          new Handshake.Refused(
+              ErrorCode.UNAUTHORIZED, authFailure.get().getMessage(), jobId, since);
+    } else if (principal.isPresent()) {
+      handshake = new Handshake.Authenticated(principal.get(), token, jobId, since);
+    } else {
+      handshake = new Handshake.AwaitingAuth(jobId, since);
+    }
     boolean installed =
         handshake(
             ctx,
@@ -125,7 +151,7 @@ public final class WebSocketUpgrade {
             query.rawPath(),
             context.config().limits(),
             context.config().webSocket(),
-            new WebSocketSession(context, setup));
+            new WebSocketSession(context, handshake));
     if (!installed) {
       context.limiter().releaseTotal(); // else the session releases it when the channel closes
     }
