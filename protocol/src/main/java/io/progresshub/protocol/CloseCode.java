@@ -21,7 +21,7 @@ public enum CloseCode {
   SLOW_CONSUMER(4008, true, "slow consumer: reconnect with since"),
   BAD_REQUEST(4400, false, "bad request"),
   UNAUTHORIZED(4401, false, "unauthorized: get a new token before reconnecting"),
-  FORBIDDEN(4403, false, "forbidden"),
+  FORBIDDEN(4403, false, "forbidden: the token does not allow this"),
   JOB_NOT_FOUND(4404, false, "job not found"),
   RATE_LIMITED(4429, true, "rate limited: reconnect after a back-off");
 

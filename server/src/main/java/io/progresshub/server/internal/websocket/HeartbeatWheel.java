@@ -24,7 +24,6 @@ public final class HeartbeatWheel {
   private ScheduledFuture<?> timer;
   private int cursor;
   private long tick;
-  private volatile int size; // read by other threads while shutting down
 
   HeartbeatWheel(EventExecutor loop, Duration interval) {
     this.loop = loop;
@@ -55,7 +54,6 @@ public final class HeartbeatWheel {
       member.next.previous = member;
     }
     slots[slot] = member;
-    size++;
     if (timer == null) {
       timer = loop.scheduleAtFixedRate(this::advance, tickNanos, tickNanos, TimeUnit.NANOSECONDS);
     }
@@ -77,19 +75,6 @@ public final class HeartbeatWheel {
     member.previous = null;
     member.next = null;
     member.slot = -1;
-    size--;
-  }
-
-  /** The sessions on this wheel now. */
-  int size() {
-    return size;
-  }
-
-  /** Calls {@code action} for every session on the wheel (it may remove them). */
-  void forEach(Consumer<HeartbeatHandler> action) {
-    for (int slot = 0; slot < SLOTS; slot++) {
-      visit(slots[slot], action);
-    }
   }
 
   private void advance() {
