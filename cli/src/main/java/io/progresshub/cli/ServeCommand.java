@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -42,6 +43,10 @@ final class ServeCommand implements Callable<Integer> {
   @ParentCommand Main main;
 
   @Spec CommandSpec spec;
+
+  // The options below declare the flags of the settings and their help, in the order --help shows
+  // them. flags() reads their values by the Setting table's flag names, as it does those of the
+  // limits, which declareLimitOptions() adds; only --data-dir and --config are read here directly.
 
   @Option(names = "--host", paramLabel = "HOST", description = "Address to bind (127.0.0.1).")
   String host;
@@ -128,7 +133,7 @@ final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Settings settings =
-        SettingsLoader.fromSources(flags(), Optional.ofNullable(config), main.env()).load();
+        SettingsLoader.fromSources(flags(spec), Optional.ofNullable(config), main.env()).load();
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     if (settings.insecureNoAuth()) {
@@ -167,29 +172,27 @@ final class ServeCommand implements Callable<Integer> {
     return CommandLine.ExitCode.SOFTWARE;
   }
 
-  private Map<Setting, String> flags() {
+  /**
+   * The settings given as flags, read from the options by the {@link Setting} table's flag names:
+   * the annotated fields above and the options {@link #declareLimitOptions} adds alike.
+   */
+  static Map<Setting, String> flags(CommandSpec serve) {
     Map<Setting, String> flags = new EnumMap<>(Setting.class);
-    putIfSet(flags, Setting.HOST, host);
-    putIfSet(flags, Setting.PORT, port);
-    putIfSet(flags, Setting.DATA_DIR, dataDir);
-    putIfSet(flags, Setting.INSECURE_NO_AUTH, insecureNoAuth);
-    if (allowedOrigins != null && !allowedOrigins.isEmpty()) {
-      flags.put(Setting.ALLOWED_ORIGINS, String.join(",", allowedOrigins));
-    }
-    putIfSet(flags, Setting.RETENTION, retention);
-    putIfSet(flags, Setting.HEARTBEAT_INTERVAL, heartbeatInterval);
-    putIfSet(flags, Setting.MAX_CONNECTIONS, maxConnections);
-    putIfSet(flags, Setting.TRANSPORT, transport);
-    putIfSet(flags, Setting.WS_COMPRESSION, webSocketCompression);
-    putIfSet(flags, Setting.TLS_CERT, tlsCert);
-    putIfSet(flags, Setting.TLS_KEY, tlsKey);
-    putIfSet(flags, Setting.JWKS_URL, jwksUrl);
-    putIfSet(flags, Setting.JWT_ISSUER, jwtIssuer);
-    putIfSet(flags, Setting.JWT_AUDIENCE, jwtAudience);
     for (Setting setting : Setting.values()) {
-      if (setting.declaredHere()) {
-        OptionSpec option = spec.findOption(setting.flag().orElseThrow());
-        putIfSet(flags, setting, option == null ? null : option.getValue());
+      if (setting.flag().isEmpty()) {
+        continue;
+      }
+      OptionSpec option = serve.findOption(setting.flag().get());
+      if (option == null) {
+        throw new IllegalStateException(setting.flag().get() + " is not an option of serve");
+      }
+      Object value = option.getValue();
+      if (value instanceof List<?> values) { // repeatable, e.g. --allowed-origin
+        if (!values.isEmpty()) {
+          flags.put(setting, values.stream().map(String::valueOf).collect(Collectors.joining(",")));
+        }
+      } else if (value != null) {
+        flags.put(setting, value.toString());
       }
     }
     return flags;
@@ -210,12 +213,6 @@ final class ServeCommand implements Callable<Integer> {
                     setting.description() + " (" + SettingsLoader.defaultText(setting) + ").")
                 .build());
       }
-    }
-  }
-
-  private static void putIfSet(Map<Setting, String> flags, Setting setting, String value) {
-    if (value != null) {
-      flags.put(setting, value);
     }
   }
 }
