@@ -19,7 +19,7 @@ final class Clients {
   interface Listener {
     default void onSubscribed(WsConn conn) {}
 
-    void onProgress(WsConn conn, Msg msg, long nowNanos);
+    void onProgress(WsConn conn, MessageScan msg, long nowNanos);
 
     default void onClosed(WsConn conn) {}
 
@@ -27,10 +27,10 @@ final class Clients {
     Listener NONE = (conn, msg, now) -> {};
   }
 
-  final Net net;
+  final ClientNetwork net;
   final Auth auth;
   final String path = "/ws/";
-  final Msg msg = new Msg();
+  final MessageScan msg = new MessageScan();
   final List<WsConn> all = new ArrayList<>();
   Listener listener = Listener.NONE;
   long errors;
@@ -41,7 +41,7 @@ final class Clients {
   private int concurrency = 500;
   private final Map<String, Integer> failures = new TreeMap<>();
 
-  Clients(Net net, Auth auth) {
+  Clients(ClientNetwork net, Auth auth) {
     this.net = net;
     this.auth = auth;
   }
@@ -112,7 +112,7 @@ final class Clients {
     listener.onSubscribed(conn);
   }
 
-  void onProgress(WsConn conn, Msg m, long now) {
+  void onProgress(WsConn conn, MessageScan m, long now) {
     listener.onProgress(conn, m, now);
   }
 

@@ -11,32 +11,32 @@ import org.HdrHistogram.Histogram;
  * #measure} opens one after a warm-up at the same rate. State is event-loop only.
  */
 final class Deliveries implements Clients.Listener {
-  private final Ctx ctx;
+  private final ScenarioContext ctx;
   private final int subscribersPerJob;
-  private final Histogram latency = Lat.histogram();
+  private final Histogram latency = Latencies.histogram();
   private boolean recording;
   private long delivered;
 
-  Deliveries(Ctx ctx, int subscribersPerJob) {
+  Deliveries(ScenarioContext ctx, int subscribersPerJob) {
     this.ctx = ctx;
     this.subscribersPerJob = subscribersPerJob;
   }
 
   @Override
-  public void onProgress(WsConn conn, Msg msg, long nowNanos) {
+  public void onProgress(WsConn conn, MessageScan msg, long nowNanos) {
     if (recording && !msg.replay && msg.t > 0) {
       delivered++;
-      Lat.record(latency, nowNanos - msg.t);
+      Latencies.record(latency, nowNanos - msg.t);
     }
   }
 
   /**
    * Publishes to {@code jobs} open loop at {@code rate} events/s for {@code warmup + seconds},
    * records the last {@code seconds} only, then waits for the last requests to be answered. The
-   * row: offered and delivered messages per second, the latency summary ({@link Lat#summary}),
-   * server and generator CPU per delivery and utilisation, skipped publishes, and {@code
-   * sustained}: at least 90% of the offered deliveries arrived, nothing was skipped and p99 stayed
-   * under 1 s.
+   * row: offered and delivered messages per second, the latency summary ({@link
+   * Latencies#summary}), server and generator CPU per delivery and utilisation, skipped publishes,
+   * and {@code sustained}: at least 90% of the offered deliveries arrived, nothing was skipped and
+   * p99 stayed under 1 s.
    */
   Map<String, Object> measure(Jobs jobs, int rate, double warmup, double seconds) {
     OpenLoop loop = new OpenLoop(jobs, rate, warmup + seconds).start();
@@ -54,7 +54,7 @@ final class Deliveries implements Clients.Listener {
         ctx.net.call(
             () -> {
               recording = false;
-              return Lat.summary(latency);
+              return Latencies.summary(latency);
             });
     long[] used = cpu.stop();
     long count = ctx.net.call(() -> delivered);
@@ -66,15 +66,16 @@ final class Deliveries implements Clients.Listener {
     double perSecond = count / (used[2] / 1e6);
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("publish_rate", rate);
-    row.put("offered_deliveries_per_s", Lat.round(offered));
-    row.put("deliveries_per_s", Lat.round(perSecond));
+    row.put("offered_deliveries_per_s", Latencies.round(offered));
+    row.put("deliveries_per_s", Latencies.round(perSecond));
     row.putAll(summary);
     row.put(
         "server_cpu_us_per_delivery",
-        used[0] < 0 || count == 0 ? null : Lat.round((double) used[0] / count));
+        used[0] < 0 || count == 0 ? null : Latencies.round((double) used[0] / count));
     row.put(
-        "generator_cpu_us_per_delivery", count == 0 ? null : Lat.round((double) used[1] / count));
-    row.putAll(Ctx.cpu(used));
+        "generator_cpu_us_per_delivery",
+        count == 0 ? null : Latencies.round((double) used[1] / count));
+    row.putAll(ScenarioContext.cpu(used));
     row.put("skipped_publishes", skipped);
     row.put(
         "sustained",

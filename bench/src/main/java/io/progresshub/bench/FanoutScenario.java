@@ -23,11 +23,11 @@ final class FanoutScenario implements Scenario {
     long t = -1;
     int received;
     long lastArrival;
-    final Histogram latency = Lat.histogram();
+    final Histogram latency = Latencies.histogram();
   }
 
   @Override
-  public Map<String, Object> run(Ctx ctx) {
+  public Map<String, Object> run(ScenarioContext ctx) {
     Params p = ctx.params;
     List<Map<String, Object>> rows = new ArrayList<>();
     long lost = 0;
@@ -45,7 +45,7 @@ final class FanoutScenario implements Scenario {
                 if (!m.replay && m.t == round.t) {
                   round.received++;
                   round.lastArrival = now;
-                  Lat.record(round.latency, now - m.t);
+                  Latencies.record(round.latency, now - m.t);
                 }
               },
               p);
@@ -89,8 +89,8 @@ final class FanoutScenario implements Scenario {
           ctx.net.run(
               () -> {
                 lastMs[idx] = round.lastArrival == 0 ? Double.NaN : (round.lastArrival - t) / 1e6;
-                p50[idx] = Lat.ms(round.latency, 50);
-                p99[idx] = Lat.ms(round.latency, 99);
+                p50[idx] = Latencies.ms(round.latency, 50);
+                p99[idx] = Latencies.ms(round.latency, 99);
               });
           delivered += got;
           missing += Math.max(0, subscribers - got);
@@ -107,19 +107,21 @@ final class FanoutScenario implements Scenario {
       row.put("subscribers", level);
       row.put("connected", subscribers);
       row.put("rounds", rounds);
-      row.put("last_ms_median", Lat.round(median(lastMs)));
-      row.put("last_ms_min", Lat.round(Arrays.stream(lastMs).min().orElse(Double.NaN)));
-      row.put("last_ms_max", Lat.round(Arrays.stream(lastMs).max().orElse(Double.NaN)));
-      row.put("p50_ms_median", Lat.round(median(p50)));
-      row.put("p99_ms_median", Lat.round(median(p99)));
+      row.put("last_ms_median", Latencies.round(median(lastMs)));
+      row.put("last_ms_min", Latencies.round(Arrays.stream(lastMs).min().orElse(Double.NaN)));
+      row.put("last_ms_max", Latencies.round(Arrays.stream(lastMs).max().orElse(Double.NaN)));
+      row.put("p50_ms_median", Latencies.round(median(p50)));
+      row.put("p99_ms_median", Latencies.round(median(p99)));
       row.put("delivered", delivered);
       row.put("missing", missing);
       row.put(
           "server_cpu_us_per_delivery",
-          finalCpu[0] < 0 || delivered == 0 ? null : Lat.round((double) finalCpu[0] / delivered));
+          finalCpu[0] < 0 || delivered == 0
+              ? null
+              : Latencies.round((double) finalCpu[0] / delivered));
       row.put(
           "generator_cpu_us_per_delivery",
-          delivered == 0 ? null : Lat.round((double) finalCpu[1] / delivered));
+          delivered == 0 ? null : Latencies.round((double) finalCpu[1] / delivered));
       rows.add(row);
       ctx.log("fan-out %s", row);
       ctx.clients.closeAll(conns);

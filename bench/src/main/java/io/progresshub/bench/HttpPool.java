@@ -28,12 +28,12 @@ import java.util.concurrent.CompletableFuture;
 final class HttpPool {
   record Response(int status, byte[] body) {}
 
-  private final Net net;
+  private final ClientNetwork net;
   private final String authorization;
   private final Conn[] conns;
   private int outstanding;
 
-  HttpPool(Net net, int size, String token) {
+  HttpPool(ClientNetwork net, int size, String token) {
     this.net = net;
     this.authorization = token == null ? null : "Bearer " + token;
     this.conns = new Conn[size];

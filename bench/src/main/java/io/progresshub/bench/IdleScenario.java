@@ -17,7 +17,7 @@ final class IdleScenario implements Scenario {
   }
 
   @Override
-  public Map<String, Object> run(Ctx ctx) {
+  public Map<String, Object> run(ScenarioContext ctx) {
     Params p = ctx.params;
     Jobs jobs = new Jobs(ctx.net, ctx.http, "idle", p.i("idle.jobs"), 1);
     jobs.createAll();
@@ -55,20 +55,22 @@ final class IdleScenario implements Scenario {
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("connections", level);
       row.put("connected", connected);
-      row.put("connect_s", Lat.round(connectSeconds));
-      row.put("connects_per_s", Lat.round(n / connectSeconds));
+      row.put("connect_s", Latencies.round(connectSeconds));
+      row.put("connects_per_s", Latencies.round(n / connectSeconds));
       row.put(
           "server_cpu_us_per_connect",
-          connectCpu[0] < 0 ? null : Lat.round((double) connectCpu[0] / n));
-      row.put("rss_mb", Lat.round(rss / 1024.0));
+          connectCpu[0] < 0 ? null : Latencies.round((double) connectCpu[0] / n));
+      row.put("rss_mb", Latencies.round(rss / 1024.0));
       row.put(
-          "rss_kb_per_conn", connected == 0 ? null : Lat.round((double) (rss - rss0) / connected));
-      row.put("rss_after_gc_mb", Lat.round(rssAfterGc / 1024.0));
-      row.put("heap_live_mb", heap < 0 ? null : Lat.round(heap / 1048576.0));
+          "rss_kb_per_conn",
+          connected == 0 ? null : Latencies.round((double) (rss - rss0) / connected));
+      row.put("rss_after_gc_mb", Latencies.round(rssAfterGc / 1024.0));
+      row.put("heap_live_mb", heap < 0 ? null : Latencies.round(heap / 1048576.0));
       row.put(
           "heap_bytes_per_conn",
-          heap < 0 || connected == 0 ? null : Lat.round((double) (heap - heap0) / connected));
-      row.put("idle_server_cpu_util", idle[0] < 0 ? null : Lat.round((double) idle[0] / idle[2]));
+          heap < 0 || connected == 0 ? null : Latencies.round((double) (heap - heap0) / connected));
+      row.put(
+          "idle_server_cpu_util", idle[0] < 0 ? null : Latencies.round((double) idle[0] / idle[2]));
       row.put("server_threads", ProcStats.threads(ctx.pid));
       rows.add(row);
       ctx.log("idle %s", row);
@@ -84,8 +86,8 @@ final class IdleScenario implements Scenario {
     Map<String, Object> last = rows.isEmpty() ? Map.of() : rows.get(rows.size() - 1);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("warmup", warmup);
-    out.put("baseline_rss_mb", Lat.round(rss0 / 1024.0));
-    out.put("baseline_heap_live_mb", heap0 < 0 ? null : Lat.round(heap0 / 1048576.0));
+    out.put("baseline_rss_mb", Latencies.round(rss0 / 1024.0));
+    out.put("baseline_heap_live_mb", heap0 < 0 ? null : Latencies.round(heap0 / 1048576.0));
     out.put("rows", rows);
     out.put("checks", checks);
     out.put(
@@ -104,7 +106,7 @@ final class IdleScenario implements Scenario {
    * heap grown to its working size) land in the baseline and not in the per-connection figures. The
    * same for every server.
    */
-  private static Map<String, Object> warmUp(Ctx ctx, Jobs jobs) {
+  private static Map<String, Object> warmUp(ScenarioContext ctx, Jobs jobs) {
     Params p = ctx.params;
     int n = p.i("idle.warmup-connections");
     Map<String, Object> m = new LinkedHashMap<>();
@@ -121,10 +123,10 @@ final class IdleScenario implements Scenario {
     ctx.clients.closeAll(conns);
     Clients.sleep(p.i("idle.settle-ms"));
     m.put("connected", connected);
-    m.put("connect_s", Lat.round(connectSeconds));
-    m.put("rss_before_mb", Lat.round(rssBefore / 1024.0));
-    m.put("rss_open_mb", Lat.round(rssOpen / 1024.0));
-    m.put("rss_after_close_mb", Lat.round(ProcStats.rssKb(ctx.pid) / 1024.0));
+    m.put("connect_s", Latencies.round(connectSeconds));
+    m.put("rss_before_mb", Latencies.round(rssBefore / 1024.0));
+    m.put("rss_open_mb", Latencies.round(rssOpen / 1024.0));
+    m.put("rss_after_close_mb", Latencies.round(ProcStats.rssKb(ctx.pid) / 1024.0));
     ctx.log("idle warm-up %s", m);
     return m;
   }

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * processes on this machine) in {@code metadata.t}. Event loop only, except {@link #createAll}.
  */
 final class Jobs {
-  final Net net;
+  final ClientNetwork net;
   final HttpPool http;
   final String[] ids;
   final int stageEvery;
@@ -36,7 +36,7 @@ final class Jobs {
   long rejected;
   long failed;
   String firstError;
-  private final Msg msg = new Msg();
+  private final MessageScan msg = new MessageScan();
 
   /** Makes job ids unique per generator process and per scenario (several may share a server). */
   private static final String RUN = Long.toString(System.currentTimeMillis() % 1_000_000_000L, 36);
@@ -44,7 +44,7 @@ final class Jobs {
   private static final java.util.concurrent.atomic.AtomicInteger SETS =
       new java.util.concurrent.atomic.AtomicInteger();
 
-  Jobs(Net net, HttpPool http, String prefix, int count, int stageEvery) {
+  Jobs(ClientNetwork net, HttpPool http, String prefix, int count, int stageEvery) {
     this.net = net;
     this.http = http;
     this.ids = new String[count];

@@ -19,7 +19,7 @@ final class LatencyScenario implements Scenario {
   }
 
   @Override
-  public Map<String, Object> run(Ctx ctx) {
+  public Map<String, Object> run(ScenarioContext ctx) {
     Params p = ctx.params;
     int m = p.i("latency.jobs");
     int s = p.i("latency.subscribers");

@@ -29,7 +29,7 @@ final class Machine {
             l ->
                 m.put(
                     "memory_gib",
-                    Lat.round(Long.parseLong(l.replaceAll("[^0-9]", "")) / 1048576.0)));
+                    Latencies.round(Long.parseLong(l.replaceAll("[^0-9]", "")) / 1048576.0)));
     m.put("kernel", String.join("", lines("/proc/sys/kernel/osrelease")).trim());
     m.put(
         "jdk",

@@ -20,7 +20,7 @@ final class PublishScenario implements Scenario {
   }
 
   @Override
-  public Map<String, Object> run(Ctx ctx) {
+  public Map<String, Object> run(ScenarioContext ctx) {
     Params p = ctx.params;
     int jobsCount = p.i("publish.jobs");
     double seconds = p.d("publish.seconds");
@@ -66,11 +66,16 @@ final class PublishScenario implements Scenario {
     long rejected;
     long failed;
     String firstError;
-    final Histogram latency = Lat.histogram();
+    final Histogram latency = Latencies.histogram();
   }
 
   private static Map<String, Object> closedLoop(
-      Ctx ctx, Jobs jobs, HttpPool http, int connections, int batchSize, double seconds) {
+      ScenarioContext ctx,
+      Jobs jobs,
+      HttpPool http,
+      int connections,
+      int batchSize,
+      double seconds) {
     ctx.requireServerAlive();
     double warmup = ctx.params.d("publish.warmup-seconds");
     if (warmup > 0) {
@@ -106,16 +111,18 @@ final class PublishScenario implements Scenario {
           row.put("endpoint", batchSize == 1 ? "single" : "batch");
           row.put("batch_size", batchSize);
           row.put("connections", connections);
-          row.put("events_per_s", Lat.round(loop.events / wall));
-          row.put("requests_per_s", Lat.round(loop.requests / wall));
-          Map<String, Object> lat = Lat.summary(loop.latency);
+          row.put("events_per_s", Latencies.round(loop.events / wall));
+          row.put("requests_per_s", Latencies.round(loop.requests / wall));
+          Map<String, Object> lat = Latencies.summary(loop.latency);
           row.put("request_p50_ms", lat.get("p50_ms"));
           row.put("request_p99_ms", lat.get("p99_ms"));
           row.put("request_p999_ms", lat.get("p999_ms"));
           row.put(
               "server_cpu_us_per_event",
-              used[0] < 0 || loop.events == 0 ? null : Lat.round((double) used[0] / loop.events));
-          row.putAll(Ctx.cpu(used));
+              used[0] < 0 || loop.events == 0
+                  ? null
+                  : Latencies.round((double) used[0] / loop.events));
+          row.putAll(ScenarioContext.cpu(used));
           row.put("rejected_events", loop.rejected);
           row.put("failed_requests", loop.failed);
           if (loop.firstError != null) {
@@ -164,7 +171,7 @@ final class PublishScenario implements Scenario {
       return; // answered after the measured window
     }
     loop.requests++;
-    Lat.record(loop.latency, System.nanoTime() - start);
+    Latencies.record(loop.latency, System.nanoTime() - start);
     if (e != null) {
       loop.failed++;
       if (loop.firstError == null) {

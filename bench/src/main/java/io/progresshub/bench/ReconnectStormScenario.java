@@ -25,7 +25,7 @@ final class ReconnectStormScenario implements Scenario {
     int resumed;
     long lastResume;
     final Map<String, Long> target = new HashMap<>();
-    final Histogram resume = Lat.histogram();
+    final Histogram resume = Latencies.histogram();
 
     void reset() {
       storming = false;
@@ -36,7 +36,7 @@ final class ReconnectStormScenario implements Scenario {
   }
 
   @Override
-  public Map<String, Object> run(Ctx ctx) {
+  public Map<String, Object> run(ScenarioContext ctx) {
     Params p = ctx.params;
     int n = p.i("storm.connections");
     int j = p.i("storm.jobs");
@@ -53,7 +53,7 @@ final class ReconnectStormScenario implements Scenario {
           }
 
           @Override
-          public void onProgress(WsConn conn, Msg msg, long now) {
+          public void onProgress(WsConn conn, MessageScan msg, long now) {
             resumedCheck(conn);
           }
 
@@ -65,7 +65,7 @@ final class ReconnectStormScenario implements Scenario {
                 st.resumed++;
                 long now = System.nanoTime();
                 st.lastResume = now;
-                Lat.record(st.resume, now - st.dropAt);
+                Latencies.record(st.resume, now - st.dropAt);
               }
             }
           }
@@ -97,13 +97,13 @@ final class ReconnectStormScenario implements Scenario {
               m.put("resumed", st.resumed);
               m.put(
                   "all_resumed_s",
-                  st.resumed == 0 ? null : Lat.round((st.lastResume - st.dropAt) / 1e9));
-              m.put("resume_p50_ms", Lat.round(Lat.ms(st.resume, 50)));
-              m.put("resume_p99_ms", Lat.round(Lat.ms(st.resume, 99)));
-              m.put("resume_max_ms", Lat.round(Lat.ms(st.resume, 100)));
+                  st.resumed == 0 ? null : Latencies.round((st.lastResume - st.dropAt) / 1e9));
+              m.put("resume_p50_ms", Latencies.round(Latencies.ms(st.resume, 50)));
+              m.put("resume_p99_ms", Latencies.round(Latencies.ms(st.resume, 99)));
+              m.put("resume_max_ms", Latencies.round(Latencies.ms(st.resume, 100)));
               m.put(
                   "server_cpu_us_per_reconnect",
-                  used[0] < 0 ? null : Lat.round((double) used[0] / conns.size()));
+                  used[0] < 0 ? null : Latencies.round((double) used[0] / conns.size()));
               return m;
             });
     ctx.log("storm: %s", storm);
@@ -132,7 +132,7 @@ final class ReconnectStormScenario implements Scenario {
   }
 
   /** Drops every client at once and reconnects it with {@code since}; returns once all resumed. */
-  private static ProcStats.Cpu storm(Ctx ctx, List<WsConn> conns, State st) {
+  private static ProcStats.Cpu storm(ScenarioContext ctx, List<WsConn> conns, State st) {
     ProcStats.Cpu cpu =
         ctx.net.call(
             () -> {

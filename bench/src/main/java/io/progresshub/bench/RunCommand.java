@@ -99,19 +99,20 @@ final class RunCommand implements Callable<Integer> {
     record.put("auth", auth.enabled() ? "jwt-hs256" : "none");
     record.put("server_pid", pid);
     long t0 = System.nanoTime();
-    try (Ctx ctx =
-        new Ctx(server, uri.getHost(), uri.getPort(), pid, params, auth, sources, System.out)) {
+    try (ScenarioContext ctx =
+        new ScenarioContext(
+            server, uri.getHost(), uri.getPort(), pid, params, auth, sources, System.out)) {
       record.put("server_is_jvm", ctx.jvm);
       record.put("transport", ctx.net.epoll ? "epoll" : "nio");
-      record.put("server_rss_start_mb", Lat.round(ProcStats.rssKb(pid) / 1024.0));
+      record.put("server_rss_start_mb", Latencies.round(ProcStats.rssKb(pid) / 1024.0));
       Map<String, Object> result = scenario.run(ctx);
       record.putAll(result);
-      record.put("server_rss_end_mb", Lat.round(ProcStats.rssKb(pid) / 1024.0));
+      record.put("server_rss_end_mb", Latencies.round(ProcStats.rssKb(pid) / 1024.0));
     } catch (Exception | AssertionError e) {
       e.printStackTrace();
       record.put("error", e.toString());
     }
-    record.put("duration_s", Lat.round((System.nanoTime() - t0) / 1e9));
+    record.put("duration_s", Latencies.round((System.nanoTime() - t0) / 1e9));
     return record;
   }
 

@@ -11,7 +11,7 @@ interface Scenario {
    * zero or complete) and {@code headline} ({@code metric}, {@code value}, {@code unit}, {@code
    * better}: "lower" or "higher").
    */
-  Map<String, Object> run(Ctx ctx) throws Exception;
+  Map<String, Object> run(ScenarioContext ctx) throws Exception;
 
   static Scenario named(String name) {
     return switch (name) {

@@ -23,12 +23,12 @@ final class SlowConsumerScenario implements Scenario {
 
   private static final class State {
     boolean recording;
-    final Histogram others = Lat.histogram();
-    final Histogram slow = Lat.histogram();
+    final Histogram others = Latencies.histogram();
+    final Histogram slow = Latencies.histogram();
   }
 
   @Override
-  public Map<String, Object> run(Ctx ctx) {
+  public Map<String, Object> run(ScenarioContext ctx) {
     Params p = ctx.params;
     int s = p.i("slow.subscribers");
     int rate = p.i("slow.rate");
@@ -48,7 +48,7 @@ final class SlowConsumerScenario implements Scenario {
             conns,
             (conn, msg, now) -> {
               if (st.recording && !msg.replay && msg.t > 0) {
-                Lat.record(conn == slow ? st.slow : st.others, now - msg.t);
+                Latencies.record(conn == slow ? st.slow : st.others, now - msg.t);
               }
             },
             p);
@@ -76,7 +76,7 @@ final class SlowConsumerScenario implements Scenario {
 
     long slowDuringPhase = ctx.net.call(() -> slow.received) - slowBefore;
     long eventsDuringPhase = ctx.net.call(() -> jobs.events[0]) - eventsBefore;
-    Map<String, Object> slowLatency = ctx.net.call(() -> Lat.summary(st.slow));
+    Map<String, Object> slowLatency = ctx.net.call(() -> Latencies.summary(st.slow));
 
     // Complete the job, let the slow reader catch up at full speed, then check everyone. A server
     // that bounds its memory may have cut the slow reader off (close 4008); it then does what any
@@ -131,7 +131,7 @@ final class SlowConsumerScenario implements Scenario {
                   "cut_off_close_code",
                   cutOff[0] == -2 ? null : cutOff[0] < 0 ? "none (TCP close)" : cutOff[0]);
               m.put("reconnects", slow.connects - 1);
-              m.put("drain_s", Lat.round(drainSeconds));
+              m.put("drain_s", Latencies.round(drainSeconds));
               m.put("latency_in_slow_phase", slowLatency);
               return m;
             });
@@ -145,7 +145,7 @@ final class SlowConsumerScenario implements Scenario {
     Object p99Slow = withSlow.get("p99_ms");
     Double ratio =
         p99Base instanceof Number a && p99Slow instanceof Number b && a.doubleValue() > 0
-            ? (Double) Lat.round(b.doubleValue() / a.doubleValue())
+            ? (Double) Latencies.round(b.doubleValue() / a.doubleValue())
             : null;
     List<Map<String, Object>> rows = new ArrayList<>();
     baseline.put("phase", "all fast");
@@ -168,7 +168,8 @@ final class SlowConsumerScenario implements Scenario {
   }
 
   /** Publishes at {@code rate} for {@code seconds}; the others' latency over the phase. */
-  private static Map<String, Object> phase(Ctx ctx, Jobs jobs, State st, int rate, double seconds) {
+  private static Map<String, Object> phase(
+      ScenarioContext ctx, Jobs jobs, State st, int rate, double seconds) {
     ProcStats.Cpu cpu =
         ctx.net.call(
             () -> {
@@ -180,9 +181,9 @@ final class SlowConsumerScenario implements Scenario {
     OpenLoop.run(jobs, rate, seconds);
     Clients.sleep(300);
     long[] used = cpu.stop();
-    Map<String, Object> m = new LinkedHashMap<>(ctx.net.call(() -> Lat.summary(st.others)));
+    Map<String, Object> m = new LinkedHashMap<>(ctx.net.call(() -> Latencies.summary(st.others)));
     ctx.net.run(() -> st.recording = false);
-    m.putAll(Ctx.cpu(used));
+    m.putAll(ScenarioContext.cpu(used));
     return m;
   }
 }

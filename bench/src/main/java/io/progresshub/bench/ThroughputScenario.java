@@ -20,7 +20,7 @@ final class ThroughputScenario implements Scenario {
   }
 
   @Override
-  public Map<String, Object> run(Ctx ctx) {
+  public Map<String, Object> run(ScenarioContext ctx) {
     Params p = ctx.params;
     int m = p.i("throughput.jobs");
     int s = p.i("throughput.subscribers");
@@ -71,7 +71,7 @@ final class ThroughputScenario implements Scenario {
         "headline",
         Scenario.headline(
             "highest sustained deliveries/s (>= 90% of offered, p99 < 1 s)",
-            Lat.round(best), "msg/s", "higher"));
+            Latencies.round(best), "msg/s", "higher"));
     return out;
   }
 
@@ -81,7 +81,7 @@ final class ThroughputScenario implements Scenario {
    * still compiling 30-60 s into a run, which doubled the CPU per message of the early steps on the
    * reference machine. Every server gets the same pre-warm.
    */
-  private static Map<String, Object> prewarm(Ctx ctx, Jobs jobs) {
+  private static Map<String, Object> prewarm(ScenarioContext ctx, Jobs jobs) {
     int rate = ctx.params.i("throughput.prewarm-rate");
     double seconds = ctx.params.d("throughput.prewarm-seconds");
     Map<String, Object> m = new LinkedHashMap<>();

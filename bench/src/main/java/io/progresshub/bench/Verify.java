@@ -14,7 +14,7 @@ final class Verify {
 
   /** Completes every job, waits (bounded) for the terminal states, and counts what is missing. */
   static Map<String, Object> completeAndCheck(
-      Ctx ctx, Jobs jobs, List<WsConn> conns, double timeoutSeconds) {
+      ScenarioContext ctx, Jobs jobs, List<WsConn> conns, double timeoutSeconds) {
     ctx.net.run(
         () -> {
           long t = System.nanoTime();

@@ -16,9 +16,9 @@ import java.util.List;
 /**
  * One WebSocket client connection, hand-rolled for a small footprint and cheap reads: the handshake
  * is a fixed request and a check for "101", frames are parsed in place (server frames are
- * unmasked), text messages are scanned by {@link Msg}, pings are answered. The connection object
- * outlives its sockets, so a reconnect keeps what it has seen ({@code lastSeq}, {@code lastStage})
- * and the ordering and loss checks span reconnects.
+ * unmasked), text messages are scanned by {@link MessageScan}, pings are answered. The connection
+ * object outlives its sockets, so a reconnect keeps what it has seen ({@code lastSeq}, {@code
+ * lastStage}) and the ordering and loss checks span reconnects.
  *
  * <p>Event loop only.
  */
@@ -165,20 +165,20 @@ final class WsConn {
     }
   }
 
-  private void onText(Msg m) {
+  private void onText(MessageScan m) {
     switch (m.type) {
-      case Msg.PROGRESS -> onProgress(m);
-      case Msg.SUBSCRIBED -> {
+      case MessageScan.PROGRESS -> onProgress(m);
+      case MessageScan.SUBSCRIBED -> {
         subscribed = true;
         subscribedNanos = System.nanoTime();
         clients.onSubscribed(this);
       }
-      case Msg.ERROR -> clients.errors++;
+      case MessageScan.ERROR -> clients.errors++;
       default -> {}
     }
   }
 
-  private void onProgress(Msg m) {
+  private void onProgress(MessageScan m) {
     long now = System.nanoTime();
     received++;
     if (m.seq >= 0) {

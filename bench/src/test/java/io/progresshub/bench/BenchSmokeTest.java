@@ -73,8 +73,8 @@ class BenchSmokeTest {
             .with(List.of(overrides));
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     // pid 0: no /proc or jcmd figures for the test's own JVM.
-    try (Ctx ctx =
-        new Ctx(
+    try (ScenarioContext ctx =
+        new ScenarioContext(
             "progress-hub",
             "127.0.0.1",
             server.port(),

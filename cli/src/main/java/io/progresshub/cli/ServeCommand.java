@@ -1,19 +1,12 @@
 package io.progresshub.cli;
 
-import io.progresshub.core.Hub;
-import io.progresshub.core.HubException;
-import io.progresshub.core.spi.JobStore;
-import io.progresshub.server.ProgressHubServer;
-import io.progresshub.server.ServerConfig;
-import io.progresshub.server.auth.AuthConfig;
-import io.progresshub.store.sqlite.SqliteJobStore;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -50,6 +43,10 @@ final class ServeCommand implements Callable<Integer> {
   @ParentCommand Main main;
 
   @Spec CommandSpec spec;
+
+  // The options below declare the flags of the settings and their help, in the order --help shows
+  // them. flags() reads their values by the Setting table's flag names, as it does those of the
+  // limits, which declareLimitOptions() adds; only --data-dir and --config are read here directly.
 
   @Option(names = "--host", paramLabel = "HOST", description = "Address to bind (127.0.0.1).")
   String host;
@@ -136,77 +133,31 @@ final class ServeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Settings settings =
-        SettingsLoader.fromSources(flags(), Optional.ofNullable(config), main.env()).load();
+        SettingsLoader.fromSources(flags(spec), Optional.ofNullable(config), main.env()).load();
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-
-    AuthConfig auth;
     if (settings.insecureNoAuth()) {
-      err.print(insecureWarning(settings));
+      err.print(ServeBanner.insecureWarning(settings));
       err.flush();
-      auth = AuthConfig.disabled();
-    } else {
-      JwtSecrets.Secret secret = JwtSecrets.loadOrCreate(settings);
-      LOG.info("JWT secret from {}", secret.source());
-      auth = settings.jwt().applyTo(AuthConfig.hs256(secret.key()));
     }
-    ServerConfig config = settings.serverConfig(auth);
-
-    LOG.info(
-        "Data directory {}, finished jobs kept {}",
-        settings.dataDir().toAbsolutePath().normalize(),
-        Durations.format(settings.retention()));
-    JobStore store;
+    RunningHub hub;
     try {
-      store =
-          SqliteJobStore.builder(settings.dataDir())
-              .maxPendingWrites(settings.hub().storeQueue())
-              .busyTimeout(settings.hub().storeBusyTimeout())
-              .open();
-    } catch (HubException e) {
-      return startFailed(err, e.getMessage(), e); // e.g. another server holds the data directory
+      hub = HubLauncher.start(settings);
+    } catch (HubLauncher.StartFailure e) {
+      return startFailed(err, e);
     }
-    Hub hub;
-    try {
-      hub =
-          Hub.builder()
-              .store(store)
-              .retention(settings.retention())
-              .maxReplay(settings.hub().maxReplay())
-              .maxMetadataKeys(settings.hub().job().maxMetadataKeys())
-              .maxJobStateBytes(settings.hub().job().maxStateBytes())
-              .build();
-    } catch (RuntimeException e) {
-      store.close();
-      throw e;
+    try (hub) { // when the server stops by itself, this still closes the hub
+      hub.closeOnSignals();
+      Optional<String> mintCommand =
+          hub.authEnabled()
+              ? Optional.of(
+                  ServeBanner.mintCommand(
+                      Optional.ofNullable(dataDir), Optional.ofNullable(config)))
+              : Optional.empty();
+      out.print(ServeBanner.banner(hub.address(), mintCommand));
+      out.flush();
+      hub.awaitShutdown();
     }
-    ProgressHubServer server;
-    try {
-      server = ProgressHubServer.start(config, hub);
-    } catch (Exception e) { // Netty rethrows a bind failure, a checked IOException, unchecked
-      hub.close();
-      if (e instanceof IOException) {
-        String address = settings.host() + ":" + settings.port();
-        return startFailed(err, "cannot listen on " + address + ": " + e.getMessage(), e);
-      }
-      if (e instanceof IllegalArgumentException && settings.tls().isPresent()) {
-        return startFailed(err, e.getMessage(), e); // the certificate or key: names the file
-      }
-      throw e;
-    }
-    GracefulShutdown shutdown = new GracefulShutdown().then("server", server).then("hub", hub);
-    shutdown.install();
-
-    out.print(
-        banner(
-            settings.host(),
-            server.port(),
-            settings.tls().isPresent(),
-            settings.insecureNoAuth() ? Optional.empty() : Optional.of(mintCommand())));
-    out.flush();
-
-    server.awaitShutdown();
-    shutdown.run(); // the server stopped by itself: still close the hub
     return 0;
   }
 
@@ -214,36 +165,34 @@ final class ServeCommand implements Callable<Integer> {
    * A start-up failure the operator can act on (port taken, data directory in use): one line on
    * stderr like a bad setting, since a stack trace would bury the reason; the trace at debug level.
    */
-  private static int startFailed(PrintWriter err, String message, Exception e) {
-    err.println("progress-hub: error: " + message);
+  private static int startFailed(PrintWriter err, HubLauncher.StartFailure e) {
+    err.println("progress-hub: error: " + e.getMessage());
     err.flush();
     LOG.debug("serve could not start", e);
     return CommandLine.ExitCode.SOFTWARE;
   }
 
-  private Map<Setting, String> flags() {
+  /**
+   * The settings given as flags, read from the options by the {@link Setting} table's flag names:
+   * the annotated fields above and the options {@link #declareLimitOptions} adds alike.
+   */
+  static Map<Setting, String> flags(CommandSpec serve) {
     Map<Setting, String> flags = new EnumMap<>(Setting.class);
-    putIfSet(flags, Setting.HOST, host);
-    putIfSet(flags, Setting.PORT, port);
-    putIfSet(flags, Setting.DATA_DIR, dataDir);
-    putIfSet(flags, Setting.INSECURE_NO_AUTH, insecureNoAuth);
-    if (allowedOrigins != null && !allowedOrigins.isEmpty()) {
-      flags.put(Setting.ALLOWED_ORIGINS, String.join(",", allowedOrigins));
-    }
-    putIfSet(flags, Setting.RETENTION, retention);
-    putIfSet(flags, Setting.HEARTBEAT_INTERVAL, heartbeatInterval);
-    putIfSet(flags, Setting.MAX_CONNECTIONS, maxConnections);
-    putIfSet(flags, Setting.TRANSPORT, transport);
-    putIfSet(flags, Setting.WS_COMPRESSION, webSocketCompression);
-    putIfSet(flags, Setting.TLS_CERT, tlsCert);
-    putIfSet(flags, Setting.TLS_KEY, tlsKey);
-    putIfSet(flags, Setting.JWKS_URL, jwksUrl);
-    putIfSet(flags, Setting.JWT_ISSUER, jwtIssuer);
-    putIfSet(flags, Setting.JWT_AUDIENCE, jwtAudience);
     for (Setting setting : Setting.values()) {
-      if (setting.declaredHere()) {
-        OptionSpec option = spec.findOption(setting.flag().orElseThrow());
-        putIfSet(flags, setting, option == null ? null : option.getValue());
+      if (setting.flag().isEmpty()) {
+        continue;
+      }
+      OptionSpec option = serve.findOption(setting.flag().get());
+      if (option == null) {
+        throw new IllegalStateException(setting.flag().get() + " is not an option of serve");
+      }
+      Object value = option.getValue();
+      if (value instanceof List<?> values) { // repeatable, e.g. --allowed-origin
+        if (!values.isEmpty()) {
+          flags.put(setting, values.stream().map(String::valueOf).collect(Collectors.joining(",")));
+        }
+      } else if (value != null) {
+        flags.put(setting, value.toString());
       }
     }
     return flags;
@@ -265,86 +214,5 @@ final class ServeCommand implements Callable<Integer> {
                 .build());
       }
     }
-  }
-
-  /** How to get an admin token with this server's secret (the same data directory and config). */
-  private String mintCommand() {
-    StringBuilder command = new StringBuilder("progress-hub token --sub admin --role admin");
-    if (dataDir != null) {
-      command.append(" --data-dir ").append(dataDir);
-    }
-    if (config != null) {
-      command.append(" --config ").append(config);
-    }
-    return command.toString();
-  }
-
-  private static void putIfSet(Map<Setting, String> flags, Setting setting, String value) {
-    if (value != null) {
-      flags.put(setting, value);
-    }
-  }
-
-  /**
-   * What serve prints on stdout once it listens: where to connect, and how to get a token. It
-   * prints no token: stdout ends up in service logs, where a long-lived admin token would be
-   * anyone's.
-   */
-  static String banner(String host, int port, boolean tls, Optional<String> mintCommand) {
-    String http = (tls ? "https://" : "http://") + urlHost(host) + ":" + port;
-    String ws = (tls ? "wss://" : "ws://") + urlHost(host) + ":" + port + "/ws";
-    StringBuilder text = new StringBuilder();
-    text.append("progress-hub ").append(Version.current()).append(" is ready\n");
-    text.append("  HTTP:      ").append(http).append('\n');
-    text.append("  WebSocket: ").append(ws).append('\n');
-    if (isWildcard(host)) {
-      text.append("  (listening on all interfaces, ").append(host).append(")\n");
-    }
-    if (mintCommand.isPresent()) {
-      text.append("  An admin token, valid 1h: ").append(mintCommand.get()).append('\n');
-      text.append("  Try: curl -H \"Authorization: Bearer $(")
-          .append(mintCommand.get())
-          .append(")\" ")
-          .append(http)
-          .append("/api/jobs\n");
-    } else {
-      text.append("  Try: curl ").append(http).append("/api/jobs\n");
-    }
-    return text.toString();
-  }
-
-  static String insecureWarning(Settings settings) {
-    String line = "*".repeat(78) + "\n";
-    StringBuilder text = new StringBuilder();
-    text.append(line);
-    text.append("WARNING: AUTHENTICATION IS OFF (--insecure-no-auth).\n");
-    text.append("Anyone who can reach this server can read every job, publish to, cancel and\n");
-    text.append(
-        "delete any job, and use the admin endpoints. Use it on a development machine only.\n");
-    if (!isLoopback(settings.host())) {
-      text.append("This server listens on ")
-          .append(settings.host())
-          .append(", which is reachable from other machines.\n");
-    }
-    text.append(line);
-    return text.toString();
-  }
-
-  private static String urlHost(String host) {
-    if (isWildcard(host)) {
-      return "localhost";
-    }
-    return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
-  }
-
-  private static boolean isWildcard(String host) {
-    return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
-  }
-
-  private static boolean isLoopback(String host) {
-    return host.equals("localhost")
-        || host.startsWith("127.")
-        || host.equals("::1")
-        || host.equals("[::1]");
   }
 }

@@ -92,12 +92,19 @@ record Settings(
 
   /** The server's configuration: these settings over the server's own defaults. */
   ServerConfig serverConfig(AuthConfig auth) {
-    NetworkConfig network = NetworkConfig.defaults();
-    return new ServerConfig(
-        new NetworkConfig(host, port, allowedOrigins, network.shutdownGrace(), transport, tls),
-        auth,
-        limits,
-        addresses,
-        new WebSocketConfig(heartbeatInterval, webSocketCompression));
+    return ServerConfig.defaults(auth)
+        .withNetwork(
+            NetworkConfig.defaults()
+                .withHost(host)
+                .withPort(port)
+                .withAllowedOrigins(allowedOrigins)
+                .withTransport(transport)
+                .withTls(tls))
+        .withLimits(limits)
+        .withAddresses(addresses)
+        .withWebSocket(
+            WebSocketConfig.defaults()
+                .withHeartbeatInterval(heartbeatInterval)
+                .withCompression(webSocketCompression));
   }
 }

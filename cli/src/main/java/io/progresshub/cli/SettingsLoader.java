@@ -41,9 +41,32 @@ final class SettingsLoader {
 
   private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%\\[\\]-]+");
 
+  /**
+   * How a limit is read, and how its default is shown in {@code --help}.
+   *
+   * @param parser checks and converts a given value
+   * @param format the default as it would be given, e.g. {@code 64KiB} or {@code 10s}
+   */
+  private record Kind<T>(Function<Raw, T> parser, Function<T, String> format) {}
+
+  private static final Kind<Integer> POSITIVE =
+      new Kind<>(SettingsLoader::positive, value -> Integer.toString(value));
+  private static final Kind<Integer> SIZE = new Kind<>(SettingsLoader::size, Sizes::format);
+  private static final Kind<Duration> TIMEOUT =
+      new Kind<>(SettingsLoader::timeout, Durations::format);
+  private static final Kind<Double> PER_SECOND =
+      new Kind<>(SettingsLoader::perSecond, SettingsLoader::number);
+  private static final Kind<List<String>> PROXIES =
+      new Kind<>(
+          SettingsLoader::proxies,
+          proxies -> proxies.isEmpty() ? "none" : String.join(",", proxies));
+
   private final Map<Setting, String> flags;
   private final Map<String, String> env;
   private final ConfigFile file;
+
+  /** The default of each limit read so far, as {@code --help} shows it. */
+  private final Map<Setting, String> defaultTexts = new EnumMap<>(Setting.class);
 
   /**
    * @param flags values given on the command line, by setting
@@ -121,104 +144,73 @@ final class SettingsLoader {
   private LimitsConfig limits() {
     LimitsConfig d = LimitsConfig.defaults();
     return LimitsConfig.builder()
-        .maxConnections(get(Setting.MAX_CONNECTIONS, SettingsLoader::positive, d.maxConnections()))
+        .maxConnections(limit(Setting.MAX_CONNECTIONS, POSITIVE, d.maxConnections()))
         .maxConnectionsPerUser(
-            get(
-                Setting.MAX_CONNECTIONS_PER_USER,
-                SettingsLoader::positive,
-                d.maxConnectionsPerUser()))
-        .maxHttpConnections(
-            get(Setting.MAX_HTTP_CONNECTIONS, SettingsLoader::positive, d.maxHttpConnections()))
+            limit(Setting.MAX_CONNECTIONS_PER_USER, POSITIVE, d.maxConnectionsPerUser()))
+        .maxHttpConnections(limit(Setting.MAX_HTTP_CONNECTIONS, POSITIVE, d.maxHttpConnections()))
         .maxSubscriptionsPerConnection(
-            get(
+            limit(
                 Setting.MAX_SUBSCRIPTIONS_PER_CONNECTION,
-                SettingsLoader::positive,
+                POSITIVE,
                 d.maxSubscriptionsPerConnection()))
-        .maxPendingCommands(
-            get(Setting.MAX_PENDING_COMMANDS, SettingsLoader::positive, d.maxPendingCommands()))
+        .maxPendingCommands(limit(Setting.MAX_PENDING_COMMANDS, POSITIVE, d.maxPendingCommands()))
         .commandRate(rate(Setting.COMMAND_RATE, Setting.COMMAND_BURST, d.commandRate()))
         .publishRate(rate(Setting.PUBLISH_RATE, Setting.PUBLISH_BURST, d.publishRate()))
-        .maxFrameBytes(get(Setting.MAX_FRAME_BYTES, SettingsLoader::size, d.maxFrameBytes()))
-        .frameTimeout(get(Setting.FRAME_TIMEOUT, SettingsLoader::timeout, d.frameTimeout()))
-        .maxBodyBytes(get(Setting.MAX_BODY_BYTES, SettingsLoader::size, d.maxBodyBytes()))
-        .handshakeTimeout(
-            get(Setting.HANDSHAKE_TIMEOUT, SettingsLoader::timeout, d.handshakeTimeout()))
-        .maxOutboundBytes(
-            get(Setting.MAX_OUTBOUND_BYTES, SettingsLoader::size, d.maxOutboundBytes()))
-        .stallTimeout(get(Setting.STALL_TIMEOUT, SettingsLoader::timeout, d.stallTimeout()))
+        .maxFrameBytes(limit(Setting.MAX_FRAME_BYTES, SIZE, d.maxFrameBytes()))
+        .frameTimeout(limit(Setting.FRAME_TIMEOUT, TIMEOUT, d.frameTimeout()))
+        .maxBodyBytes(limit(Setting.MAX_BODY_BYTES, SIZE, d.maxBodyBytes()))
+        .handshakeTimeout(limit(Setting.HANDSHAKE_TIMEOUT, TIMEOUT, d.handshakeTimeout()))
+        .maxOutboundBytes(limit(Setting.MAX_OUTBOUND_BYTES, SIZE, d.maxOutboundBytes()))
+        .stallTimeout(limit(Setting.STALL_TIMEOUT, TIMEOUT, d.stallTimeout()))
         .build();
   }
 
   private Settings.HubLimits hubLimits() {
     return new Settings.HubLimits(
-        get(Setting.MAX_REPLAY, SettingsLoader::positive, Settings.DEFAULT_MAX_REPLAY),
+        limit(Setting.MAX_REPLAY, POSITIVE, Settings.DEFAULT_MAX_REPLAY),
         new JobLimits(
-            get(
-                Setting.MAX_METADATA_KEYS,
-                SettingsLoader::positive,
-                JobLimits.DEFAULT.maxMetadataKeys()),
-            get(
-                Setting.MAX_JOB_STATE_BYTES,
-                SettingsLoader::size,
-                JobLimits.DEFAULT.maxStateBytes())),
-        get(
-            Setting.STORE_QUEUE,
-            SettingsLoader::positive,
-            SqliteJobStore.DEFAULT_MAX_PENDING_WRITES),
-        get(
-            Setting.STORE_BUSY_TIMEOUT,
-            SettingsLoader::timeout,
-            SqliteJobStore.DEFAULT_BUSY_TIMEOUT));
+            limit(Setting.MAX_METADATA_KEYS, POSITIVE, JobLimits.DEFAULT.maxMetadataKeys()),
+            limit(Setting.MAX_JOB_STATE_BYTES, SIZE, JobLimits.DEFAULT.maxStateBytes())),
+        limit(Setting.STORE_QUEUE, POSITIVE, SqliteJobStore.DEFAULT_MAX_PENDING_WRITES),
+        limit(Setting.STORE_BUSY_TIMEOUT, TIMEOUT, SqliteJobStore.DEFAULT_BUSY_TIMEOUT));
   }
 
   private AddressLimits addresses() {
     AddressLimits d = AddressLimits.defaults();
     return new AddressLimits(
-        get(
-            Setting.MAX_CONNECTIONS_PER_ADDRESS,
-            SettingsLoader::positive,
-            d.maxConnectionsPerAddress()),
+        limit(Setting.MAX_CONNECTIONS_PER_ADDRESS, POSITIVE, d.maxConnectionsPerAddress()),
         rate(Setting.CONNECT_RATE, Setting.CONNECT_BURST, d.connectRate()),
-        get(Setting.TRUSTED_PROXIES, SettingsLoader::proxies, d.trustedProxies()));
+        limit(Setting.TRUSTED_PROXIES, PROXIES, d.trustedProxies()));
   }
 
   /** A rate from its two settings, each over its default. */
   private Rate rate(Setting perSecond, Setting burst, Rate defaults) {
     return new Rate(
-        get(perSecond, SettingsLoader::perSecond, defaults.perSecond()),
-        get(burst, SettingsLoader::positive, defaults.burst()));
+        limit(perSecond, PER_SECOND, defaults.perSecond()),
+        limit(burst, POSITIVE, defaults.burst()));
   }
 
-  /** The default of a limit, as its flag's help shows it. */
+  /**
+   * The default of a limit, as its flag's help shows it: the value {@link #load} falls back to when
+   * no source gives one.
+   */
   static String defaultText(Setting setting) {
-    LimitsConfig d = LimitsConfig.defaults();
-    AddressLimits a = AddressLimits.defaults();
-    return switch (setting) {
-      case MAX_CONNECTIONS_PER_USER -> Integer.toString(d.maxConnectionsPerUser());
-      case MAX_CONNECTIONS_PER_ADDRESS -> Integer.toString(a.maxConnectionsPerAddress());
-      case MAX_HTTP_CONNECTIONS -> Integer.toString(d.maxHttpConnections());
-      case CONNECT_RATE -> number(a.connectRate().perSecond());
-      case CONNECT_BURST -> Integer.toString(a.connectRate().burst());
-      case TRUSTED_PROXIES -> "none";
-      case MAX_SUBSCRIPTIONS_PER_CONNECTION -> Integer.toString(d.maxSubscriptionsPerConnection());
-      case MAX_PENDING_COMMANDS -> Integer.toString(d.maxPendingCommands());
-      case COMMAND_RATE -> number(d.commandRate().perSecond());
-      case COMMAND_BURST -> Integer.toString(d.commandRate().burst());
-      case PUBLISH_RATE -> number(d.publishRate().perSecond());
-      case PUBLISH_BURST -> Integer.toString(d.publishRate().burst());
-      case MAX_FRAME_BYTES -> Sizes.format(d.maxFrameBytes());
-      case FRAME_TIMEOUT -> Durations.format(d.frameTimeout());
-      case MAX_BODY_BYTES -> Sizes.format(d.maxBodyBytes());
-      case HANDSHAKE_TIMEOUT -> Durations.format(d.handshakeTimeout());
-      case MAX_OUTBOUND_BYTES -> Sizes.format(d.maxOutboundBytes());
-      case STALL_TIMEOUT -> Durations.format(d.stallTimeout());
-      case MAX_REPLAY -> Integer.toString(Settings.DEFAULT_MAX_REPLAY);
-      case MAX_METADATA_KEYS -> Integer.toString(JobLimits.DEFAULT.maxMetadataKeys());
-      case MAX_JOB_STATE_BYTES -> Sizes.format(JobLimits.DEFAULT.maxStateBytes());
-      case STORE_QUEUE -> Integer.toString(SqliteJobStore.DEFAULT_MAX_PENDING_WRITES);
-      case STORE_BUSY_TIMEOUT -> Durations.format(SqliteJobStore.DEFAULT_BUSY_TIMEOUT);
-      default -> throw new IllegalArgumentException(setting + " is not declared from the table");
-    };
+    String text = DefaultTexts.OF_LIMITS.get(setting);
+    if (text == null) {
+      throw new IllegalArgumentException(setting + " is not a limit");
+    }
+    return text;
+  }
+
+  /** The defaults {@link #limit} saw while loading from no source at all. */
+  private static final class DefaultTexts {
+    static final Map<Setting, String> OF_LIMITS;
+
+    static {
+      SettingsLoader nothingGiven = new SettingsLoader(Map.of(), Map.of(), ConfigFile.none());
+      nothingGiven.load();
+      OF_LIMITS = Map.copyOf(nothingGiven.defaultTexts);
+    }
   }
 
   private static String number(double value) {
@@ -250,6 +242,12 @@ final class SettingsLoader {
 
   private <T> T get(Setting setting, Function<Raw, T> parser, T defaultValue) {
     return raw(setting).map(parser).orElse(defaultValue);
+  }
+
+  /** A limit's value; its default is noted for {@link #defaultText}. */
+  private <T> T limit(Setting setting, Kind<T> kind, T defaultValue) {
+    defaultTexts.put(setting, kind.format().apply(defaultValue));
+    return get(setting, kind.parser(), defaultValue);
   }
 
   private static Optional<String> nonBlank(String value) {

@@ -6,7 +6,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -58,46 +57,5 @@ class MainTest {
     assertThat(run(Map.of(), "serve", "--port", "99999", "--data-dir", dir.toString()))
         .isEqualTo(2);
     assertThat(err.toString()).contains("--port: \"99999\"");
-  }
-
-  @Test
-  void bannerShowsWhereToConnectAndHowToMintATokenToTryWith() {
-    String mint = "progress-hub token --sub admin --role admin";
-    String banner = ServeCommand.banner("127.0.0.1", 8080, false, Optional.of(mint));
-
-    assertThat(banner)
-        .contains("http://127.0.0.1:8080")
-        .contains("ws://127.0.0.1:8080/ws")
-        .contains("valid 1h: " + mint)
-        .contains(
-            "curl -H \"Authorization: Bearer $(" + mint + ")\" http://127.0.0.1:8080/api/jobs");
-  }
-
-  @Test
-  void bannerWithTlsShowsHttpsAndWssUrls() {
-    String banner = ServeCommand.banner("127.0.0.1", 8443, true, Optional.of("progress-hub token"));
-
-    assertThat(banner).contains("https://127.0.0.1:8443").contains("wss://127.0.0.1:8443/ws");
-  }
-
-  @Test
-  void bannerForAWildcardBindUsesLocalhostInUrls() {
-    String banner = ServeCommand.banner("0.0.0.0", 9000, false, Optional.empty());
-
-    assertThat(banner)
-        .contains("http://localhost:9000")
-        .contains("all interfaces")
-        .doesNotContain("Bearer");
-  }
-
-  @Test
-  void insecureWarningIsLoudAndMentionsExposure() {
-    Settings settings =
-        new SettingsLoader(Map.of(Setting.HOST, "0.0.0.0"), Map.of(), ConfigFile.none()).load();
-
-    String warning = ServeCommand.insecureWarning(settings);
-
-    assertThat(warning.lines()).hasSizeGreaterThanOrEqualTo(5);
-    assertThat(warning).contains("WARNING").contains("read every job").contains("0.0.0.0");
   }
 }

@@ -346,4 +346,20 @@ class SettingsLoaderTest {
     assertThat(config.limits().maxConnections()).isEqualTo(50);
     assertThat(config.auth().enabled()).isTrue();
   }
+
+  @Test
+  void everyLimitShowsTheDefaultTheLoaderFallsBackTo() {
+    for (Setting setting : Setting.values()) {
+      if (setting.declaredHere()) {
+        assertThat(SettingsLoader.defaultText(setting)).as(setting.key()).isNotBlank();
+      }
+    }
+    assertThat(SettingsLoader.defaultText(Setting.MAX_FRAME_BYTES)).isEqualTo("64KiB");
+    assertThat(SettingsLoader.defaultText(Setting.STALL_TIMEOUT)).isEqualTo("10s");
+    assertThat(SettingsLoader.defaultText(Setting.CONNECT_RATE)).isEqualTo("20");
+    assertThat(SettingsLoader.defaultText(Setting.TRUSTED_PROXIES)).isEqualTo("none");
+    assertThat(SettingsLoader.defaultText(Setting.STORE_QUEUE)).isEqualTo("10000");
+    assertThatThrownBy(() -> SettingsLoader.defaultText(Setting.HOST))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 }

@@ -76,7 +76,15 @@ public record NetworkConfig(
     return new NetworkConfig("127.0.0.1", 8080, List.of(), Duration.ofSeconds(10));
   }
 
+  public NetworkConfig withHost(String host) {
+    return new NetworkConfig(host, port, allowedOrigins, shutdownGrace, transport, tls);
+  }
+
   public NetworkConfig withPort(int port) {
+    return new NetworkConfig(host, port, allowedOrigins, shutdownGrace, transport, tls);
+  }
+
+  public NetworkConfig withAllowedOrigins(List<String> allowedOrigins) {
     return new NetworkConfig(host, port, allowedOrigins, shutdownGrace, transport, tls);
   }
 
@@ -87,5 +95,10 @@ public record NetworkConfig(
   public NetworkConfig withTls(TlsConfig tls) {
     return new NetworkConfig(
         host, port, allowedOrigins, shutdownGrace, transport, Optional.of(tls));
+  }
+
+  /** With TLS if {@code tls} is present, else plain HTTP. */
+  public NetworkConfig withTls(Optional<TlsConfig> tls) {
+    return new NetworkConfig(host, port, allowedOrigins, shutdownGrace, transport, tls);
   }
 }

@@ -23,6 +23,14 @@ public record WebSocketConfig(Duration heartbeatInterval, boolean compression) {
     return new WebSocketConfig(Duration.ofSeconds(25), false);
   }
 
+  public WebSocketConfig withHeartbeatInterval(Duration heartbeatInterval) {
+    return new WebSocketConfig(heartbeatInterval, compression);
+  }
+
+  public WebSocketConfig withCompression(boolean compression) {
+    return new WebSocketConfig(heartbeatInterval, compression);
+  }
+
   /** Silence longer than this closes the connection: 2.5 heartbeat intervals. */
   public Duration idleTimeout() {
     return heartbeatInterval.multipliedBy(5).dividedBy(2);

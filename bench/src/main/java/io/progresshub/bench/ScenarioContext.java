@@ -5,18 +5,18 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** What every scenario gets: the network, the clients, auth, the server process, parameters. */
-final class Ctx implements AutoCloseable {
+final class ScenarioContext implements AutoCloseable {
   final String server;
   final long pid;
   final boolean jvm;
   final Params params;
-  final Net net;
+  final ClientNetwork net;
   final Auth auth;
   final Clients clients;
   final HttpPool http;
   final PrintStream log;
 
-  Ctx(
+  ScenarioContext(
       String server,
       String host,
       int port,
@@ -29,7 +29,7 @@ final class Ctx implements AutoCloseable {
     this.pid = pid;
     this.jvm = pid > 0 && ProcStats.isJvm(pid);
     this.params = params;
-    this.net = new Net(host, port, sources);
+    this.net = new ClientNetwork(host, port, sources);
     this.auth = auth;
     this.clients = new Clients(net, auth);
     this.http = new HttpPool(net, params.i("http.connections"), auth.publisherToken());
@@ -49,9 +49,9 @@ final class Ctx implements AutoCloseable {
   static Map<String, Object> cpu(long[] cpu) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("server_cpu_ms", cpu[0] < 0 ? null : cpu[0] / 1000.0);
-    m.put("server_cpu_util", cpu[0] < 0 ? null : Lat.round((double) cpu[0] / cpu[2]));
-    m.put("generator_cpu_util", Lat.round((double) cpu[1] / cpu[2]));
-    m.put("wall_s", Lat.round(cpu[2] / 1e6));
+    m.put("server_cpu_util", cpu[0] < 0 ? null : Latencies.round((double) cpu[0] / cpu[2]));
+    m.put("generator_cpu_util", Latencies.round((double) cpu[1] / cpu[2]));
+    m.put("wall_s", Latencies.round(cpu[2] / 1e6));
     return m;
   }
 

@@ -9,7 +9,7 @@ package io.progresshub.bench;
  * "s<n>"}), {@code replay} and {@code t} (the publish time the bench puts in {@code metadata.t}, a
  * string or a number of nanoseconds).
  */
-final class Msg {
+final class MessageScan {
   static final int OTHER = 0;
   static final int PROGRESS = 1;
   static final int SUBSCRIBED = 2;
@@ -38,7 +38,7 @@ final class Msg {
   private static final byte[] V_CANCELLED = ascii("cancelled");
 
   /** Parses {@code b[0, len)}; unknown or malformed input leaves fields at their defaults. */
-  Msg parse(byte[] b, int len) {
+  MessageScan parse(byte[] b, int len) {
     type = OTHER;
     seq = -1;
     stage = -1;

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeoutException;
  * means no locks anywhere in the scenario state), epoll, and client sockets bound round-robin to
  * 127.0.0.1..127.0.0.N so that the ~28k ephemeral ports of one source address are no limit.
  */
-final class Net implements AutoCloseable {
+final class ClientNetwork implements AutoCloseable {
 
   final String host;
   final int port;
@@ -35,7 +35,7 @@ final class Net implements AutoCloseable {
   private final int sources;
   private int nextSource;
 
-  Net(String host, int port, int sources) {
+  ClientNetwork(String host, int port, int sources) {
     if (!host.startsWith("127.")) {
       throw new IllegalArgumentException("the bench only talks to 127.0.0.0/8, not " + host);
     }

@@ -5,8 +5,8 @@ import java.util.Map;
 import org.HdrHistogram.Histogram;
 
 /** Latency histograms in microseconds (1 us to 1 h, 3 significant digits) and their summaries. */
-final class Lat {
-  private Lat() {}
+final class Latencies {
+  private Latencies() {}
 
   static Histogram histogram() {
     return new Histogram(3_600_000_000L, 3);

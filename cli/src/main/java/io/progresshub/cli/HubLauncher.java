@@ -1,0 +1,103 @@
+package io.progresshub.cli;
+
+import io.progresshub.core.Hub;
+import io.progresshub.core.HubException;
+import io.progresshub.core.spi.JobStore;
+import io.progresshub.server.ProgressHubServer;
+import io.progresshub.server.auth.AuthConfig;
+import io.progresshub.store.sqlite.SqliteJobStore;
+import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts a hub from {@link Settings}: the auth (the JWT secret, generated on first start), the
+ * SQLite store in the data directory, the hub and the server, in that order. What is started before
+ * a later step fails is closed again.
+ *
+ * <pre>{@code
+ * try (RunningHub hub = HubLauncher.start(settings)) {
+ *   connect(hub.address().webSocketUrl());
+ * }
+ * }</pre>
+ */
+final class HubLauncher {
+
+  private static final Logger LOG = LoggerFactory.getLogger(HubLauncher.class);
+
+  private HubLauncher() {}
+
+  /**
+   * A started hub, listening on its port.
+   *
+   * @throws StartFailure when the operator can act on the reason: the data directory is in use, the
+   *     port is taken, the TLS certificate or key is unusable
+   * @throws SettingsException when the JWT secret cannot be read or stored
+   */
+  static RunningHub start(Settings settings) throws StartFailure {
+    AuthConfig auth = auth(settings);
+    LOG.info(
+        "Data directory {}, finished jobs kept {}",
+        settings.dataDir().toAbsolutePath().normalize(),
+        Durations.format(settings.retention()));
+    JobStore store;
+    try {
+      store =
+          SqliteJobStore.builder(settings.dataDir())
+              .maxPendingWrites(settings.hub().storeQueue())
+              .busyTimeout(settings.hub().storeBusyTimeout())
+              .open();
+    } catch (HubException e) {
+      throw new StartFailure(e.getMessage(), e); // e.g. another server holds the data directory
+    }
+    Hub hub;
+    try {
+      hub =
+          Hub.builder()
+              .store(store)
+              .retention(settings.retention())
+              .maxReplay(settings.hub().maxReplay())
+              .maxMetadataKeys(settings.hub().job().maxMetadataKeys())
+              .maxJobStateBytes(settings.hub().job().maxStateBytes())
+              .build();
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
+    ProgressHubServer server;
+    try {
+      server = ProgressHubServer.start(settings.serverConfig(auth), hub);
+    } catch (Exception e) { // Netty rethrows a bind failure, a checked IOException, unchecked
+      hub.close();
+      if (e instanceof IOException) {
+        String address = settings.host() + ":" + settings.port();
+        throw new StartFailure("cannot listen on " + address + ": " + e.getMessage(), e);
+      }
+      if (e instanceof IllegalArgumentException && settings.tls().isPresent()) {
+        throw new StartFailure(e.getMessage(), e); // the certificate or key: names the file
+      }
+      throw e;
+    }
+    return new RunningHub(settings, hub, server);
+  }
+
+  /** No auth with {@code --insecure-no-auth}; else HS256 with the secret, and the JWT settings. */
+  private static AuthConfig auth(Settings settings) {
+    if (settings.insecureNoAuth()) {
+      return AuthConfig.disabled();
+    }
+    JwtSecrets.Secret secret = JwtSecrets.loadOrCreate(settings);
+    LOG.info("JWT secret from {}", secret.source());
+    return settings.jwt().applyTo(AuthConfig.hs256(secret.key()));
+  }
+
+  /**
+   * A reason not to start that the operator can act on (port taken, data directory in use), in one
+   * line: the message says what, the cause has the details.
+   */
+  static final class StartFailure extends Exception {
+    StartFailure(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}
