@@ -24,7 +24,7 @@ import io.progresshub.protocol.WireCodec;
 import io.progresshub.server.auth.Authenticator;
 import io.progresshub.server.internal.ConnectionLimiter;
 import io.progresshub.server.internal.Connections;
-import io.progresshub.server.internal.JobFrames;
+import io.progresshub.server.internal.JobEncodings;
 import io.progresshub.server.internal.LoopWrites;
 import io.progresshub.server.internal.OriginPolicy;
 import io.progresshub.server.internal.ServerContext;
@@ -115,7 +115,7 @@ public final class ProgressHubServer implements AutoCloseable {
             new Authenticator(config.auth()),
             new OriginPolicy(config.network().allowedOrigins()),
             new ConnectionLimiter(config.limits(), config.addresses()),
-            new JobFrames(new WireCodec(config.limits().maxJsonDepth())),
+            new JobEncodings(new WireCodec(config.limits().maxJsonDepth())),
             new JobJson(new WireCodec(config.limits().maxJsonDepth())),
             blocking,
             new Connections(),
@@ -233,7 +233,7 @@ public final class ProgressHubServer implements AutoCloseable {
       blocking.shutdown();
       blocking.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-      context.frames().close();
+      context.encodings().close();
       LOG.info("progress-hub stopped");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -56,7 +56,7 @@ public final class Authenticator {
    * the same token.
    */
   public Optional<Instant> expiry(String token) {
-    return (tokens == null ? JwtTokens.expiry(token) : tokens.expiryOf(token))
+    return (tokens == null ? JwtTokens.unverifiedExpiry(token) : tokens.verifiedExpiry(token))
         .map(exp -> exp.plus(JwtTokens.CLOCK_SKEW));
   }
 

@@ -135,10 +135,13 @@ public final class JwtTokens {
     return fresh.principal();
   }
 
-  /** When {@code token} expires: from the verified tokens if it is one, else read from it. */
-  public Optional<Instant> expiryOf(String token) {
+  /**
+   * When {@code token} expires, as verified: from the verified tokens if it is one (else read from
+   * it unverified; call after {@link #verify}).
+   */
+  public Optional<Instant> verifiedExpiry(String token) {
     Verified seen = verified.get(token);
-    return seen != null ? Optional.of(seen.expiry()) : expiry(token);
+    return seen != null ? Optional.of(seen.expiry()) : unverifiedExpiry(token);
   }
 
   private Verified verifyFully(String token) {
@@ -241,8 +244,11 @@ public final class JwtTokens {
   /** {@code kid}: the JWKS key that verified it, null for HS256. */
   private record Verified(Principal principal, Instant expiry, String kid) {}
 
-  /** When this token expires, for refresh bookkeeping; empty if it cannot be read. */
-  public static Optional<Instant> expiry(String token) {
+  /**
+   * When this token says it expires, read without checking its signature: for a client's refresh
+   * bookkeeping, never for a decision; empty if it cannot be read.
+   */
+  public static Optional<Instant> unverifiedExpiry(String token) {
     try {
       Date exp = SignedJWT.parse(token).getJWTClaimsSet().getExpirationTime();
       return Optional.ofNullable(exp).map(Date::toInstant);

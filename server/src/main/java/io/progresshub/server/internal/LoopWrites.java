@@ -90,7 +90,7 @@ public final class LoopWrites implements Runnable {
     Outbox.Message message;
     int count = 0;
     while (count++ < MAX_PER_RUN && (message = queue.poll()) != null) {
-      Outbox target = message.target();
+      Outbox target = message.outbox();
       if (target.write(message) && !target.pendingFlush) {
         target.pendingFlush = true;
         written.add(target);

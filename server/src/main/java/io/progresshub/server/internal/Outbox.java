@@ -49,12 +49,12 @@ public final class Outbox {
   }
 
   /**
-   * One outbound message for {@code target}: a complete frame, or (when {@code frame} is null) the
+   * One outbound message for {@code outbox}: a complete frame, or (when {@code frame} is null) the
    * end of the stream. {@code jobId} is null for messages not about a job; {@code source} is null
    * for messages that are written whoever sent them.
    */
   public record Message(
-      Outbox target, String jobId, boolean conflatable, ByteBuf frame, Source source) {
+      Outbox outbox, String jobId, boolean conflatable, ByteBuf frame, Source source) {
     void release() {
       if (frame != null) {
         frame.release();

@@ -21,7 +21,7 @@ public record ServerContext(
     Authenticator authenticator,
     OriginPolicy origins,
     ConnectionLimiter limiter,
-    JobFrames frames,
+    JobEncodings encodings,
     JobJson json,
     ExecutorService blocking,
     Connections connections,

@@ -263,7 +263,7 @@ public final class RestApi {
       if (i > 0) {
         body.write(',');
       }
-      body.writeBytes(context.frames().json(entries.get(i), false));
+      body.writeBytes(context.encodings().json(entries.get(i), false));
     }
     body.writeBytes(HttpRouter.utf8("]}"));
     HttpResponses.json(call.target(), HttpResponseStatus.OK, body.toByteArray());

@@ -257,7 +257,7 @@ public final class SseStream {
 
     @Override
     public ByteBuf state(Job job, boolean replay) {
-      return Unpooled.wrappedBuffer(context.frames().sseEvent(job));
+      return Unpooled.wrappedBuffer(context.encodings().sseEvent(job));
     }
 
     @Override

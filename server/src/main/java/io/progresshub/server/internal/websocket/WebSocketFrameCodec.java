@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
+import io.progresshub.protocol.CloseCode;
 import io.progresshub.server.internal.WebSocketFrames;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -48,6 +49,12 @@ public final class WebSocketFrameCodec extends ChannelDuplexHandler {
    * or failing the connection): whoever writes frames past the pipeline must stop now.
    */
   static final Object CLOSE_SENT = new Object();
+
+  /** The first header byte's final-fragment bit. */
+  private static final int FIN = 0x80;
+
+  /** The second header byte's mask bit: every client frame must have it. */
+  private static final int MASKED = 0x80;
 
   /** How long to wait for the client's close frame after ours before dropping the connection. */
   private static final long CLOSE_TIMEOUT_MILLIS = 2_000;
@@ -194,31 +201,33 @@ public final class WebSocketFrameCodec extends ChannelDuplexHandler {
 
   /** Checks the first two header bytes; fails the connection and returns false if they break it. */
   private boolean checkHeader(ChannelHandlerContext ctx, int b0, int b1) {
-    boolean fin = (b0 & 0x80) != 0;
+    boolean fin = (b0 & FIN) != 0;
     int opcode = b0 & 0x0F;
     int length7 = b1 & 0x7F;
     if ((b0 & 0x70) != 0) {
-      return fail(ctx, 1002, "RSV bits set, no extension negotiated");
+      return fail(ctx, CloseCode.PROTOCOL_ERROR, "RSV bits set, no extension negotiated");
     }
-    if ((b1 & 0x80) == 0) {
-      return fail(ctx, 1002, "client frames must be masked");
+    if ((b1 & MASKED) == 0) {
+      return fail(ctx, CloseCode.PROTOCOL_ERROR, "client frames must be masked");
     }
     if ((opcode & 0x8) != 0) {
       if (opcode != OP_CLOSE && opcode != OP_PING && opcode != OP_PONG) {
-        return fail(ctx, 1002, "unknown opcode " + opcode);
+        return fail(ctx, CloseCode.PROTOCOL_ERROR, "unknown opcode " + opcode);
       }
       if (!fin) {
-        return fail(ctx, 1002, "fragmented control frame");
+        return fail(ctx, CloseCode.PROTOCOL_ERROR, "fragmented control frame");
       }
       if (length7 > 125) {
-        return fail(ctx, 1002, "control frame longer than 125 bytes");
+        return fail(ctx, CloseCode.PROTOCOL_ERROR, "control frame longer than 125 bytes");
       }
     } else if (opcode != OP_CONTINUATION && opcode != OP_TEXT && opcode != OP_BINARY) {
-      return fail(ctx, 1002, "unknown opcode " + opcode);
+      return fail(ctx, CloseCode.PROTOCOL_ERROR, "unknown opcode " + opcode);
     } else if (opcode == OP_CONTINUATION && fragments == null) {
-      return fail(ctx, 1002, "continuation frame without a message to continue");
+      return fail(
+          ctx, CloseCode.PROTOCOL_ERROR, "continuation frame without a message to continue");
     } else if (opcode != OP_CONTINUATION && fragments != null) {
-      return fail(ctx, 1002, "new message before the previous one was finished");
+      return fail(
+          ctx, CloseCode.PROTOCOL_ERROR, "new message before the previous one was finished");
     }
     return true;
   }
@@ -231,7 +240,7 @@ public final class WebSocketFrameCodec extends ChannelDuplexHandler {
     } else if (length7 == 127) {
       length = in.getLong(start + 2);
       if (length < 0) {
-        fail(ctx, 1002, "frame length out of range");
+        fail(ctx, CloseCode.PROTOCOL_ERROR, "frame length out of range");
         return -1;
       }
     } else {
@@ -240,7 +249,7 @@ public final class WebSocketFrameCodec extends ChannelDuplexHandler {
     boolean control = (in.getUnsignedByte(start) & 0x8) != 0;
     long messageLength = length + (control || fragments == null ? 0 : fragments.readableBytes());
     if (messageLength > maxMessageBytes) {
-      fail(ctx, 1009, "message larger than " + maxMessageBytes + " bytes");
+      fail(ctx, CloseCode.MESSAGE_TOO_BIG, "message larger than " + maxMessageBytes + " bytes");
       return -1;
     }
     return length;
@@ -254,7 +263,7 @@ public final class WebSocketFrameCodec extends ChannelDuplexHandler {
     }
     int start = in.readerIndex();
     int b0 = in.getUnsignedByte(start);
-    boolean fin = (b0 & 0x80) != 0;
+    boolean fin = (b0 & FIN) != 0;
     int opcode = b0 & 0x0F;
     int length7 = in.getUnsignedByte(start + 1) & 0x7F;
     int headerLength = 2 + (length7 == 126 ? 2 : length7 == 127 ? 8 : 0) + 4;
@@ -292,7 +301,7 @@ public final class WebSocketFrameCodec extends ChannelDuplexHandler {
    */
   private void pong(ChannelHandlerContext ctx, byte[] payload) {
     if (ctx.channel().isWritable() && pendingPong == null) {
-      ctx.writeAndFlush(frame(0x80 | OP_PONG, payload), ctx.voidPromise());
+      ctx.writeAndFlush(frame(FIN | OP_PONG, payload), ctx.voidPromise());
     } else {
       pendingPong = payload;
     }
@@ -303,7 +312,7 @@ public final class WebSocketFrameCodec extends ChannelDuplexHandler {
     if (pendingPong != null && ctx.channel().isWritable() && !closeSent) {
       byte[] payload = pendingPong;
       pendingPong = null;
-      ctx.writeAndFlush(frame(0x80 | OP_PONG, payload), ctx.voidPromise());
+      ctx.writeAndFlush(frame(FIN | OP_PONG, payload), ctx.voidPromise());
     }
     ctx.fireChannelWritabilityChanged();
   }
@@ -319,7 +328,10 @@ public final class WebSocketFrameCodec extends ChannelDuplexHandler {
     }
     long late = (millis() - incompleteSince) - frameTimeout.toMillis();
     if (late >= 0) {
-      fail(ctx, 1008, "frame or message not completed within the frame timeout");
+      fail(
+          ctx,
+          CloseCode.POLICY_VIOLATION,
+          "frame or message not completed within the frame timeout");
     } else if (!deadlineArmed) {
       deadlineArmed = true;
       ctx.executor()
@@ -362,7 +374,7 @@ public final class WebSocketFrameCodec extends ChannelDuplexHandler {
 
   private boolean deliver(ChannelHandlerContext ctx, boolean text, byte[] message) {
     if (text && !isUtf8(message)) {
-      return fail(ctx, 1007, "text message is not valid UTF-8");
+      return fail(ctx, CloseCode.INVALID_PAYLOAD, "text message is not valid UTF-8");
     }
     ByteBuf content = Unpooled.wrappedBuffer(message);
     ctx.fireChannelRead(text ? new TextWebSocketFrame(content) : new BinaryWebSocketFrame(content));
@@ -372,17 +384,17 @@ public final class WebSocketFrameCodec extends ChannelDuplexHandler {
   /** The client's close frame: answered with the same code, then the connection is closed. */
   private void onClose(ChannelHandlerContext ctx, byte[] payload) {
     if (payload.length == 1) {
-      fail(ctx, 1002, "close frame with a one-byte payload");
+      fail(ctx, CloseCode.PROTOCOL_ERROR, "close frame with a one-byte payload");
       return;
     }
     if (payload.length >= 2) {
       int code = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
       if (!isValidCloseCode(code)) {
-        fail(ctx, 1002, "invalid close code " + code);
+        fail(ctx, CloseCode.PROTOCOL_ERROR, "invalid close code " + code);
         return;
       }
       if (!isUtf8(payload, 2)) {
-        fail(ctx, 1007, "close reason is not valid UTF-8");
+        fail(ctx, CloseCode.INVALID_PAYLOAD, "close reason is not valid UTF-8");
         return;
       }
     }
@@ -394,17 +406,17 @@ public final class WebSocketFrameCodec extends ChannelDuplexHandler {
     closeSent = true;
     ctx.fireUserEventTriggered(CLOSE_SENT);
     byte[] echo = payload.length >= 2 ? new byte[] {payload[0], payload[1]} : new byte[0];
-    ctx.writeAndFlush(frame(0x80 | OP_CLOSE, echo)).addListener(ChannelFutureListener.CLOSE);
+    ctx.writeAndFlush(frame(FIN | OP_CLOSE, echo)).addListener(ChannelFutureListener.CLOSE);
   }
 
   /** Sends close frame {@code code} with {@code reason} and drops the connection; false. */
-  private boolean fail(ChannelHandlerContext ctx, int code, String reason) {
+  private boolean fail(ChannelHandlerContext ctx, CloseCode code, String reason) {
     failed = true;
     releaseBuffers();
     if (!closeSent) {
       closeSent = true;
       ctx.fireUserEventTriggered(CLOSE_SENT);
-      ctx.writeAndFlush(closeFrame(code, reason)).addListener(ChannelFutureListener.CLOSE);
+      ctx.writeAndFlush(closeFrame(code.code(), reason)).addListener(ChannelFutureListener.CLOSE);
     } else {
       ctx.close();
     }
@@ -495,7 +507,7 @@ public final class WebSocketFrameCodec extends ChannelDuplexHandler {
       ByteBuf content = frame.content();
       int length = content.readableBytes();
       ByteBuf out = ctx.alloc().buffer(WebSocketFrames.headerLength(length) + length);
-      WebSocketFrames.writeHeader(out, (frame.isFinalFragment() ? 0x80 : 0) | opcode, length);
+      WebSocketFrames.writeHeader(out, (frame.isFinalFragment() ? FIN : 0) | opcode, length);
       out.writeBytes(content, content.readerIndex(), length);
       return out;
     } finally {
@@ -516,7 +528,7 @@ public final class WebSocketFrameCodec extends ChannelDuplexHandler {
     payload[0] = (byte) (code >>> 8);
     payload[1] = (byte) code;
     System.arraycopy(text, 0, payload, 2, payload.length - 2);
-    return frame(0x80 | OP_CLOSE, payload);
+    return frame(FIN | OP_CLOSE, payload);
   }
 
   // ------------------------------------------------------------------ cleanup

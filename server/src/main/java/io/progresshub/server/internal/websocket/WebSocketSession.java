@@ -311,7 +311,7 @@ public final class WebSocketSession extends HeartbeatHandler
     }
     ClientMessage command;
     try {
-      command = context.frames().codec().decode(bytes);
+      command = context.encodings().codec().decode(bytes);
     } catch (ProtocolException e) {
       error(e.code(), e.getMessage(), e.requestId());
       return;
@@ -466,7 +466,7 @@ public final class WebSocketSession extends HeartbeatHandler
 
   @Override
   public ByteBuf state(Job job, boolean replay) {
-    return context.frames().webSocketFrame(job, replay);
+    return context.encodings().webSocketFrame(job, replay);
   }
 
   @Override
@@ -510,7 +510,7 @@ public final class WebSocketSession extends HeartbeatHandler
   }
 
   private byte[] frame(ServerMessage message) {
-    return WebSocketFrames.text(context.frames().codec().encode(message));
+    return WebSocketFrames.text(context.encodings().codec().encode(message));
   }
 
   private void error(ErrorCode code, String message, Optional<String> requestId) {

@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
  * retained view of it, which the socket writes without a copy. Replayed states (sent to one
  * subscriber) are encoded on demand.
  */
-public final class JobFrames {
+public final class JobEncodings {
 
   private final WireCodec codec;
   private Job lastWebSocketJob; // guarded by this
@@ -25,7 +25,7 @@ public final class JobFrames {
 
   private record Encoded(Job job, byte[] bytes) {}
 
-  public JobFrames(WireCodec codec) {
+  public JobEncodings(WireCodec codec) {
     this.codec = codec;
   }
 
