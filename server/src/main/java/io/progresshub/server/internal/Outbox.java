@@ -119,6 +119,12 @@ public final class Outbox {
 
   private boolean stallCheckArmed;
 
+  /**
+   * What must precede the first message (an SSE stream's response head), until written; event loop
+   * only once the outbox is in use.
+   */
+  private Object head;
+
   /** Ticks held back while the channel is not writable; event loop only, created on demand. */
   private Map<String, Message> conflated;
 
@@ -142,10 +148,16 @@ public final class Outbox {
     return new Outbox(channel, true, limits, onOverflow, writes);
   }
 
-  /** An outbox of SSE events for {@code channel}, each sent as one HTTP chunk. */
+  /**
+   * An outbox of SSE events for {@code channel}, each sent as one HTTP chunk, the first preceded by
+   * {@code head} (the response head): nothing reaches the client before the stream has something to
+   * say, so a client that sees the head is already subscribed.
+   */
   public static Outbox sse(
-      Channel channel, LimitsConfig limits, Runnable onOverflow, LoopWrites writes) {
-    return new Outbox(channel, false, limits, onOverflow, writes);
+      Channel channel, LimitsConfig limits, Runnable onOverflow, LoopWrites writes, Object head) {
+    Outbox outbox = new Outbox(channel, false, limits, onOverflow, writes);
+    outbox.head = head;
+    return outbox;
   }
 
   /** Queues {@code frame} (this outbox now owns it) for job {@code jobId}, or for none if null. */
@@ -208,6 +220,7 @@ public final class Outbox {
       }
       return false;
     }
+    writeHead();
     if (message.jobId() != null && conflated != null) {
       Message superseded = conflated.remove(message.jobId()); // a newer state of the same job
       if (superseded != null) {
@@ -235,6 +248,7 @@ public final class Outbox {
       ReferenceCountUtil.release(frame);
       return;
     }
+    writeHead();
     if (closeChannel) {
       channel.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE);
     } else {
@@ -247,6 +261,14 @@ public final class Outbox {
                   channel
                       .eventLoop()
                       .schedule(() -> channel.close(), CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS));
+    }
+  }
+
+  private void writeHead() {
+    if (head != null) {
+      Object first = head;
+      head = null;
+      channel.write(first);
     }
   }
 

@@ -6,7 +6,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -94,15 +93,16 @@ public final class SseStream {
         context.authenticator().enabled()
             ? token.flatMap(context.authenticator()::expiry)
             : Optional.empty();
-    // All on the event loop: the headers are written before the subscription starts, so no event
-    // can reach the socket ahead of them (HTTP would fail the stream).
+    // The subscription starts on the event loop. The response head waits in the outbox for the
+    // first message, which is sent once the hub has registered the subscription: a client that
+    // has the head misses nothing published after it.
     channel
         .eventLoop()
         .execute(
             () -> {
               if (channel.isActive()) {
-                new Stream(context, channel, caller.subject(), job.id())
-                    .open(target, expiry)
+                new Stream(context, channel, target, caller.subject(), job.id())
+                    .open(expiry)
                     .subscribe(caller, job.id(), since, Optional.empty());
               }
             });
@@ -158,7 +158,12 @@ public final class SseStream {
     private final long id = Connections.newId();
     private final Instant openedAt = Instant.now();
 
-    Stream(ServerContext context, Channel channel, String user, String jobId) {
+    Stream(
+        ServerContext context,
+        Channel channel,
+        HttpResponses.Target target,
+        String user,
+        String jobId) {
       this.context = context;
       this.channel = channel;
       this.user = user;
@@ -168,19 +173,12 @@ public final class SseStream {
               channel,
               context.config().limits(),
               channel::close,
-              context.writes().of(channel.eventLoop()));
+              context.writes().of(channel.eventLoop()),
+              responseHead(target));
       this.subscriptions = new JobSubscriptions(context, channel, outbox, this);
     }
 
-    /** On the event loop: the response headers, the preamble, the heartbeat and the token's end. */
-    JobSubscriptions open(HttpResponses.Target target, Optional<Instant> expiry) {
-      ChannelPipeline pipeline = channel.pipeline();
-      if (pipeline.get(RequestTimeoutHandler.class) != null) {
-        pipeline.remove(RequestTimeoutHandler.class);
-      }
-      pipeline.addFirst("sse-stream", this);
-      // RestApi paused reading for this request; keep reading to see the client leave.
-      channel.config().setAutoRead(true);
+    private static HttpResponse responseHead(HttpResponses.Target target) {
       HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
       response.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
       response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
@@ -190,8 +188,18 @@ public final class SseStream {
         response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, target.corsOrigin());
         response.headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
       }
-      channel.write(response);
-      channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(PREAMBLE)));
+      return response;
+    }
+
+    /** On the event loop: the stream's handler, its heartbeat and the token's end. */
+    JobSubscriptions open(Optional<Instant> expiry) {
+      ChannelPipeline pipeline = channel.pipeline();
+      if (pipeline.get(RequestTimeoutHandler.class) != null) {
+        pipeline.remove(RequestTimeoutHandler.class);
+      }
+      pipeline.addFirst("sse-stream", this);
+      // RestApi paused reading for this request; keep reading to see the client leave.
+      channel.config().setAutoRead(true);
       context.connections().add(this);
       long every = context.config().webSocket().heartbeatInterval().toMillis();
       ScheduledFuture<?> heartbeat =
@@ -247,12 +255,13 @@ public final class SseStream {
       end();
     }
 
-    // The subscription's messages as SSE: the event id is the seq, there is no acknowledgement.
+    // The subscription's messages as SSE: the event id is the seq.
 
+    /** The stream's first bytes (behind the response head): the reconnect delay. */
     @Override
     public byte[] subscribed(
         String jobId, String status, long seq, boolean recovered, Optional<String> requestId) {
-      return null;
+      return PREAMBLE;
     }
 
     @Override
