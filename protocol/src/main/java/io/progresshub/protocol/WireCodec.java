@@ -135,8 +135,11 @@ public final class WireCodec {
     json.writeNumberField("seq", seq);
   }
 
-  /** The fields of a job state, shared by progress messages, SSE events and history entries. */
-  private static void writeState(JsonGenerator json, JobState state) throws IOException {
+  /**
+   * The fields of a job state, shared by progress messages, SSE events and history entries ({@link
+   * RestCodec}).
+   */
+  static void writeState(JsonGenerator json, JobState state) throws IOException {
     json.writeStringField("job_id", state.jobId());
     json.writeNumberField("seq", state.seq());
     json.writeStringField("status", state.status());
@@ -300,7 +303,8 @@ public final class WireCodec {
     return OptionalLong.of(node.asLong());
   }
 
-  private static String abbreviate(String value) {
+  /** A value short enough to quote in an error message. */
+  static String abbreviate(String value) {
     return value.length() <= 64 ? value : value.substring(0, 64) + "...";
   }
 }
