@@ -5,14 +5,19 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.progresshub.protocol.ErrorBody;
 import io.progresshub.protocol.ErrorCode;
+import io.progresshub.protocol.RestCodec;
 import io.progresshub.server.internal.http.RestApi;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 
 /** Writes HTTP responses: JSON bodies, the error shape {@code {"error", "code"}}, keep-alive. */
 public final class HttpResponses {
@@ -58,16 +63,22 @@ public final class HttpResponses {
   }
 
   public static void error(Target target, ErrorCode code, String message) {
-    json(target, HttpResponseStatus.valueOf(code.httpStatus()), errorBody(code, message));
+    error(target, new WireErrors.WireError(code, message, Optional.empty()));
   }
 
   public static void error(Target target, WireErrors.WireError error) {
+    error(target, error, EmptyHttpHeaders.INSTANCE);
+  }
+
+  /** An error answer with {@code headers} besides its own (such as {@code Allow}). */
+  public static void error(Target target, WireErrors.WireError error, HttpHeaders headers) {
     FullHttpResponse response =
         new DefaultFullHttpResponse(
             HttpVersion.HTTP_1_1,
             HttpResponseStatus.valueOf(error.code().httpStatus()),
             Unpooled.wrappedBuffer(errorBody(error.code(), error.message())));
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    response.headers().add(headers);
     // A full store queue, a locked database or a rate passes soon: say when to come back, in whole
     // seconds (RFC 9110), rounded up so that a client never retries too early.
     error
@@ -81,20 +92,24 @@ public final class HttpResponses {
   }
 
   public static byte[] errorBody(ErrorCode code, String message) {
-    StringBuilder json = new StringBuilder(64 + message.length());
-    json.append("{\"error\":");
-    appendQuoted(json, message);
-    json.append(",\"code\":\"").append(code.wireName()).append("\"}");
-    return json.toString().getBytes(StandardCharsets.UTF_8);
+    return RestCodec.encode(new ErrorBody(message, code));
+  }
+
+  /**
+   * The CORS headers of every answer to a page from an allowed origin (none for other callers):
+   * which origin may read it, and that the answer depends on the origin, for caches.
+   */
+  public static void allowOrigin(HttpHeaders headers, String corsOrigin) {
+    if (corsOrigin != null) {
+      headers.set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, corsOrigin);
+      headers.set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
+    }
   }
 
   private static void send(Target target, FullHttpResponse response) {
     response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
     response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
-    if (target.corsOrigin() != null) {
-      response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, target.corsOrigin());
-      response.headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
-    }
+    allowOrigin(response.headers(), target.corsOrigin());
     if (target.keepAlive()) {
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
       ChannelFuture written = target.ctx().writeAndFlush(response);
@@ -107,27 +122,5 @@ public final class HttpResponses {
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
       target.ctx().writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
-  }
-
-  private static void appendQuoted(StringBuilder json, String text) {
-    json.append('"');
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      switch (c) {
-        case '"' -> json.append("\\\"");
-        case '\\' -> json.append("\\\\");
-        case '\n' -> json.append("\\n");
-        case '\r' -> json.append("\\r");
-        case '\t' -> json.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            json.append(String.format("\\u%04x", (int) c));
-          } else {
-            json.append(c);
-          }
-        }
-      }
-    }
-    json.append('"');
   }
 }

@@ -87,7 +87,7 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
     FullHttpResponse response =
         new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.NO_CONTENT);
     if (target.corsOrigin() != null) {
-      response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, target.corsOrigin());
+      HttpResponses.allowOrigin(response.headers(), target.corsOrigin());
       response
           .headers()
           .set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, DELETE, OPTIONS");
@@ -97,7 +97,6 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
               HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS,
               "Authorization, Content-Type, Last-Event-ID");
       response.headers().set(HttpHeaderNames.ACCESS_CONTROL_MAX_AGE, "600");
-      response.headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
     }
     response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
     target.ctx().writeAndFlush(response);
@@ -107,15 +106,8 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     // Bad HTTP from a client: answer if we still can, then drop the connection.
     if (ctx.channel().isActive()) {
-      FullHttpResponse response =
-          new DefaultFullHttpResponse(
-              HttpVersion.HTTP_1_1,
-              HttpResponseStatus.BAD_REQUEST,
-              io.netty.buffer.Unpooled.wrappedBuffer(
-                  HttpResponses.errorBody(ErrorCode.INVALID_REQUEST, "bad request")));
-      response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
-      response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
-      ctx.writeAndFlush(response).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+      HttpResponses.error(
+          new HttpResponses.Target(ctx, false, null), ErrorCode.INVALID_REQUEST, "bad request");
     }
   }
 
