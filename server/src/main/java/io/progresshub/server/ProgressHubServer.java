@@ -20,6 +20,7 @@ import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.util.NettyRuntime;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.progresshub.core.Hub;
+import io.progresshub.protocol.RestCodec;
 import io.progresshub.protocol.WireCodec;
 import io.progresshub.server.auth.Authenticator;
 import io.progresshub.server.internal.ConnectionLimiter;
@@ -30,7 +31,7 @@ import io.progresshub.server.internal.OriginPolicy;
 import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.ServerInitializer;
 import io.progresshub.server.internal.TlsCertificates;
-import io.progresshub.server.internal.http.JobJson;
+import io.progresshub.server.internal.http.RestJson;
 import io.progresshub.server.internal.websocket.HeartbeatWheels;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -116,7 +117,7 @@ public final class ProgressHubServer implements AutoCloseable {
             new OriginPolicy(config.network().allowedOrigins()),
             new ConnectionLimiter(config.limits(), config.addresses()),
             new JobEncodings(new WireCodec(config.limits().maxJsonDepth())),
-            new JobJson(new WireCodec(config.limits().maxJsonDepth())),
+            new RestJson(new RestCodec(config.limits().maxJsonDepth())),
             blocking,
             new Connections(),
             new HeartbeatWheels(config.webSocket().heartbeatInterval()),

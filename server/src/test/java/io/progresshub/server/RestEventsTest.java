@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.progresshub.core.MutableClock;
 import io.progresshub.core.Role;
-import io.progresshub.server.internal.http.RestApi;
+import io.progresshub.server.internal.http.EventsResource;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -433,7 +433,7 @@ class RestEventsTest {
         "invalid_request");
 
     StringBuilder tooMany = new StringBuilder("{\"events\":[");
-    for (int i = 0; i <= RestApi.MAX_BATCH; i++) {
+    for (int i = 0; i <= EventsResource.MAX_BATCH; i++) {
       tooMany.append(i == 0 ? "" : ",").append("{\"job_id\":\"").append(id).append("\"}");
     }
     RestClient.Reply reply =

@@ -110,8 +110,4 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
           new HttpResponses.Target(ctx, false, null), ErrorCode.INVALID_REQUEST, "bad request");
     }
   }
-
-  public static byte[] utf8(String text) {
-    return Text.utf8(text);
-  }
 }

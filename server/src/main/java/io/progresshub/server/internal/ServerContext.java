@@ -3,7 +3,7 @@ package io.progresshub.server.internal;
 import io.progresshub.core.Hub;
 import io.progresshub.server.ServerConfig;
 import io.progresshub.server.auth.Authenticator;
-import io.progresshub.server.internal.http.JobJson;
+import io.progresshub.server.internal.http.RestJson;
 import io.progresshub.server.internal.websocket.HeartbeatWheels;
 import java.util.concurrent.ExecutorService;
 
@@ -22,7 +22,7 @@ public record ServerContext(
     OriginPolicy origins,
     ConnectionLimiter limiter,
     JobEncodings encodings,
-    JobJson json,
+    RestJson json,
     ExecutorService blocking,
     Connections connections,
     HeartbeatWheels wheels,
