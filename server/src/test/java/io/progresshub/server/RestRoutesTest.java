@@ -2,15 +2,23 @@ package io.progresshub.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.progresshub.core.Role;
+import io.progresshub.server.auth.JwtTokens;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What follows from the table of REST routes: 404 for a path it does not have, 405 with {@code
- * Allow} for a method a path does not have, and {@code HEAD} wherever {@code GET} is.
+ * Allow} for a method a path does not have, {@code HEAD} wherever {@code GET} is, and the bearer
+ * challenge of every 401.
  */
 class RestRoutesTest {
   @RegisterExtension static final TestServer server = TestServer.perClass();
@@ -133,6 +141,48 @@ class RestRoutesTest {
       assertThat(health.status()).isEqualTo(200);
       assertThat(health.body()).isEqualTo("{\"status\":\"ok\"}");
     }
+  }
+
+  @Test
+  void aRequestWithoutATokenIsChallengedForABearerToken() {
+    for (RestClient.Reply reply :
+        List.of(
+            rest.get("/api/jobs").send(),
+            rest.post("/api/events/batch").json("{}").send(),
+            rest.get("/api/nothing").send())) {
+      assertThat(reply.status()).isEqualTo(401);
+      assertThat(reply.header("WWW-Authenticate")).hasValue("Bearer realm=\"progress-hub\"");
+    }
+  }
+
+  @Test
+  void aRefusedTokenIsChallengedAsAnInvalidToken() {
+    JwtTokens past =
+        new JwtTokens(
+            TestServer.SECRET,
+            Optional.empty(),
+            Clock.fixed(Instant.now().minus(Duration.ofHours(2)), ZoneOffset.UTC));
+    String expired = past.issue("worker", Role.ADMIN, List.of(), Duration.ofHours(1));
+
+    for (RestClient.Reply reply :
+        List.of(
+            rest.get("/api/jobs").token("not-a-jwt").send(),
+            rest.get("/api/jobs").token(expired).send(),
+            rest.get("/api/stats?token=not-a-jwt").send())) {
+      assertThat(reply.status()).isEqualTo(401);
+      assertThat(reply.code()).isEqualTo("unauthorized");
+      assertThat(reply.header("WWW-Authenticate"))
+          .hasValue("Bearer realm=\"progress-hub\", error=\"invalid_token\"");
+    }
+  }
+
+  @Test
+  void onlyA401CarriesAChallenge() {
+    RestClient.Reply forbidden =
+        rest.get("/api/stats").token(server.token("alice", Role.SUBSCRIBER)).send();
+
+    assertThat(forbidden.status()).isEqualTo(403);
+    assertThat(forbidden.header("WWW-Authenticate")).isEmpty();
   }
 
   @Test

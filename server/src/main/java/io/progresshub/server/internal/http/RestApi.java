@@ -7,8 +7,10 @@ import static io.netty.handler.codec.http.HttpMethod.POST;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.progresshub.core.HubException;
@@ -38,6 +40,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class RestApi {
   private static final Logger LOG = LoggerFactory.getLogger(RestApi.class);
+
+  /** RFC 6750's challenge: the scheme a 401 asks for, and whose tokens. */
+  private static final String CHALLENGE = "Bearer realm=\"progress-hub\"";
 
   private final ServerContext context;
   private final Routes routes;
@@ -177,7 +182,17 @@ public final class RestApi {
         new DefaultHttpHeaders().set(HttpHeaderNames.ALLOW, methods));
   }
 
+  /**
+   * An error answer; a 401 says how to authenticate (RFC 6750), and that the token given was
+   * refused when there was one.
+   */
   private static void fail(HttpResponses.Target target, WireErrors.WireError error, Call call) {
-    HttpResponses.error(target, error);
+    HttpHeaders headers = EmptyHttpHeaders.INSTANCE;
+    if (error.code() == ErrorCode.UNAUTHORIZED) {
+      String challenge =
+          call.token().isPresent() ? CHALLENGE + ", error=\"invalid_token\"" : CHALLENGE;
+      headers = new DefaultHttpHeaders().set(HttpHeaderNames.WWW_AUTHENTICATE, challenge);
+    }
+    HttpResponses.error(target, error, headers);
   }
 }
