@@ -1,7 +1,5 @@
 package io.progresshub.server.internal;
 
-import java.nio.charset.StandardCharsets;
-
 /** Small text helpers shared by the transports. */
 public final class Text {
   /** How much of a client's value an error message quotes back. */
@@ -15,9 +13,5 @@ public final class Text {
    */
   public static String abbreviate(String value) {
     return value.length() <= QUOTED_LENGTH ? value : value.substring(0, QUOTED_LENGTH) + "...";
-  }
-
-  public static byte[] utf8(String text) {
-    return text.getBytes(StandardCharsets.UTF_8);
   }
 }

@@ -26,12 +26,12 @@ import io.progresshub.server.internal.Connections;
 import io.progresshub.server.internal.HttpResponses;
 import io.progresshub.server.internal.JobSubscriptions;
 import io.progresshub.server.internal.Outbox;
+import io.progresshub.server.internal.QueryParams;
 import io.progresshub.server.internal.RequestTimeoutHandler;
 import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.Text;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -115,30 +115,20 @@ public final class SseStream {
         .getBytes(StandardCharsets.UTF_8);
   }
 
+  /** Where to resume: {@code Last-Event-ID}, else {@code since} or {@code lastEventId}. */
   private static OptionalLong since(Optional<String> lastEventId, QueryStringDecoder query) {
-    Optional<String> raw = lastEventId;
-    if (raw.isEmpty()) {
-      for (String name : List.of("since", "lastEventId")) {
-        List<String> values = query.parameters().get(name);
-        if (values != null && !values.isEmpty()) {
-          raw = Optional.of(values.get(0));
-          break;
-        }
-      }
-    }
+    QueryParams params = QueryParams.of(query);
+    Optional<String> raw =
+        lastEventId.or(() -> params.get("since")).or(() -> params.get("lastEventId"));
     if (raw.isEmpty() || raw.get().isBlank()) {
       return OptionalLong.empty();
     }
-    try {
-      long value = Long.parseLong(raw.get().trim());
-      if (value < 0) {
-        throw new NumberFormatException();
-      }
-      return OptionalLong.of(value);
-    } catch (NumberFormatException e) {
+    OptionalLong since = QueryParams.parseNonNegative(raw.get().trim());
+    if (since.isEmpty()) {
       throw HubException.invalid(
           "Last-Event-ID: '" + Text.abbreviate(raw.get()) + "' (expected: a seq >= 0)");
     }
+    return since;
   }
 
   /**
@@ -184,10 +174,7 @@ public final class SseStream {
       response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
       response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
       response.headers().set("X-Accel-Buffering", "no");
-      if (target.corsOrigin() != null) {
-        response.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, target.corsOrigin());
-        response.headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ORIGIN);
-      }
+      HttpResponses.allowOrigin(response.headers(), target.corsOrigin());
       return response;
     }
 

@@ -27,6 +27,7 @@ import io.progresshub.server.WebSocketConfig;
 import io.progresshub.server.auth.Authenticator;
 import io.progresshub.server.internal.ConnectionLimiter;
 import io.progresshub.server.internal.HttpResponses;
+import io.progresshub.server.internal.QueryParams;
 import io.progresshub.server.internal.RequestTimeoutHandler;
 import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.ServerInitializer;
@@ -35,7 +36,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -106,18 +106,12 @@ public final class WebSocketUpgrade {
 
     Optional<String> badRequest = Optional.empty();
     OptionalLong since = OptionalLong.empty();
-    List<String> sinceValues = query.parameters().get("since");
-    if (sinceValues != null && !sinceValues.isEmpty()) {
-      try {
-        long value = Long.parseLong(sinceValues.get(0));
-        if (value < 0) {
-          throw new NumberFormatException();
-        }
-        since = OptionalLong.of(value);
-      } catch (NumberFormatException e) {
+    Optional<String> rawSince = QueryParams.of(query).get("since");
+    if (rawSince.isPresent()) {
+      since = QueryParams.parseNonNegative(rawSince.get());
+      if (since.isEmpty()) {
         badRequest =
-            Optional.of(
-                "since: '" + Text.abbreviate(sinceValues.get(0)) + "' (expected: a seq >= 0)");
+            Optional.of("since: '" + Text.abbreviate(rawSince.get()) + "' (expected: a seq >= 0)");
       }
     }
     Optional<String> token = Authenticator.token(request, query);
