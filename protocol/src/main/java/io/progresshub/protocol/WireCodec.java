@@ -94,18 +94,18 @@ public final class WireCodec {
       json.writeStringField("type", "subscribed");
       writeJobRef(json, subscribed.jobId(), subscribed.status(), subscribed.seq());
       json.writeBooleanField("recovered", subscribed.recovered());
-      writeId(json, subscribed.id());
+      writeId(json, subscribed.requestId());
     } else if (message instanceof ServerMessage.Unsubscribed unsubscribed) {
       json.writeStringField("type", "unsubscribed");
       writeJobRef(json, unsubscribed.jobId(), unsubscribed.status(), unsubscribed.seq());
-      writeId(json, unsubscribed.id());
+      writeId(json, unsubscribed.requestId());
     } else if (message instanceof ServerMessage.Cancelled cancelled) {
       json.writeStringField("type", "cancelled");
       writeJobRef(json, cancelled.jobId(), cancelled.status(), cancelled.seq());
-      writeId(json, cancelled.id());
+      writeId(json, cancelled.requestId());
     } else if (message instanceof ServerMessage.Pong pong) {
       json.writeStringField("type", "pong");
-      writeId(json, pong.id());
+      writeId(json, pong.requestId());
       json.writeStringField("timestamp", timestamp(pong.timestamp()));
     } else if (message instanceof ServerMessage.Heartbeat heartbeat) {
       json.writeStringField("type", "heartbeat");
@@ -118,12 +118,12 @@ public final class WireCodec {
       if (authenticated.expiresAt().isPresent()) {
         json.writeStringField("expires_at", timestamp(authenticated.expiresAt().get()));
       }
-      writeId(json, authenticated.id());
+      writeId(json, authenticated.requestId());
     } else if (message instanceof ServerMessage.Error error) {
       json.writeStringField("type", "error");
       json.writeStringField("code", error.code().wireName());
       json.writeStringField("error", error.message());
-      writeId(json, error.id());
+      writeId(json, error.requestId());
     }
     json.writeEndObject();
   }

@@ -90,8 +90,8 @@ class WireCodecFuzzTest {
   }
 
   private static void checkWellFormed(ClientMessage message) {
-    assertThat(message.id()).isNotNull();
-    message.id().ifPresent(id -> assertThat(id.length()).isLessThanOrEqualTo(67));
+    assertThat(message.requestId()).isNotNull();
+    message.requestId().ifPresent(id -> assertThat(id.length()).isLessThanOrEqualTo(67));
     if (message instanceof ClientMessage.Subscribe subscribe) {
       assertThat(subscribe.jobId()).isNotNull();
       if (subscribe.since().isPresent()) {

@@ -318,14 +318,18 @@ public final class WebSocketSession extends HeartbeatHandler
     }
     Principal caller = principal;
     switch (command) {
-      case ClientMessage.Ping ping -> send(new ServerMessage.Pong(ping.id(), Instant.now()));
+      case ClientMessage.Ping ping -> send(new ServerMessage.Pong(ping.requestId(), Instant.now()));
       case ClientMessage.Auth auth -> onAuth(auth);
       case ClientMessage other when caller == null ->
-          error(ErrorCode.AUTH_REQUIRED, "send an auth message with a token first", other.id());
+          error(
+              ErrorCode.AUTH_REQUIRED,
+              "send an auth message with a token first",
+              other.requestId());
       case ClientMessage.Subscribe subscribe ->
-          subscriptions.subscribe(caller, subscribe.jobId(), subscribe.since(), subscribe.id());
+          subscriptions.subscribe(
+              caller, subscribe.jobId(), subscribe.since(), subscribe.requestId());
       case ClientMessage.Unsubscribe unsubscribe ->
-          subscriptions.unsubscribe(unsubscribe.jobId(), unsubscribe.id());
+          subscriptions.unsubscribe(unsubscribe.jobId(), unsubscribe.requestId());
       case ClientMessage.Cancel cancel -> cancel(caller, cancel);
     }
   }
@@ -371,19 +375,19 @@ public final class WebSocketSession extends HeartbeatHandler
       verified = context.authenticator().verify(auth.token());
     } catch (HubException e) {
       if (principal == null) {
-        fail(ErrorCode.UNAUTHORIZED, e.getMessage(), auth.id());
+        fail(ErrorCode.UNAUTHORIZED, e.getMessage(), auth.requestId());
       } else {
-        error(ErrorCode.UNAUTHORIZED, e.getMessage(), auth.id()); // keep the current token
+        error(ErrorCode.UNAUTHORIZED, e.getMessage(), auth.requestId()); // keep the current token
       }
       return;
     }
     Principal current = principal;
     if (current != null && !current.subject().equals(verified.subject())) {
-      error(ErrorCode.FORBIDDEN, "a refreshed token must be for the same user", auth.id());
+      error(ErrorCode.FORBIDDEN, "a refreshed token must be for the same user", auth.requestId());
       return;
     }
     boolean first = current == null;
-    if (authenticated(verified, Optional.of(auth.token()), auth.id(), true) && first) {
+    if (authenticated(verified, Optional.of(auth.token()), auth.requestId(), true) && first) {
       subscribeOnOpen();
     }
   }
@@ -439,7 +443,10 @@ public final class WebSocketSession extends HeartbeatHandler
 
   private void cancel(Principal caller, ClientMessage.Cancel command) {
     if (!JobIds.isValid(command.jobId())) {
-      error(ErrorCode.INVALID_JOB_ID, JobIds.invalid(command.jobId()).getMessage(), command.id());
+      error(
+          ErrorCode.INVALID_JOB_ID,
+          JobIds.invalid(command.jobId()).getMessage(),
+          command.requestId());
       return;
     }
     subscriptions.submit(
@@ -448,12 +455,15 @@ public final class WebSocketSession extends HeartbeatHandler
             Job cancelled = JobAccess.cancel(context.hub(), caller, command.jobId());
             send(
                 new ServerMessage.Cancelled(
-                    cancelled.id(), cancelled.status().wireName(), cancelled.seq(), command.id()));
+                    cancelled.id(),
+                    cancelled.status().wireName(),
+                    cancelled.seq(),
+                    command.requestId()));
           } catch (HubException e) {
-            error(WireErrors.errorCode(e.reason()), e.getMessage(), command.id());
+            error(WireErrors.errorCode(e.reason()), e.getMessage(), command.requestId());
           }
         },
-        command.id());
+        command.requestId());
   }
 
   // What the subscription table sends, as protocol v1 messages.
