@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.progresshub.core.HubException;
 import io.progresshub.core.Job;
 import io.progresshub.core.JobIds;
@@ -44,7 +43,6 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,14 +78,11 @@ public final class WebSocketSession extends HeartbeatHandler
   private Channel channel;
   private Outbox outbox;
   private JobSubscriptions subscriptions;
-  private volatile Principal principal;
-  private boolean countedUser;
+  private final SessionAuth auth;
   private boolean closing;
   private long heartbeats;
   private HeartbeatWheel wheel;
   private long lastReadTick;
-  private long tokenExpiresAtMillis; // 0: no expiry
-  private ScheduledFuture<?> authDeadline;
 
   /** Not reading: the client does not read what we write (see {@link Outbox}). */
   private boolean pausedForWrites;
@@ -108,6 +103,7 @@ public final class WebSocketSession extends HeartbeatHandler
     this.context = context;
     this.handshake = handshake;
     this.singleJobId = handshake.jobId().orElse(null);
+    this.auth = new SessionAuth(context, this);
   }
 
   @Override
@@ -156,21 +152,14 @@ public final class WebSocketSession extends HeartbeatHandler
       case WebSocketUpgrade.Handshake.Authenticated authenticated -> {
         // Without a token (auth switched off) the client is told who it is; with one it knows.
         boolean reply = authenticated.token().isEmpty();
-        if (authenticated(
+        if (auth.accept(
             authenticated.principal(), authenticated.token(), Optional.empty(), reply)) {
           subscribeOnOpen();
         }
       }
       case WebSocketUpgrade.Handshake.AwaitingAuth awaiting ->
           // No token in the handshake: wait a little for a first-message auth, nothing else.
-          authDeadline =
-              ctx.executor()
-                  .schedule(
-                      () ->
-                          fail(
-                              ErrorCode.AUTH_REQUIRED, "no auth message in time", Optional.empty()),
-                      context.config().limits().handshakeTimeout().toMillis(),
-                      TimeUnit.MILLISECONDS);
+          auth.awaitFirstAuth();
     }
   }
 
@@ -184,13 +173,9 @@ public final class WebSocketSession extends HeartbeatHandler
     if (outbox != null) {
       outbox.discard();
     }
-    cancelAuthDeadline();
+    auth.release();
     if (subscriptions != null) {
       subscriptions.closeAll();
-    }
-    Principal current = principal;
-    if (countedUser && current != null) {
-      context.limiter().releaseUser(current.subject());
     }
     super.channelInactive(ctx);
   }
@@ -234,33 +219,12 @@ public final class WebSocketSession extends HeartbeatHandler
           "idle timeout: no traffic for " + config.idleTimeout().toSeconds() + " s");
       return;
     }
-    watchTokenExpiry();
+    auth.watchExpiry();
     if (!channel.isWritable()) {
       return; // it has not read what it has; the outbox's stall check decides its fate
     }
     channel.write(new PingWebSocketFrame(), channel.voidPromise());
     send(new ServerMessage.Heartbeat(++heartbeats, Instant.now()));
-  }
-
-  /**
-   * Arms an exact timer for the token's expiry once it is nearer than the next heartbeat (with a
-   * second to spare); until then each heartbeat looks again.
-   */
-  private void watchTokenExpiry() {
-    if (tokenExpiresAtMillis == 0 || authDeadline != null) {
-      return;
-    }
-    long left = tokenExpiresAtMillis - System.currentTimeMillis();
-    if (left > context.config().webSocket().heartbeatInterval().toMillis() + 1000) {
-      return; // a later beat arms it
-    }
-    authDeadline =
-        channel
-            .eventLoop()
-            .schedule(
-                () -> fail(ErrorCode.UNAUTHORIZED, "token expired", Optional.empty()),
-                Math.max(0, left),
-                TimeUnit.MILLISECONDS);
   }
 
   @Override
@@ -316,10 +280,14 @@ public final class WebSocketSession extends HeartbeatHandler
       error(e.code(), e.getMessage(), e.requestId());
       return;
     }
-    Principal caller = principal;
+    Principal caller = auth.principal();
     switch (command) {
       case ClientMessage.Ping ping -> send(new ServerMessage.Pong(ping.requestId(), Instant.now()));
-      case ClientMessage.Auth auth -> onAuth(auth);
+      case ClientMessage.Auth message -> {
+        if (auth.onAuth(message)) {
+          subscribeOnOpen();
+        }
+      }
       case ClientMessage other when caller == null ->
           error(
               ErrorCode.AUTH_REQUIRED,
@@ -369,29 +337,6 @@ public final class WebSocketSession extends HeartbeatHandler
     return false;
   }
 
-  private void onAuth(ClientMessage.Auth auth) {
-    Principal verified;
-    try {
-      verified = context.authenticator().verify(auth.token());
-    } catch (HubException e) {
-      if (principal == null) {
-        fail(ErrorCode.UNAUTHORIZED, e.getMessage(), auth.requestId());
-      } else {
-        error(ErrorCode.UNAUTHORIZED, e.getMessage(), auth.requestId()); // keep the current token
-      }
-      return;
-    }
-    Principal current = principal;
-    if (current != null && !current.subject().equals(verified.subject())) {
-      error(ErrorCode.FORBIDDEN, "a refreshed token must be for the same user", auth.requestId());
-      return;
-    }
-    boolean first = current == null;
-    if (authenticated(verified, Optional.of(auth.token()), auth.requestId(), true) && first) {
-      subscribeOnOpen();
-    }
-  }
-
   /**
    * Once authenticated: subscribes a single-job endpoint to its job; the handshake is not needed
    * after.
@@ -400,44 +345,7 @@ public final class WebSocketSession extends HeartbeatHandler
     OptionalLong since = handshake.since();
     handshake = null;
     if (singleJobId != null) {
-      subscriptions.subscribe(principal, singleJobId, since, Optional.empty());
-    }
-  }
-
-  /**
-   * Records the caller; answers {@code authenticated} when {@code reply} (asked by message).
-   * Returns false when the connection is being closed instead (too many for this user).
-   */
-  private boolean authenticated(
-      Principal verified, Optional<String> token, Optional<String> requestId, boolean reply) {
-    cancelAuthDeadline();
-    if (!countedUser) {
-      if (!context.limiter().tryAcquireUser(verified.subject())) {
-        fail(ErrorCode.TOO_MANY_CONNECTIONS, "too many connections for this user", requestId);
-        return false;
-      }
-      countedUser = true;
-    }
-    principal = verified;
-    Optional<Instant> expiry = token.flatMap(context.authenticator()::expiry);
-    if (expiry.isPresent()) {
-      tokenExpiresAtMillis = Math.max(1, expiry.get().toEpochMilli());
-      watchTokenExpiry();
-    } else {
-      tokenExpiresAtMillis = 0;
-    }
-    if (reply) {
-      send(
-          new ServerMessage.Authenticated(
-              verified.subject(), verified.role().wireName(), expiry, requestId));
-    }
-    return true;
-  }
-
-  private void cancelAuthDeadline() {
-    if (authDeadline != null) {
-      authDeadline.cancel(false);
-      authDeadline = null;
+      subscriptions.subscribe(auth.principal(), singleJobId, since, Optional.empty());
     }
   }
 
@@ -515,7 +423,7 @@ public final class WebSocketSession extends HeartbeatHandler
     return !closing && channel.isActive();
   }
 
-  private void send(ServerMessage message) {
+  void send(ServerMessage message) {
     outbox.send(frame(message));
   }
 
@@ -523,12 +431,12 @@ public final class WebSocketSession extends HeartbeatHandler
     return WebSocketFrames.text(context.encodings().codec().encode(message));
   }
 
-  private void error(ErrorCode code, String message, Optional<String> requestId) {
+  void error(ErrorCode code, String message, Optional<String> requestId) {
     send(new ServerMessage.Error(code, message, requestId));
   }
 
   /** Sends an error, then closes with the error's close code once it is on its way. */
-  private void fail(ErrorCode code, String message, Optional<String> requestId) {
+  void fail(ErrorCode code, String message, Optional<String> requestId) {
     error(code, message, requestId);
     close(WireErrors.closeCode(code), message);
   }
@@ -557,7 +465,7 @@ public final class WebSocketSession extends HeartbeatHandler
 
   @Override
   public Optional<String> user() {
-    Principal current = principal;
+    Principal current = auth.principal();
     return current == null ? Optional.empty() : Optional.of(current.subject());
   }
 
