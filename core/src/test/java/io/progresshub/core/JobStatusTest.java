@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class JobStatusTest {
 
-  /** The status machine from DESIGN.md, one row per current status; Y = allowed. */
+  /** The status machine of docs/protocol.md, one row per current status; Y = allowed. */
   @ParameterizedTest(name = "{0} -> pending {1}, queued {2}, in_progress {3}, completed {4}, ...")
   @CsvSource({
     // from,     pending, queued, in_progress, completed, failed, cancelled

@@ -2,6 +2,7 @@ package io.progresshub.server;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -33,16 +34,16 @@ public record NetworkConfig(
     NIO;
 
     public String wireName() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
 
-    public static java.util.Optional<Transport> fromWireName(String name) {
+    public static Optional<Transport> fromWireName(String name) {
       for (Transport transport : values()) {
         if (transport.wireName().equals(name)) {
-          return java.util.Optional.of(transport);
+          return Optional.of(transport);
         }
       }
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
   }
 

@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** DESIGN.md "Security model" on the WebSocket side: tokens, first-message auth, job access. */
+/** docs/security.md on the WebSocket side: tokens, first-message auth, job access. */
 class WebSocketAuthTest {
   private static final String BOBS_SECRET = "bob's private notes";
   @RegisterExtension static final TestServer server = TestServer.perClass();

@@ -13,7 +13,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** DESIGN.md "Security model" limits, as a WebSocket client meets them. */
+/** The limits of docs/security.md, as a WebSocket client meets them. */
 class WebSocketLimitsTest {
   @RegisterExtension static final TestServer server = TestServer.perClass();
 

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Protocol v1 message by message, against a real server: DESIGN.md "Wire protocol (v1)". */
+/** Protocol v1 message by message, against a real server: docs/protocol.md. */
 class WebSocketProtocolTest {
   @RegisterExtension static final TestServer server = TestServer.perClass();
 

@@ -34,7 +34,7 @@ public final class OriginPolicy {
     return allowed.contains(normalized) || isSameOrigin(normalized, request);
   }
 
-  /** Whether CORS headers should name this origin (an allowed cross-origin caller). */
+  /** The request's {@code Origin} header, or null when it has none. */
   public static String origin(HttpRequest request) {
     return request.headers().get(HttpHeaderNames.ORIGIN);
   }

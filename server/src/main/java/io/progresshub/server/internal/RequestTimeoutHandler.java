@@ -2,6 +2,7 @@ package io.progresshub.server.internal;
 
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -11,6 +12,16 @@ import java.util.concurrent.TimeUnit;
  * keep-alive requests. Removed once a connection becomes a WebSocket or an SSE stream.
  */
 public final class RequestTimeoutHandler extends ChannelDuplexHandler {
+
+  /**
+   * Takes the handler out of {@code pipeline}, if it is there: the connection is long-lived now.
+   */
+  public static void removeFrom(ChannelPipeline pipeline) {
+    if (pipeline.get(RequestTimeoutHandler.class) != null) {
+      pipeline.remove(RequestTimeoutHandler.class);
+    }
+  }
+
   public static final Object REQUEST_RECEIVED = new Object();
 
   private final long requestTimeoutMillis;

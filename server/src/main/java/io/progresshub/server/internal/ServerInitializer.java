@@ -26,6 +26,10 @@ public final class ServerInitializer extends ChannelInitializer<SocketChannel> {
   private static final Duration KEEP_ALIVE_IDLE = Duration.ofSeconds(60);
 
   private static final int MAX_INITIAL_LINE = 8192;
+
+  /** The largest piece of a body the HTTP codec hands on at once (the aggregator joins them). */
+  private static final int MAX_CHUNK_SIZE = 8192;
+
   private static final int MAX_HEADER_SIZE = 16384;
 
   /** The name of the TLS handler, first in the pipeline of every connection when TLS is on. */
@@ -56,7 +60,8 @@ public final class ServerInitializer extends ChannelInitializer<SocketChannel> {
       pipeline.addLast(TLS, tls.get().newHandler(channel.alloc(), limits.handshakeTimeout()));
     }
     pipeline.addLast(new RequestTimeoutHandler(limits.handshakeTimeout(), KEEP_ALIVE_IDLE));
-    pipeline.addLast("http-codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, 8192));
+    pipeline.addLast(
+        "http-codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_CHUNK_SIZE));
     // Bodies over the limit get 413 from the aggregator before any of it is buffered.
     pipeline.addLast("http-aggregator", new BodyAggregator(limits.maxBodyBytes()));
     // Hands the router one request at a time once it turns auto-read off (see RestApi), so answers

@@ -181,9 +181,7 @@ public final class SseStream {
     /** On the event loop: the stream's handler, its heartbeat and the token's end. */
     JobSubscriptions open(Optional<Instant> expiry) {
       ChannelPipeline pipeline = channel.pipeline();
-      if (pipeline.get(RequestTimeoutHandler.class) != null) {
-        pipeline.remove(RequestTimeoutHandler.class);
-      }
+      RequestTimeoutHandler.removeFrom(pipeline);
       pipeline.addFirst("sse-stream", this);
       // RestApi paused reading for this request; keep reading to see the client leave.
       channel.config().setAutoRead(true);

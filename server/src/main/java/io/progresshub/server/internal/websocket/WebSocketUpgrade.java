@@ -173,9 +173,7 @@ public final class WebSocketUpgrade {
       WebSocketConfig webSocket,
       ChannelHandler session) {
     if (webSocket.compression() && offersDeflate(request)) {
-      if (ctx.pipeline().get(RequestTimeoutHandler.class) != null) {
-        ctx.pipeline().remove(RequestTimeoutHandler.class);
-      }
+      RequestTimeoutHandler.removeFrom(ctx.pipeline());
       addDeflateChain(ctx.pipeline(), ctx.name(), rawPath, limits, session);
       ctx.fireChannelRead(request.retain());
       return true;
