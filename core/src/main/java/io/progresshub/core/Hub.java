@@ -99,11 +99,6 @@ public final class Hub implements AutoCloseable {
     return new Builder();
   }
 
-  /** The store this hub writes to. */
-  public JobStore store() {
-    return store;
-  }
-
   // ---------------------------------------------------------------- producers
 
   /**
@@ -657,7 +652,7 @@ public final class Hub implements AutoCloseable {
     /** How long finished jobs are kept, measured from when they finished. Default 24 h. */
     public Builder retention(Duration retention) {
       if (retention.isNegative() || retention.isZero()) {
-        throw HubException.invalid("retention: " + retention + " (expected: > 0)");
+        throw new IllegalArgumentException("retention: " + retention + " (expected: > 0)");
       }
       this.retention = retention;
       return this;
@@ -666,7 +661,8 @@ public final class Hub implements AutoCloseable {
     /** How often expired jobs are looked for; zero turns the sweep off. Default 1 min. */
     public Builder retentionSweepInterval(Duration interval) {
       if (interval.isNegative()) {
-        throw HubException.invalid("retention sweep interval: " + interval + " (expected: >= 0)");
+        throw new IllegalArgumentException(
+            "retentionSweepInterval: " + interval + " (expected: >= 0)");
       }
       this.retentionSweepInterval = interval;
       return this;
@@ -675,7 +671,7 @@ public final class Hub implements AutoCloseable {
     /** Most history entries replayed to one subscriber; beyond it, only the current state. */
     public Builder maxReplay(int maxReplay) {
       if (maxReplay < 1) {
-        throw HubException.invalid("max replay: " + maxReplay + " (expected: >= 1)");
+        throw new IllegalArgumentException("maxReplay: " + maxReplay + " (expected: >= 1)");
       }
       this.maxReplay = maxReplay;
       return this;
@@ -687,7 +683,8 @@ public final class Hub implements AutoCloseable {
      */
     public Builder maxMetadataKeys(int maxMetadataKeys) {
       if (maxMetadataKeys < 1) {
-        throw HubException.invalid("max metadata keys: " + maxMetadataKeys + " (expected: >= 1)");
+        throw new IllegalArgumentException(
+            "maxMetadataKeys: " + maxMetadataKeys + " (expected: >= 1)");
       }
       this.maxMetadataKeys = maxMetadataKeys;
       return this;
@@ -700,8 +697,8 @@ public final class Hub implements AutoCloseable {
      */
     public Builder maxJobStateBytes(int maxJobStateBytes) {
       if (maxJobStateBytes < 1) {
-        throw HubException.invalid(
-            "max job state bytes: " + maxJobStateBytes + " (expected: >= 1)");
+        throw new IllegalArgumentException(
+            "maxJobStateBytes: " + maxJobStateBytes + " (expected: >= 1)");
       }
       this.maxJobStateBytes = maxJobStateBytes;
       return this;

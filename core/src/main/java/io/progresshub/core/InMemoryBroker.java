@@ -62,7 +62,8 @@ public final class InMemoryBroker implements Broker {
   /** A broker with room for {@code maxPendingEvents} waiting events. */
   public InMemoryBroker(int maxPendingEvents) {
     if (maxPendingEvents < 1) {
-      throw HubException.invalid("max pending events: " + maxPendingEvents + " (expected: >= 1)");
+      throw new IllegalArgumentException(
+          "maxPendingEvents: " + maxPendingEvents + " (expected: >= 1)");
     }
     this.room = new Semaphore(maxPendingEvents);
     this.dispatcher =

@@ -1176,7 +1176,7 @@ public final class SqliteJobStore implements JobStore {
     public Builder busyTimeout(Duration busyTimeout) {
       Objects.requireNonNull(busyTimeout, "busyTimeout");
       if (busyTimeout.isNegative()) {
-        throw HubException.invalid("busy timeout: " + busyTimeout + " (expected: >= 0)");
+        throw new IllegalArgumentException("busyTimeout: " + busyTimeout + " (expected: >= 0)");
       }
       this.busyTimeout = busyTimeout;
       return this;
@@ -1189,7 +1189,8 @@ public final class SqliteJobStore implements JobStore {
      */
     public Builder maxPendingWrites(int maxPendingWrites) {
       if (maxPendingWrites < 1) {
-        throw HubException.invalid("max pending writes: " + maxPendingWrites + " (expected: >= 1)");
+        throw new IllegalArgumentException(
+            "maxPendingWrites: " + maxPendingWrites + " (expected: >= 1)");
       }
       this.maxPendingWrites = maxPendingWrites;
       return this;
