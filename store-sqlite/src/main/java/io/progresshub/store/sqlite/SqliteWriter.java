@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -110,16 +111,20 @@ final class SqliteWriter implements AutoCloseable {
     Objects.requireNonNull(event, "event");
     CompletableFuture<Void> done = new CompletableFuture<>();
     String state = null;
+    String builtOnState = null;
     HubException rejected = null;
     try {
       // Serialized here, on the caller's thread, to keep the writer thread on I/O.
       state = StoredJobJson.write(event.job());
+      if (event.builtOn().isPresent()) {
+        builtOnState = StoredJobJson.write(event.builtOn().get());
+      }
     } catch (IOException | RuntimeException e) {
       rejected =
           HubException.invalid(
               "job " + event.job().id() + ": state cannot be stored as JSON: " + e.getMessage());
     }
-    submit(new Append(event, state, rejected, done));
+    submit(new Append(event, state, builtOnState, rejected, done));
     return done;
   }
 
@@ -373,6 +378,10 @@ final class SqliteWriter implements AutoCloseable {
         return () -> append.done().completeExceptionally(exists);
       }
     } else {
+      HubException stale = refusedBuiltOn(append);
+      if (stale != null) {
+        return () -> append.done().completeExceptionally(stale);
+      }
       PreparedStatement update = writes.updateJob;
       update.setString(1, job.status().wireName());
       update.setLong(2, job.seq());
@@ -408,14 +417,47 @@ final class SqliteWriter implements AutoCloseable {
     return () -> append.done().complete(null);
   }
 
+  /**
+   * Why an event built on a state not yet durable when it was built may not land, or null if it
+   * may: the stored state must equal that one. The same text is the same state (the fast path, as
+   * the state is normally the very one appended before); otherwise the stored state is read back,
+   * since equal states may be written with their metadata keys in another order.
+   */
+  private HubException refusedBuiltOn(Append append) throws SQLException {
+    Optional<Job> builtOn = append.event().builtOn();
+    if (builtOn.isEmpty()) {
+      return null;
+    }
+    Job job = append.event().job();
+    writes.findState.setString(1, job.id());
+    try (ResultSet rows = writes.findState.executeQuery()) {
+      if (!rows.next() || rows.getLong(1) != job.seq() - 1) {
+        return null; // the update finds no row, and refusedUpdate says why
+      }
+      String stored = rows.getString(2);
+      if (stored.equals(append.builtOnState())
+          || StoredJobJson.read(stored).equals(builtOn.get())) {
+        return null;
+      }
+      return HubException.staleSeq(
+          job.id(),
+          job.seq(),
+          "it was built on a seq " + (job.seq() - 1) + " other than the stored one");
+    }
+  }
+
   /** Why an event with seq > 1 found no row to update. */
   private HubException refusedUpdate(Job job) throws SQLException {
-    writes.findSeq.setString(1, job.id());
-    try (ResultSet rows = writes.findSeq.executeQuery()) {
+    writes.findState.setString(1, job.id());
+    try (ResultSet rows = writes.findState.executeQuery()) {
       if (!rows.next()) {
         return HubException.jobNotFound(job.id());
       }
       long stored = rows.getLong(1);
+      if (stored >= job.seq()) {
+        return HubException.staleSeq(job.id(), job.seq(), "the stored seq is already " + stored);
+      }
+      // Built on an event that failed: that one's changes must not become durable inside this one.
       return HubException.unavailable(
           "job "
               + job.id()
@@ -519,9 +561,16 @@ final class SqliteWriter implements AutoCloseable {
     void fail(HubException failure);
   }
 
-  /** {@code state} is the job as JSON, or {@code rejected} says why it could not be serialized. */
+  /**
+   * {@code state} is the job as JSON and {@code builtOnState} the state it was built on (if the
+   * event names one), or {@code rejected} says why they could not be serialized.
+   */
   private record Append(
-      StoredEvent event, String state, HubException rejected, CompletableFuture<Void> done)
+      StoredEvent event,
+      String state,
+      String builtOnState,
+      HubException rejected,
+      CompletableFuture<Void> done)
       implements Write {
     @Override
     public void fail(HubException failure) {
@@ -558,7 +607,7 @@ final class SqliteWriter implements AutoCloseable {
     final PreparedStatement rollbackToSavepoint;
     final PreparedStatement insertJob;
     final PreparedStatement updateJob;
-    final PreparedStatement findSeq;
+    final PreparedStatement findState;
     final PreparedStatement deleteTicks;
     final PreparedStatement insertEvent;
     final PreparedStatement insertEventId;
@@ -581,14 +630,14 @@ final class SqliteWriter implements AutoCloseable {
               "INSERT INTO jobs (id, owner, type, status, seq, created_at, updated_at,"
                   + " finished_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                   + " ON CONFLICT (id) DO NOTHING");
-      // "seq = ?" (the event's seq - 1) refuses a stale event, and one built on an event that
-      // failed: that one's changes must not become durable inside it.
+      // "seq = ?" (the event's seq - 1) refuses an event whose seq another writer took, and one
+      // built on an event that failed: that one's changes must not become durable inside it.
       updateJob =
           prepare(
               connection,
               "UPDATE jobs SET status = ?, seq = ?, updated_at = ?, finished_at = ?, state = ?"
                   + " WHERE id = ? AND seq = ?");
-      findSeq = prepare(connection, "SELECT seq FROM jobs WHERE id = ?");
+      findState = prepare(connection, "SELECT seq, state FROM jobs WHERE id = ?");
       deleteTicks = prepare(connection, "DELETE FROM events WHERE job_id = ? AND transition = 0");
       insertEvent =
           prepare(
