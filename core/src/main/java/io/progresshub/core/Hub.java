@@ -22,6 +22,10 @@ import java.util.function.LongSupplier;
  * only once the store made it durable, so a subscriber never sees a {@code seq} that a crash could
  * take back. Thread-safe.
  *
+ * <p>Several hubs may share one store and one {@link Broker} (a cluster): the store decides which
+ * event gets each seq, a hub whose event lost that race applies it again on the stored state, and
+ * subscribers on every hub get every state of the job in seq order whichever hub wrote it.
+ *
  * <p>A facade over three parts: the producer path with its write cache ({@link JobWriter}), the
  * local subscriptions and their fan-out ({@link Subscriptions}), and the retention sweep ({@link
  * RetentionSweeper}).
@@ -48,8 +52,14 @@ public final class Hub implements AutoCloseable {
             builder.monotonicClock,
             builder.retention,
             builder.retentionSweepInterval);
-    broker.subscribe(subscriptions::deliver);
+    broker.subscribe(this::receive);
     retention.start();
+  }
+
+  /** A state another node (or this one) made durable: the cache learns it before subscribers. */
+  private void receive(HubEvent event) {
+    writer.observe(event);
+    subscriptions.deliver(event);
   }
 
   /** A builder with the defaults: in-memory store and broker, 24 h retention. */
@@ -72,8 +82,10 @@ public final class Hub implements AutoCloseable {
    *
    * @throws HubException {@code job_not_found}, {@code job_finished}, {@code job_cancelled}, {@code
    *     invalid_transition}, {@code invalid_request}, {@code payload_too_large} (the job's state
-   *     would outgrow {@link Builder#maxMetadataKeys} or {@link Builder#maxJobStateBytes}) or
-   *     {@code store_unavailable} (with a retry-after hint when the store is only busy)
+   *     would outgrow {@link Builder#maxMetadataKeys} or {@link Builder#maxJobStateBytes}), {@code
+   *     store_unavailable} (with a retry-after hint when the store is only busy) or, when other
+   *     hubs sharing the store write the job so fast that this event keeps losing the race for its
+   *     seq, {@code rate_limited} with a retry-after hint
    */
   public Job publish(String jobId, JobUpdate update) {
     return JobWriter.await(publishAsync(jobId, update));

@@ -15,6 +15,13 @@ import java.util.function.Function;
  * them (the role of centrifuge's {@code hub.go}). A subscription first gets its replay and current
  * state on the subscribing thread, then live states from {@link #deliver}, with no seq twice and
  * none missing in between. Thread-safe.
+ *
+ * <p>When several nodes write one job, their states may reach this node out of seq order: each node
+ * broadcasts its own after its commit, and the broker orders only what one node sends. A
+ * subscription that gets a state beyond the next seq first reads what it missed from the store's
+ * history (every transition and the latest tick), once per broadcast state however many
+ * subscriptions need it; the late states are then dropped as already delivered. A single node
+ * broadcasts in seq order and never reads.
  */
 final class Subscriptions {
 
@@ -86,9 +93,10 @@ final class Subscriptions {
     }
     switch (event) {
       case HubEvent.JobUpdated updated -> {
+        Backfill backfill = new Backfill(event.jobId());
         for (HubSubscription subscription : subscribers) {
           try {
-            subscription.live(updated.job(), updated.transition());
+            subscription.live(updated.job(), updated.transition(), backfill);
           } catch (Throwable e) {
             failed(subscription, updated.job().seq(), e);
           }
@@ -137,6 +145,41 @@ final class Subscriptions {
   }
 
   /**
+   * The retained states of one job missed before one broadcast state, read from the store at most
+   * once for all the subscriptions that missed the same ones.
+   */
+  private final class Backfill {
+    private final String jobId;
+    private long readAfter = -1;
+    private List<Job> read = List.of();
+
+    Backfill(String jobId) {
+      this.jobId = jobId;
+    }
+
+    /** Retained states with {@code afterSeq < seq < beforeSeq}, oldest first. */
+    synchronized List<Job> between(long afterSeq, long beforeSeq) {
+      if (readAfter != afterSeq) {
+        try {
+          read = store.history(jobId, afterSeq, (int) Math.min(beforeSeq - afterSeq, maxReplay));
+        } catch (RuntimeException e) {
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "cannot read the states of job "
+                  + jobId
+                  + " after seq "
+                  + afterSeq
+                  + " that reached this node late; its subscribers go without them",
+              e);
+          read = List.of();
+        }
+        readAfter = afterSeq;
+      }
+      return read.stream().filter(job -> job.seq() < beforeSeq).toList();
+    }
+  }
+
+  /**
    * One subscriber's view of a job: buffers live states until the replay is delivered. Guarded by
    * its own monitor rather than a lock object: there is one per subscriber (tens of thousands), and
    * it is only ever held for a moment.
@@ -146,6 +189,10 @@ final class Subscriptions {
     private final Subscriber subscriber;
     private List<HubEvent.JobUpdated> buffered = new ArrayList<>();
     private long lastSeq;
+
+    /** The state delivered last, or null while the subscriber's own {@code since} stands for it. */
+    private Job last;
+
     private volatile boolean closed;
 
     HubSubscription(String jobId, Subscriber subscriber) {
@@ -192,15 +239,16 @@ final class Subscriptions {
           // The client is ahead of us (store was reset): it gets the current state all the same.
           subscriber.onJob(current, true, true);
           lastSeq = current.seq();
+          last = current;
         }
         for (HubEvent.JobUpdated update : buffered) {
-          deliver(update.job(), false, update.transition());
+          deliverLive(update.job(), update.transition(), new Backfill(jobId));
         }
         buffered = null;
       }
     }
 
-    void live(Job job, boolean transition) {
+    void live(Job job, boolean transition, Backfill backfill) {
       synchronized (this) {
         if (closed) {
           return;
@@ -215,7 +263,7 @@ final class Subscriptions {
             buffered.add(new HubEvent.JobUpdated(job, transition));
           }
         } else {
-          deliver(job, false, transition);
+          deliverLive(job, transition, backfill);
         }
       }
     }
@@ -230,11 +278,24 @@ final class Subscriptions {
       }
     }
 
+    /** Delivers a live state, after what is missing between it and the last one delivered. */
+    private void deliverLive(Job job, boolean transition, Backfill backfill) {
+      if (job.seq() > lastSeq + 1) {
+        Job previous = last;
+        for (Job missed : backfill.between(lastSeq, job.seq())) {
+          deliver(missed, false, previous == null || JobRules.isTransition(previous, missed));
+          previous = missed;
+        }
+      }
+      deliver(job, false, transition);
+    }
+
     private void deliver(Job job, boolean replay, boolean transition) {
       if (job.seq() <= lastSeq) {
         return;
       }
       lastSeq = job.seq();
+      last = job;
       subscriber.onJob(job, replay, transition);
     }
 
