@@ -3,6 +3,7 @@ package io.progresshub.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.progresshub.core.spi.Broker;
 import io.progresshub.core.spi.JobPage;
 import io.progresshub.core.spi.JobQuery;
 import io.progresshub.core.spi.JobStore;
@@ -19,6 +20,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -159,6 +161,43 @@ public abstract class ClusterHubContract {
       assertThat(subscriber.seqs()).containsExactly(1L);
       assertThat(subscriber.violations()).isEmpty();
     }
+  }
+
+  @Test
+  void eventsOfAHubWhoseCacheIsBehindLandOnTheStoredStateInTheOrderTheyWerePublished() {
+    // This hub hears nothing from the others: its cached state of the job stays at seq 1.
+    Hub deaf =
+        Hub.builder()
+            .store(shared)
+            .broker(
+                new Broker() {
+                  @Override
+                  public void publish(HubEvent event) {}
+
+                  @Override
+                  public void subscribe(Consumer<HubEvent> receiver) {}
+
+                  @Override
+                  public void close() {}
+                })
+            .retentionSweepInterval(Duration.ZERO)
+            .build();
+    hubs.add(deaf);
+    deaf.create(NewJob.builder().id("job-1").build());
+    hub(0).publish("job-1", JobUpdate.builder().stage("elsewhere").build());
+
+    List<CompletableFuture<Job>> pipelined = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      pipelined.add(deaf.publishAsync("job-1", JobUpdate.builder().stage("deaf-" + i).build()));
+    }
+
+    assertThat(pipelined)
+        .extracting(future -> future.join().seq())
+        .containsExactly(3L, 4L, 5L, 6L, 7L);
+    assertThat(shared.history("job-1", 0, 10))
+        .extracting(job -> job.stage().orElse(""))
+        .containsExactly("", "elsewhere", "deaf-0", "deaf-1", "deaf-2", "deaf-3", "deaf-4");
+    assertThat(staleSeqs()).isPositive();
   }
 
   @Test
