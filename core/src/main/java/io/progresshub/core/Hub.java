@@ -1,6 +1,7 @@
 package io.progresshub.core;
 
 import io.progresshub.core.spi.Broker;
+import io.progresshub.core.spi.HubMetrics;
 import io.progresshub.core.spi.JobPage;
 import io.progresshub.core.spi.JobQuery;
 import io.progresshub.core.spi.JobStore;
@@ -42,8 +43,9 @@ public final class Hub implements AutoCloseable {
     this.store = builder.store;
     this.broker = builder.broker;
     JobLimits limits = new JobLimits(builder.maxMetadataKeys, builder.maxJobStateBytes);
-    this.writer = new JobWriter(store, broker, builder.clock, limits);
-    this.subscriptions = new Subscriptions(store, writer::committed, builder.maxReplay);
+    this.writer = new JobWriter(store, broker, builder.clock, limits, builder.metrics);
+    this.subscriptions =
+        new Subscriptions(store, writer::committed, builder.maxReplay, builder.metrics);
     this.retention =
         new RetentionSweeper(
             store,
@@ -190,6 +192,7 @@ public final class Hub implements AutoCloseable {
     private int maxReplay = 10_000;
     private int maxMetadataKeys = JobLimits.DEFAULT.maxMetadataKeys();
     private int maxJobStateBytes = JobLimits.DEFAULT.maxStateBytes();
+    private HubMetrics metrics = HubMetrics.NONE;
 
     private Builder() {}
 
@@ -275,6 +278,12 @@ public final class Hub implements AutoCloseable {
             "maxJobStateBytes: " + maxJobStateBytes + " (expected: >= 1)");
       }
       this.maxJobStateBytes = maxJobStateBytes;
+      return this;
+    }
+
+    /** Where the hub reports what it does (events stored, refused, fanned out...). Default none. */
+    public Builder metrics(HubMetrics metrics) {
+      this.metrics = Objects.requireNonNull(metrics, "metrics");
       return this;
     }
 

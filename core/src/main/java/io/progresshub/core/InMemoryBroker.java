@@ -160,6 +160,11 @@ public final class InMemoryBroker implements Broker {
     }
   }
 
+  /** How many events wait for the dispatcher now: a gauge for metrics. */
+  public int pendingEvents() {
+    return queue.size();
+  }
+
   @Override
   public void subscribe(Consumer<HubEvent> receiver) {
     this.receiver = Objects.requireNonNull(receiver, "receiver");

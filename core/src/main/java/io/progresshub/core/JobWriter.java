@@ -1,6 +1,7 @@
 package io.progresshub.core;
 
 import io.progresshub.core.spi.Broker;
+import io.progresshub.core.spi.HubMetrics;
 import io.progresshub.core.spi.JobStore;
 import io.progresshub.core.spi.StoredEvent;
 import java.time.Clock;
@@ -48,15 +49,17 @@ final class JobWriter {
   private final Broker broker;
   private final Clock clock;
   private final JobLimits limits;
+  private final HubMetrics metrics;
 
   /** Jobs that are not finished, with their latest accepted state; loaded from the store. */
   private final ConcurrentHashMap<String, JobEntry> entries = new ConcurrentHashMap<>();
 
-  JobWriter(JobStore store, Broker broker, Clock clock, JobLimits limits) {
+  JobWriter(JobStore store, Broker broker, Clock clock, JobLimits limits, HubMetrics metrics) {
     this.store = store;
     this.broker = broker;
     this.clock = clock;
     this.limits = limits;
+    this.metrics = metrics;
   }
 
   /** See {@link Hub#create}. */
@@ -71,6 +74,7 @@ final class JobWriter {
         entry.valid = false;
         throw HubException.jobExists(id);
       }
+      long handedOver = System.nanoTime();
       CompletableFuture<Void> durable;
       try {
         durable = store.append(new StoredEvent(job, true, Optional.empty()));
@@ -79,6 +83,7 @@ final class JobWriter {
       }
       // Waits under the lock, so no event of the job is applied before its creation is durable.
       await(durable);
+      metrics.eventStored(true, System.nanoTime() - handedOver);
       if (job.isTerminal()) {
         entries.remove(id, entry);
       }
@@ -87,6 +92,7 @@ final class JobWriter {
       return job;
     } catch (HubException e) {
       invalidate(entry);
+      metrics.eventRefused(e.reason());
       throw e;
     } finally {
       entry.lock.unlock();
@@ -117,7 +123,12 @@ final class JobWriter {
         if (entry.rebasing) {
           entry.waiting.add(pending); // after the events being applied again: in publish order
         } else {
-          submitChecked(entry, pending);
+          try {
+            submitChecked(entry, pending);
+          } catch (HubException refused) {
+            metrics.eventRefused(refused.reason());
+            throw refused;
+          }
         }
         if (eventId.isPresent() && !pending.result.isCompletedExceptionally()) {
           entry.recentEventIds.put(eventId.get(), pending.result);
@@ -259,6 +270,7 @@ final class JobWriter {
         previous == entry.committed.get() ? Optional.empty() : Optional.of(previous);
     entry.state = next;
     entry.inFlight++;
+    long handedOver = System.nanoTime();
     CompletableFuture<Void> durable;
     try {
       durable = store.append(new StoredEvent(next, transition, pending.update.eventId(), builtOn));
@@ -266,12 +278,18 @@ final class JobWriter {
       durable = CompletableFuture.failedFuture(e);
     }
     durable.whenComplete(
-        (ignored, failure) -> completed(entry, pending, next, transition, failure));
+        (ignored, failure) ->
+            completed(entry, pending, next, transition, System.nanoTime() - handedOver, failure));
   }
 
   /** The store's answer to one append; runs in the order the appends were made. */
   private void completed(
-      JobEntry entry, Pending pending, Job job, boolean transition, Throwable failure) {
+      JobEntry entry,
+      Pending pending,
+      Job job,
+      boolean transition,
+      long storeNanos,
+      Throwable failure) {
     boolean landed = false;
     entry.lock.lock();
     try {
@@ -292,6 +310,7 @@ final class JobWriter {
           } else {
             // Applied again on the stored state once every append in flight has answered: those
             // were built on this one and fail too.
+            metrics.staleSeqRetried();
             entry.waiting.add(pending);
             entry.rebasing = true;
           }
@@ -305,6 +324,7 @@ final class JobWriter {
       entry.lock.unlock();
     }
     if (landed) {
+      metrics.eventStored(transition, storeNanos);
       broker.publish(new HubEvent.JobUpdated(job, transition));
       pending.result.complete(job);
     }
@@ -374,7 +394,7 @@ final class JobWriter {
     }
   }
 
-  private static void failWaiting(JobEntry entry, HubException error) {
+  private void failWaiting(JobEntry entry, HubException error) {
     Pending next;
     while ((next = entry.waiting.poll()) != null) {
       fail(entry, next, error);
@@ -382,7 +402,8 @@ final class JobWriter {
   }
 
   /** Fails the producer's future; a retry of its event id is then applied afresh. */
-  private static void fail(JobEntry entry, Pending pending, HubException error) {
+  private void fail(JobEntry entry, Pending pending, HubException error) {
+    metrics.eventRefused(error.reason());
     pending.update.eventId().ifPresent(id -> entry.recentEventIds.remove(id, pending.result));
     pending.result.completeExceptionally(error);
   }

@@ -1,5 +1,6 @@
 package io.progresshub.core;
 
+import io.progresshub.core.spi.HubMetrics;
 import io.progresshub.core.spi.JobStore;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +37,7 @@ final class Subscriptions {
   private final JobStore store;
   private final Function<String, Optional<Job>> committed;
   private final int maxReplay;
+  private final HubMetrics metrics;
 
   /** Local subscriptions per job id. */
   private final ConcurrentHashMap<String, Set<HubSubscription>> topics = new ConcurrentHashMap<>();
@@ -44,10 +46,15 @@ final class Subscriptions {
    * @param committed the latest durable state of a job, as the hub knows it
    * @param maxReplay most history entries replayed to one subscriber
    */
-  Subscriptions(JobStore store, Function<String, Optional<Job>> committed, int maxReplay) {
+  Subscriptions(
+      JobStore store,
+      Function<String, Optional<Job>> committed,
+      int maxReplay,
+      HubMetrics metrics) {
     this.store = store;
     this.committed = committed;
     this.maxReplay = maxReplay;
+    this.metrics = metrics;
   }
 
   /** See {@link Hub#subscribe}. */
@@ -94,6 +101,7 @@ final class Subscriptions {
     switch (event) {
       case HubEvent.JobUpdated updated -> {
         Backfill backfill = new Backfill(event.jobId());
+        metrics.fannedOut(subscribers.size());
         for (HubSubscription subscription : subscribers) {
           try {
             subscription.live(updated.job(), updated.transition(), backfill);
@@ -282,7 +290,11 @@ final class Subscriptions {
     private void deliverLive(Job job, boolean transition, Backfill backfill) {
       if (job.seq() > lastSeq + 1) {
         Job previous = last;
-        for (Job missed : backfill.between(lastSeq, job.seq())) {
+        List<Job> missing = backfill.between(lastSeq, job.seq());
+        if (!missing.isEmpty()) {
+          metrics.backfilled(missing.size());
+        }
+        for (Job missed : missing) {
           deliver(missed, false, previous == null || JobRules.isTransition(previous, missed));
           previous = missed;
         }

@@ -185,6 +185,14 @@ public final class SqliteJobStore implements JobStore {
     return file;
   }
 
+  /**
+   * How many writes wait for the writer thread now (at most {@link Builder#maxPendingWrites}): a
+   * gauge for metrics.
+   */
+  public int pendingWrites() {
+    return writer.pendingWrites();
+  }
+
   @Override
   public CompletableFuture<Void> append(StoredEvent event) {
     return writer.append(event);

@@ -106,6 +106,11 @@ final class SqliteWriter implements AutoCloseable {
     thread.start();
   }
 
+  /** How many writes wait for the writer thread. */
+  int pendingWrites() {
+    return queue.size();
+  }
+
   /** Queues the event; see {@link SqliteJobStore#append}. */
   CompletableFuture<Void> append(StoredEvent event) {
     Objects.requireNonNull(event, "event");
