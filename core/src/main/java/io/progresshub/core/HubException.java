@@ -46,6 +46,12 @@ public class HubException extends RuntimeException {
     INVALID_TRANSITION(Kind.CONFLICT),
     PAYLOAD_TOO_LARGE(Kind.LIMITED),
     RATE_LIMITED(Kind.LIMITED),
+    /**
+     * A store refused an event because another writer changed the job first: its {@code seq} is
+     * taken, or the state it was built on is not the stored one. The hub reloads the job and
+     * applies the event again, so no caller of the hub ever gets this code.
+     */
+    STALE_SEQ(Kind.CONFLICT),
     STORE_UNAVAILABLE(Kind.UNAVAILABLE);
 
     private final Kind kind;
@@ -139,6 +145,25 @@ public class HubException extends RuntimeException {
    */
   public static HubException unavailable(String message, Throwable cause, Duration retryAfter) {
     return new HubException(Code.STORE_UNAVAILABLE, message, cause, retryAfter);
+  }
+
+  /**
+   * A store's answer to an event that lost the race for its seq (see {@link
+   * io.progresshub.core.spi.JobStore}): reload the job and apply the event again.
+   *
+   * @param detail why, e.g. "the stored seq is already 7"
+   */
+  public static HubException staleSeq(String jobId, long seq, String detail) {
+    return new HubException(
+        Code.STALE_SEQ,
+        "job "
+            + jobId
+            + ": event seq "
+            + seq
+            + " is stale ("
+            + detail
+            + "): another writer changed"
+            + " the job first");
   }
 
   /** The job's state would grow past its bounds ({@link JobLimits}). */

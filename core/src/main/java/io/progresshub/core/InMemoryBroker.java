@@ -62,7 +62,8 @@ public final class InMemoryBroker implements Broker {
   /** A broker with room for {@code maxPendingEvents} waiting events. */
   public InMemoryBroker(int maxPendingEvents) {
     if (maxPendingEvents < 1) {
-      throw HubException.invalid("max pending events: " + maxPendingEvents + " (expected: >= 1)");
+      throw new IllegalArgumentException(
+          "maxPendingEvents: " + maxPendingEvents + " (expected: >= 1)");
     }
     this.room = new Semaphore(maxPendingEvents);
     this.dispatcher =
@@ -157,6 +158,11 @@ public final class InMemoryBroker implements Broker {
         // out of memory even for the log line
       }
     }
+  }
+
+  /** How many events wait for the dispatcher now: a gauge for metrics. */
+  public int pendingEvents() {
+    return queue.size();
   }
 
   @Override

@@ -43,8 +43,11 @@ public final class InMemoryJobStore implements JobStore {
       jobs.put(job.id(), entry);
     } else if (entry == null) {
       return CompletableFuture.failedFuture(HubException.jobNotFound(job.id()));
-    } else if (job.seq() != entry.current.seq() + 1) {
-      return CompletableFuture.failedFuture(outOfOrder(job, entry.current.seq()));
+    } else {
+      HubException refused = refusal(event, entry.current);
+      if (refused != null) {
+        return CompletableFuture.failedFuture(refused);
+      }
     }
     entry.current = job;
     if (!event.transition()) {
@@ -143,22 +146,34 @@ public final class InMemoryJobStore implements JobStore {
     closed = true;
   }
 
-  /**
-   * An event that does not follow the stored one: either stale, or built on an event that failed
-   * (which must then not become visible inside this one).
-   */
-  private static HubException outOfOrder(Job job, long storedSeq) {
-    return HubException.unavailable(
-        "job "
-            + job.id()
-            + ": event seq "
-            + job.seq()
-            + " (expected: "
-            + (storedSeq + 1)
-            + ", right after the stored seq "
-            + storedSeq
-            + ")",
-        null);
+  /** Why an event with seq > 1 may not follow {@code stored}, or null if it may. */
+  private static HubException refusal(StoredEvent event, Job stored) {
+    Job job = event.job();
+    if (job.seq() <= stored.seq()) {
+      return HubException.staleSeq(
+          job.id(), job.seq(), "the stored seq is already " + stored.seq());
+    }
+    if (job.seq() > stored.seq() + 1) {
+      // Built on an event that failed: that one's changes must not become visible inside this one.
+      return HubException.unavailable(
+          "job "
+              + job.id()
+              + ": event seq "
+              + job.seq()
+              + " (expected: "
+              + (stored.seq() + 1)
+              + ", right after the stored seq "
+              + stored.seq()
+              + ")",
+          null);
+    }
+    if (event.builtOn().isPresent() && !event.builtOn().get().equals(stored)) {
+      return HubException.staleSeq(
+          job.id(),
+          job.seq(),
+          "it was built on a seq " + stored.seq() + " other than the stored one");
+    }
+    return null;
   }
 
   private void checkOpen() {

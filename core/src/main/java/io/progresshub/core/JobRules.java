@@ -87,7 +87,7 @@ public final class JobRules {
 
   private static Job applyUnchecked(Job current, JobUpdate update, Instant now) {
     if (current.isTerminal()) {
-      throw finished(current);
+      throw finishedError(current);
     }
     JobStatus status = current.status();
     if (update.status().isPresent()) {
@@ -169,7 +169,7 @@ public final class JobRules {
   }
 
   /** The error a finished job answers to any further event. */
-  public static HubException finished(Job job) {
+  public static HubException finishedError(Job job) {
     if (job.status() == JobStatus.CANCELLED) {
       return new HubException(
           HubException.Code.JOB_CANCELLED, "job " + job.id() + " was cancelled");

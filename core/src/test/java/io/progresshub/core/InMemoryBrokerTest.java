@@ -3,6 +3,8 @@ package io.progresshub.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.progresshub.core.spi.Broker;
+import io.progresshub.core.spi.BrokerContract;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -12,9 +14,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-class InMemoryBrokerTest {
+class InMemoryBrokerTest extends BrokerContract {
 
-  private static final Duration PATIENCE = Duration.ofSeconds(20);
+  @Override
+  protected Broker newNode() {
+    return new InMemoryBroker();
+  }
+
+  /** One node alone: its events reach its own receiver only. */
+  @Override
+  protected int maxNodes() {
+    return 1;
+  }
 
   @Test
   void aFullDispatchQueueMakesPublishersWaitAndDropsNoEvent() throws Exception {

@@ -18,14 +18,27 @@ import java.util.concurrent.CompletableFuture;
  *   <li>{@link #append} never blocks on I/O: it returns a future that completes once the event is
  *       durable (a crash after that loses nothing). Futures complete in the order {@code append}
  *       was called, so callbacks registered on them observe events in order.
- *   <li>The hub serializes appends per job and gives them consecutive {@code seq}s starting at 1;
- *       the event with seq 1 creates the job and fails with {@code job_exists} if the id is taken.
- *   <li>An event with seq {@code n > 1} lands only if the stored seq of its job is exactly {@code n
- *       - 1}, else it fails with {@code store_unavailable} and leaves no trace. The hub pipelines
- *       appends: event {@code n + 1} is built on {@code n} before {@code n} is durable, so when
- *       {@code n} fails, {@code n + 1} (and every later one queued behind it) must fail too, or
- *       {@code n}'s changes would become durable inside {@code n + 1} after {@code n}'s producer
- *       was told it failed, and {@code n} would be missing from the history.
+ *   <li>The event with seq 1 creates the job and fails with {@code job_exists} if the id is taken.
+ *   <li>Compare-and-append: the store, not a writer's memory, decides which event gets a seq, so
+ *       that several hubs may share it. An event with seq {@code n > 1} lands only if the stored
+ *       seq of its job is exactly {@code n - 1} and, when the event names the state it was {@link
+ *       StoredEvent#builtOn() built on}, the stored state equals that one ({@link Job#equals}: a
+ *       state read back from the store matches the one appended). Otherwise it leaves no trace and
+ *       fails with
+ *       <ul>
+ *         <li>{@code stale_seq} when another writer got there first: the stored seq is already
+ *             {@code n} or more, or it is {@code n - 1} but holds another state than {@code
+ *             builtOn}. The writer reloads the job and applies its change again.
+ *         <li>{@code store_unavailable} when the stored seq is below {@code n - 1}: the event was
+ *             built on one that never landed.
+ *         <li>{@code job_not_found} when the job is gone.
+ *       </ul>
+ *       A hub serializes its own appends per job and pipelines them: event {@code n + 1} is built
+ *       on {@code n} before {@code n} is durable, and names {@code n} as {@code builtOn}. So when
+ *       {@code n} fails, {@code n + 1} (and every later one queued behind it) fails too, whether
+ *       the seq was left at {@code n - 1} or another writer took it: else {@code n}'s changes would
+ *       become durable inside {@code n + 1} after {@code n}'s producer was told it failed, or
+ *       overwrite what the other writer stored as {@code n}.
  *   <li>History keeps every transition and the latest progress tick; when a tick is appended, the
  *       previous tick of the job may be dropped. Entries come back in {@code seq} order.
  *   <li>After {@link #close} pending appends are flushed; further calls fail.

@@ -7,10 +7,36 @@ import java.util.Optional;
 /**
  * One accepted event as a store keeps it: the job's state after it, whether it is a transition
  * (kept forever) or a progress tick (compactable), and the producer's {@code event_id}.
+ *
+ * @param builtOn the state {@code job} was computed from, when the writer does not know that state
+ *     to be durable yet: it pipelines, and the append of that state is still in flight. The event
+ *     then lands only if the store holds a state equal to it (see {@link JobStore}). Empty when the
+ *     state it was computed from is durable: its seq, {@code job.seq() - 1}, names it alone.
  */
-public record StoredEvent(Job job, boolean transition, Optional<String> eventId) {
+public record StoredEvent(
+    Job job, boolean transition, Optional<String> eventId, Optional<Job> builtOn) {
+
   public StoredEvent {
     Objects.requireNonNull(job, "job");
     Objects.requireNonNull(eventId, "eventId");
+    Objects.requireNonNull(builtOn, "builtOn");
+    if (builtOn.isPresent()
+        && (!builtOn.get().id().equals(job.id()) || builtOn.get().seq() != job.seq() - 1)) {
+      throw new IllegalArgumentException(
+          "builtOn: job "
+              + builtOn.get().id()
+              + " seq "
+              + builtOn.get().seq()
+              + " (expected: job "
+              + job.id()
+              + " seq "
+              + (job.seq() - 1)
+              + ")");
+    }
+  }
+
+  /** An event computed from a durable state. */
+  public StoredEvent(Job job, boolean transition, Optional<String> eventId) {
+    this(job, transition, eventId, Optional.empty());
   }
 }

@@ -28,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -198,6 +199,138 @@ public abstract class JobStoreContract {
     await(store.append(event(s2, s3, Optional.of("evt-3"))));
     assertThat(store.history("job-1", 0, 100)).containsExactly(s1, s2, s3);
     assertThat(store.findByEventId("job-1", "evt-3")).contains(s3);
+  }
+
+  @Test
+  void anEventWhoseSeqAnotherWriterTookFailsAsStaleAndLeavesNoTrace() {
+    Job s1 = created("job-1");
+    Job theirs = next(s1, update().stage("theirs"));
+    Job ours = next(s1, update().stage("ours"));
+    appendAll(s1);
+    await(store.append(event(s1, theirs, Optional.of("theirs"))));
+
+    CompletableFuture<Void> stale = store.append(event(s1, ours, Optional.of("ours")));
+
+    assertStale(stale);
+    assertThat(store.find("job-1")).contains(theirs);
+    assertThat(store.history("job-1", 0, 100)).containsExactly(s1, theirs);
+    assertThat(store.findByEventId("job-1", "ours")).isEmpty();
+  }
+
+  @Test
+  void anEventFarBehindTheStoredSeqFailsAsStale() {
+    Job s1 = created("job-1");
+    Job s2 = next(s1, update().stage("download"));
+    Job s3 = next(s2, update().stage("transcribe"));
+    Job late = next(s1, update().progress(10));
+    appendAll(s1, s2, s3);
+
+    assertStale(store.append(event(s1, late, Optional.empty())));
+    assertThat(store.history("job-1", 0, 100)).containsExactly(s1, s2, s3);
+  }
+
+  @Test
+  void anEventBuiltOnAStateThatLostTheRaceFailsAsStaleThoughItsSeqFollowsTheStoredOne() {
+    Job s1 = created("job-1");
+    Job theirs2 = next(s1, update().stage("theirs"));
+    Job ours2 = next(s1, update().stage("ours"));
+    Job ours3 = next(ours2, update().progress(50));
+    appendAll(s1);
+    await(store.append(event(s1, theirs2, Optional.empty())));
+
+    // Our writer built ours3 on ours2 before it knew that ours2 would lose: landing on theirs2,
+    // ours3 would carry ours2's stage over theirs2's, and theirs2's change would be lost.
+    CompletableFuture<Void> lost = store.append(event(s1, ours2, Optional.empty()));
+    CompletableFuture<Void> builtOnLost = store.append(pipelined(ours2, ours3, Optional.of("e3")));
+
+    assertStale(lost);
+    assertStale(builtOnLost);
+    assertThat(store.find("job-1")).contains(theirs2);
+    assertThat(store.history("job-1", 0, 100)).containsExactly(s1, theirs2);
+    assertThat(store.findByEventId("job-1", "e3")).isEmpty();
+  }
+
+  @Test
+  void anEventBuiltOnTheStoredStateLandsWhetherItNamesTheAppendedStateOrAnEqualOneReadBack() {
+    Job s1 = created("job-1", "alice", "caption", richMetadata());
+    Job s2 = next(s1, update().status(JobStatus.IN_PROGRESS).stage("transcribe"));
+    Job s3 = next(s2, update().stage("encode").metadata(Map.of("chunk", 3, "lang", "fr")));
+    appendAll(s1);
+
+    // Pipelined: s3 is built on s2 before s2 is durable.
+    CompletableFuture<Void> second = store.append(event(s1, s2, Optional.empty()));
+    CompletableFuture<Void> third = store.append(pipelined(s2, s3, Optional.empty()));
+    await(second);
+    await(third);
+    Job readBack = store.find("job-1").orElseThrow();
+    Job s4 = next(readBack, update().stage("review").progress(75));
+    await(store.append(pipelined(readBack, s4, Optional.of("e4"))));
+
+    assertThat(store.history("job-1", 0, 100)).containsExactly(s1, s2, s3, s4);
+    assertThat(store.findByEventId("job-1", "e4")).contains(s4);
+  }
+
+  @Test
+  void ofWritersRacingForOneJobEachSeqGoesToExactlyOneAndEveryChangeLandsOnce() throws Exception {
+    Job s1 = created("job-1");
+    appendAll(s1);
+    int writers = 4;
+    int changesPerWriter = 25;
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    try {
+      List<Future<Integer>> staleCounts = new ArrayList<>();
+      for (int w = 0; w < writers; w++) {
+        String writer = "w" + w;
+        staleCounts.add(
+            pool.submit(
+                () -> {
+                  // What a hub does with a shared store: read, apply, compare-and-append, and on
+                  // stale_seq read again and apply again.
+                  int stale = 0;
+                  for (int i = 0; i < changesPerWriter; i++) {
+                    while (true) {
+                      Job current = store.find("job-1").orElseThrow();
+                      Job next = next(current, update().stage(writer + "-" + i));
+                      Throwable failure =
+                          outcome(store.append(event(current, next, Optional.of(writer + i))));
+                      if (failure == null) {
+                        break;
+                      }
+                      assertThat(failure)
+                          .isInstanceOfSatisfying(
+                              HubException.class,
+                              e -> assertThat(e.reason()).isEqualTo(HubException.Code.STALE_SEQ));
+                      stale++;
+                    }
+                  }
+                  return stale;
+                }));
+      }
+      for (Future<Integer> staleCount : staleCounts) {
+        staleCount.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    List<Job> history = store.history("job-1", 0, 1000);
+    assertThat(history)
+        .extracting(Job::seq)
+        .containsExactlyElementsOf(
+            LongStream.rangeClosed(1, 1 + writers * changesPerWriter).boxed().toList());
+    for (int w = 0; w < writers; w++) {
+      String writer = "w" + w;
+      List<String> stages =
+          history.stream()
+              .flatMap(job -> job.stage().stream())
+              .filter(stage -> stage.startsWith(writer + "-"))
+              .toList();
+      List<String> expected = new ArrayList<>();
+      for (int i = 0; i < changesPerWriter; i++) {
+        expected.add(writer + "-" + i);
+      }
+      assertThat(stages).as(writer).containsExactlyElementsOf(expected);
+    }
   }
 
   // ------------------------------------------------------------------ history
@@ -774,6 +907,12 @@ public abstract class JobStoreContract {
     return new StoredEvent(next, JobRules.isTransition(previous, next), eventId);
   }
 
+  /** An event built on {@code previous} before {@code previous} was known to be durable. */
+  protected static StoredEvent pipelined(Job previous, Job next, Optional<String> eventId) {
+    return new StoredEvent(
+        next, JobRules.isTransition(previous, next), eventId, Optional.of(previous));
+  }
+
   /**
    * Appends consecutive snapshots and waits for each; a snapshot with seq 1 starts a new job, any
    * other follows the previous snapshot of the same job in the arguments.
@@ -883,6 +1022,30 @@ public abstract class JobStoreContract {
     } catch (Exception e) {
       throw new AssertionError("future did not complete", e);
     }
+  }
+
+  /** The exception that {@code future} completed with, or null if it completed normally. */
+  protected static Throwable outcome(CompletableFuture<?> future) {
+    try {
+      future.get(AWAIT.toMillis(), TimeUnit.MILLISECONDS);
+      return null;
+    } catch (ExecutionException e) {
+      return e.getCause();
+    } catch (Exception e) {
+      throw new AssertionError("future did not complete", e);
+    }
+  }
+
+  /** The future fails with {@code stale_seq}: another writer changed the job first. */
+  protected static void assertStale(CompletableFuture<?> future) {
+    assertThat(failureOf(future))
+        .isInstanceOfSatisfying(
+            HubException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(HubException.Code.STALE_SEQ);
+              assertThat(e.code()).isEqualTo("stale_seq");
+              assertThat(e.kind()).isEqualTo(HubException.Kind.CONFLICT);
+            });
   }
 
   /** The exception that {@code future} completed with. */

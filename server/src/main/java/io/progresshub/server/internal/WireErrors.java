@@ -40,6 +40,8 @@ public final class WireErrors {
       case INVALID_TRANSITION -> ErrorCode.INVALID_TRANSITION;
       case PAYLOAD_TOO_LARGE -> ErrorCode.PAYLOAD_TOO_LARGE;
       case RATE_LIMITED -> ErrorCode.RATE_LIMITED;
+      // Stores answer it to the hub, which retries; reaching a transport would be a bug.
+      case STALE_SEQ -> ErrorCode.INTERNAL_ERROR;
       case STORE_UNAVAILABLE -> ErrorCode.STORE_UNAVAILABLE;
     };
   }

@@ -13,7 +13,7 @@ import java.time.Instant;
  * that a later release can migrate an older file step by step.
  *
  * <p>Instants in columns are epoch nanoseconds (exact, and ordered like the instants); the {@code
- * state} columns hold the full job snapshot as JSON ({@link JobJson}).
+ * state} columns hold the full job snapshot as JSON ({@link StoredJobJson}).
  */
 final class Schema {
 

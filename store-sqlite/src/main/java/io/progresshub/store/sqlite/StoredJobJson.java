@@ -29,12 +29,12 @@ import java.util.OptionalDouble;
  * fractions; {@code String}, {@code Boolean}, lists and maps (unmodifiable), {@code null} inside
  * containers.
  */
-final class JobJson {
+final class StoredJobJson {
 
   private static final ObjectMapper MAPPER = JsonMapper.builder().build();
   private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() {};
 
-  private JobJson() {}
+  private StoredJobJson() {}
 
   static String write(Job job) throws IOException {
     StringWriter out = new StringWriter(256);
