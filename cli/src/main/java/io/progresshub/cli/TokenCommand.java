@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -113,7 +114,7 @@ final class TokenCommand implements Callable<Integer> {
   static final class RoleConverter implements ITypeConverter<Role> {
     @Override
     public Role convert(String value) {
-      return Role.fromWireName(value.strip().toLowerCase(java.util.Locale.ROOT))
+      return Role.fromWireName(value.strip().toLowerCase(Locale.ROOT))
           .orElseThrow(
               () ->
                   new TypeConversionException(

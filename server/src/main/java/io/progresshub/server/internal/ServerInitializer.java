@@ -2,6 +2,7 @@ package io.progresshub.server.internal;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.FullHttpMessage;
@@ -49,7 +50,7 @@ public final class ServerInitializer extends ChannelInitializer<SocketChannel> {
   protected void initChannel(SocketChannel channel) {
     if (!context.limiter().tryOpen(channel)) {
       // Over a hard cap: drop it before it costs a handler, a buffer or a timer.
-      channel.config().setOption(io.netty.channel.ChannelOption.SO_LINGER, 0);
+      channel.config().setOption(ChannelOption.SO_LINGER, 0);
       channel.close();
       return;
     }
