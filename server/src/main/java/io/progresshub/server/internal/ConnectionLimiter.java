@@ -260,11 +260,6 @@ public final class ConnectionLimiter {
     release(perUser, subject);
   }
 
-  /** Open WebSockets and SSE streams. */
-  public int total() {
-    return total.get();
-  }
-
   /** Open sockets of every kind. */
   public int open() {
     return open.get();

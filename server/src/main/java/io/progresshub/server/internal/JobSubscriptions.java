@@ -32,6 +32,12 @@ public final class JobSubscriptions {
 
   /** What a transport makes of the table's events. Called on the event loop unless said. */
   public interface Wire {
+    /** The connection's channel: the table runs on its event loop. */
+    Channel channel();
+
+    /** Where everything for the client goes, in order. */
+    Outbox outbox();
+
     /**
      * The bytes that acknowledge a subscription, or null when the transport has none. Called on the
      * hub's thread.
@@ -68,8 +74,6 @@ public final class JobSubscriptions {
   }
 
   private final ServerContext context;
-  private final Channel channel;
-  private final Outbox outbox;
   private final Wire wire;
   private Map<String, Entry> entries;
   private boolean closed;
@@ -79,10 +83,8 @@ public final class JobSubscriptions {
 
   private ArrayDeque<Runnable> waiting;
 
-  public JobSubscriptions(ServerContext context, Channel channel, Outbox outbox, Wire wire) {
+  public JobSubscriptions(ServerContext context, Wire wire) {
     this.context = context;
-    this.channel = channel;
-    this.outbox = outbox;
     this.wire = wire;
   }
 
@@ -247,10 +249,10 @@ public final class JobSubscriptions {
   /** Runs on the event loop; if the loop is gone, releases {@code orphan}. */
   private void onLoop(Runnable task, Subscription orphan) {
     try {
-      if (channel.eventLoop().inEventLoop()) {
+      if (wire.channel().eventLoop().inEventLoop()) {
         task.run();
       } else {
-        channel.eventLoop().execute(task);
+        wire.channel().eventLoop().execute(task);
       }
     } catch (RejectedExecutionException e) {
       if (orphan != null) {
@@ -268,10 +270,12 @@ public final class JobSubscriptions {
     private final String jobId;
     private final Optional<String> requestId;
 
-    /** States the client has: a resume's {@code since}; the hub calls us one at a time. */
-    private long alreadySeen = -1;
+    /**
+     * The seq up to which the client has the job's states: its resume's {@code since} (-1 for
+     * none), kept only if the job is there yet (see onSubscribed). The hub calls us one at a time.
+     */
+    private long alreadySeen;
 
-    private final OptionalLong since;
     volatile String status = "pending";
     volatile long seq;
     private Subscription subscription; // event loop only
@@ -289,7 +293,7 @@ public final class JobSubscriptions {
 
     Entry(String jobId, OptionalLong since, Optional<String> requestId) {
       this.jobId = jobId;
-      this.since = since;
+      this.alreadySeen = since.orElse(-1);
       this.requestId = requestId;
     }
 
@@ -345,7 +349,7 @@ public final class JobSubscriptions {
       if (cancelled) {
         return false;
       }
-      if (outbox.awaitDrained()) {
+      if (wire.outbox().awaitDrained()) {
         return true;
       }
       // The replay is abandoned: the client must not wait for the rest on an open connection.
@@ -359,15 +363,15 @@ public final class JobSubscriptions {
       seq = current.seq();
       // A client resuming at or behind the current seq has the states up to its since; one ahead
       // of the store (it lost data) gets the current state again.
-      if (since.isPresent() && since.getAsLong() <= current.seq()) {
-        alreadySeen = since.getAsLong();
+      if (alreadySeen > current.seq()) {
+        alreadySeen = -1;
       }
       if (cancelled) {
         return;
       }
       byte[] acknowledgement = wire.subscribed(jobId, status, seq, recovered, requestId);
       if (acknowledgement != null) {
-        outbox.send(acknowledgement, this);
+        wire.outbox().send(acknowledgement, this);
       }
     }
 
@@ -379,7 +383,7 @@ public final class JobSubscriptions {
       status = job.status().wireName();
       seq = job.seq();
       if (!cancelled) {
-        outbox.send(jobId, !replay && !transition, wire.state(job, replay), this);
+        wire.outbox().send(jobId, !replay && !transition, wire.state(job, replay), this);
         wire.afterState(job);
       }
     }

@@ -165,7 +165,7 @@ public final class SseStream {
               channel::close,
               context.writes().of(channel.eventLoop()),
               responseHead(target));
-      this.subscriptions = new JobSubscriptions(context, channel, outbox, this);
+      this.subscriptions = new JobSubscriptions(context, this);
     }
 
     private static HttpResponse responseHead(HttpResponses.Target target) {
@@ -302,6 +302,11 @@ public final class SseStream {
     @Override
     public Transport transport() {
       return Transport.SSE;
+    }
+
+    @Override
+    public Outbox outbox() {
+      return outbox;
     }
 
     @Override

@@ -26,6 +26,6 @@ final class StatsResource {
         new ServerStats(
             jobs,
             new ServerStats.Connections(
-                context.limiter().total(), stats.subscriptions(), stats.watchedJobs())));
+                context.connections().size(), stats.subscriptions(), stats.watchedJobs())));
   }
 }

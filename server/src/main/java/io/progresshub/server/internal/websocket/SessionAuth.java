@@ -6,7 +6,6 @@ import io.progresshub.core.Principal;
 import io.progresshub.protocol.ClientMessage;
 import io.progresshub.protocol.ErrorCode;
 import io.progresshub.protocol.ServerMessage;
-import io.progresshub.server.internal.ServerContext;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -18,15 +17,13 @@ import java.util.concurrent.TimeUnit;
  * but for {@link #principal()}.
  */
 final class SessionAuth {
-  private final ServerContext context;
   private final WebSocketSession session;
   private volatile Principal principal;
   private boolean countedUser;
   private long tokenExpiresAtMillis; // 0: no expiry
   private ScheduledFuture<?> deadline; // for a first auth, or the token's expiry
 
-  SessionAuth(ServerContext context, WebSocketSession session) {
-    this.context = context;
+  SessionAuth(WebSocketSession session) {
     this.session = session;
   }
 
@@ -45,7 +42,7 @@ final class SessionAuth {
                 () ->
                     session.fail(
                         ErrorCode.AUTH_REQUIRED, "no auth message in time", Optional.empty()),
-                context.config().limits().handshakeTimeout().toMillis(),
+                session.context().config().limits().handshakeTimeout().toMillis(),
                 TimeUnit.MILLISECONDS);
   }
 
@@ -56,7 +53,7 @@ final class SessionAuth {
   boolean onAuth(ClientMessage.Auth auth) {
     Principal verified;
     try {
-      verified = context.authenticator().verify(auth.token());
+      verified = session.context().authenticator().verify(auth.token());
     } catch (HubException e) {
       if (principal == null) {
         session.fail(ErrorCode.UNAUTHORIZED, e.getMessage(), auth.requestId());
@@ -83,7 +80,7 @@ final class SessionAuth {
       Principal verified, Optional<String> token, Optional<String> requestId, boolean reply) {
     cancelDeadline();
     if (!countedUser) {
-      if (!context.limiter().tryAcquireUser(verified.subject())) {
+      if (!session.context().limiter().tryAcquireUser(verified.subject())) {
         session.fail(
             ErrorCode.TOO_MANY_CONNECTIONS, "too many connections for this user", requestId);
         return false;
@@ -91,7 +88,7 @@ final class SessionAuth {
       countedUser = true;
     }
     principal = verified;
-    Optional<Instant> expiry = token.flatMap(context.authenticator()::expiry);
+    Optional<Instant> expiry = token.flatMap(session.context().authenticator()::expiry);
     tokenExpiresAtMillis = expiry.map(at -> Math.max(1, at.toEpochMilli())).orElse(0L);
     watchExpiry();
     if (reply) {
@@ -111,7 +108,7 @@ final class SessionAuth {
       return;
     }
     long left = tokenExpiresAtMillis - System.currentTimeMillis();
-    if (left > context.config().webSocket().heartbeatInterval().toMillis() + 1000) {
+    if (left > session.context().config().webSocket().heartbeatInterval().toMillis() + 1000) {
       return; // a later beat arms it
     }
     deadline =
@@ -129,7 +126,7 @@ final class SessionAuth {
     cancelDeadline();
     Principal current = principal;
     if (countedUser && current != null) {
-      context.limiter().releaseUser(current.subject());
+      session.context().limiter().releaseUser(current.subject());
     }
   }
 

@@ -103,7 +103,7 @@ public final class WebSocketSession extends HeartbeatHandler
     this.context = context;
     this.handshake = handshake;
     this.singleJobId = handshake.jobId().orElse(null);
-    this.auth = new SessionAuth(context, this);
+    this.auth = new SessionAuth(this);
   }
 
   @Override
@@ -131,7 +131,7 @@ public final class WebSocketSession extends HeartbeatHandler
             context.config().limits(),
             () -> close(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason()),
             context.writes().of(ctx.executor()));
-    subscriptions = new JobSubscriptions(context, channel, outbox, this);
+    subscriptions = new JobSubscriptions(context, this);
     Duration interval = context.config().webSocket().heartbeatInterval();
     wheel = context.wheels().of(ctx.executor());
     lastReadTick = wheel.tick();
@@ -451,6 +451,15 @@ public final class WebSocketSession extends HeartbeatHandler
   @Override
   public Transport transport() {
     return Transport.WEBSOCKET;
+  }
+
+  ServerContext context() {
+    return context;
+  }
+
+  @Override
+  public Outbox outbox() {
+    return outbox;
   }
 
   @Override
