@@ -6,7 +6,8 @@ import java.time.Duration;
  * WebSocket session behaviour.
  *
  * @param heartbeatInterval how often a ping frame and a JSON {@code heartbeat} are sent (default 25
- *     s); a connection silent for 2.5 intervals is closed
+ *     s); a connection silent for 2.5 intervals is closed. SSE streams send their heartbeat comment
+ *     at the same interval (one {@code heartbeat-interval} setting serves both transports)
  * @param compression whether permessage-deflate is offered to clients that ask for it (default off:
  *     each compressing connection holds zlib state of several hundred KiB)
  */
