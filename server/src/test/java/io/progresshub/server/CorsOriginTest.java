@@ -3,13 +3,18 @@ package io.progresshub.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.progresshub.core.Role;
+import io.progresshub.server.internal.RefusedOrigins;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.LoggerFactory;
 
 /** Browser origins: allowed ones get CORS headers, others are refused before anything is done. */
 class CorsOriginTest {
@@ -152,6 +157,60 @@ class CorsOriginTest {
     try (WsClient allowed = webSocketFrom(ALLOWED)) {
       assertThat(allowed.next("connection_established").path("connection_id").asText())
           .isNotBlank();
+    }
+  }
+
+  @Test
+  void aRefusedOriginIsLoggedOnceAMinuteWithTheSettingThatAllowsIt() {
+    String origin = "http://127.0.0.1:3999";
+    Logger logger = (Logger) LoggerFactory.getLogger(RefusedOrigins.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try {
+      for (int i = 0; i < 5; i++) {
+        assertRefusedOrigin(
+            rest.get("/api/jobs").token(server.publisher()).header("Origin", origin).send());
+      }
+      try (RawHttp raw = RawHttp.open(server.port())) {
+        RawHttp.Head refused =
+            raw.write(
+                    RawHttp.request(
+                        "GET", "/api/jobs", Map.of("Origin", "http://evil.example\u001b[2J")))
+                .readHead();
+        // Netty's HTTP decoder refuses control characters in a header before the origin check.
+        assertThat(refused.status()).isEqualTo(400);
+      }
+
+      List<String> logged = lines.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+      assertThat(logged).filteredOn(line -> line.contains(origin)).hasSize(1);
+      assertThat(logged.stream().filter(line -> line.contains(origin)).findFirst().orElseThrow())
+          .contains("--allowed-origin " + origin)
+          .contains("PROGRESS_HUB_ALLOWED_ORIGINS");
+      assertThat(logged)
+          .as("a client's control characters never reach the log")
+          .noneMatch(line -> line.chars().anyMatch(c -> c < 0x20));
+    } finally {
+      logger.detachAppender(lines);
+    }
+  }
+
+  @Test
+  void madeUpOriginsCannotFloodTheLog() {
+    Logger logger = (Logger) LoggerFactory.getLogger(RefusedOrigins.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    // A server of its own: the log's budget is per server and per minute.
+    try (TestServer own = TestServer.start()) {
+      RestClient client = new RestClient(own);
+      for (int i = 0; i < 60; i++) {
+        assertRefusedOrigin(
+            client.get("/health").header("Origin", "https://made-up-" + i + ".example").send());
+      }
+      assertThat(lines.list).hasSize(20);
+    } finally {
+      logger.detachAppender(lines);
     }
   }
 }

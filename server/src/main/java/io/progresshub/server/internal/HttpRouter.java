@@ -26,6 +26,7 @@ import java.util.Optional;
 public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private final ServerContext context;
+  private final RefusedOrigins refusedOrigins = new RefusedOrigins();
   private final RestApi rest;
   private final WebSocketUpgrade webSockets;
 
@@ -50,6 +51,7 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
       return;
     }
     if (!allowedOrigin) {
+      refusedOrigins.refused(OriginPolicy.origin(request));
       HttpResponses.error(
           target,
           ErrorCode.ORIGIN_NOT_ALLOWED,
