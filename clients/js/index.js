@@ -388,14 +388,14 @@ export class ProgressClient {
     }, ms);
   }
 
-  _scheduleRefresh(expiresAtMs) {
+  _scheduleRefresh(expiresAtMs, minDelayMs = 0) {
     clearTimeout(this._refreshTimer);
     this._refreshTimer = null;
     if (!this._getToken || !Number.isFinite(expiresAtMs)) return;
     const left = expiresAtMs - Date.now();
     const margin = Math.min(this._refreshMarginMs, Math.max(0, left / 2));
     const ws = this._ws;
-    this._refreshTimer = setTimeout(() => this._refresh(ws), Math.max(0, left - margin));
+    this._refreshTimer = setTimeout(() => this._refresh(ws), Math.max(minDelayMs, left - margin));
   }
 
   async _refresh(ws) {
@@ -425,7 +425,9 @@ export class ProgressClient {
         return;
       case 'authenticated': {
         const expiresAt = msg.expires_at ? Date.parse(msg.expires_at) : jwtExpiryMs(this._usedToken ?? '');
-        this._scheduleRefresh(expiresAt);
+        // After a refresh, never ask again sooner than 1 s (a token source handing out tokens
+        // that are already expired must not spin).
+        this._scheduleRefresh(expiresAt, msg.id === 'refresh' ? 1000 : 0);
         if (msg.id === 'refresh') return;
         if (this._authenticated) return;
         clearTimeout(this._connectTimer);
