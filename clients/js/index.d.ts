@@ -62,10 +62,12 @@ export interface ProgressClientOptions {
   maxFailedConnects?: number;
   /** A connect not authenticated by then is dropped and retried (10000). */
   connectTimeoutMs?: number;
-  /** How long before the token's end `getToken` is asked (60000, at most half the time left). */
+  /** How long before the token's exp `getToken` is asked (60000, at most half the time left). */
   refreshMarginMs?: number;
   /** The link is taken as dead after this many heartbeat intervals without a message (2.5). */
   heartbeatTimeoutFactor?: number;
+  /** A connection that lasted this long resets the back-off (5000). */
+  stableMs?: number;
 }
 
 export interface WatchOptions {

@@ -32,6 +32,8 @@ export class ProgressHubError extends Error {
 }
 
 const OPEN = 1;
+/** Errors after which a subscribe is asked again rather than given up. */
+const RETRYABLE_ERRORS = new Set(['store_unavailable', 'rate_limited', 'shutting_down']);
 
 function jwtExpiryMs(token) {
   try {
@@ -69,6 +71,7 @@ export class ProgressClient {
     this._connectTimeoutMs = options.connectTimeoutMs ?? 10000;
     this._refreshMarginMs = options.refreshMarginMs ?? 60000;
     this._heartbeatTimeoutFactor = options.heartbeatTimeoutFactor ?? 2.5;
+    this._stableMs = options.stableMs ?? 5000;
 
     this._listeners = new Map(); // event -> Set<fn>
     this._subs = new Map(); // jobId -> { lastSeq, state, callbacks:Set, pendingId }
@@ -212,6 +215,10 @@ export class ProgressClient {
     this._closed = true;
     this._stop(null, false);
     this._subs.clear();
+    for (const [id, req] of this._requests) {
+      this._requests.delete(id);
+      req.reject(new ProgressHubError('client closed before the reply', { code: 'closed' }));
+    }
   }
 
   // --- connection -------------------------------------------------------------------------------
@@ -294,6 +301,9 @@ export class ProgressClient {
     this._detach(ws, code);
     const wasAuthenticated = this._authenticated;
     this._authenticated = false;
+    // The back-off starts over only after a connection that lasted: a server that accepts and
+    // then drops every connection at once is not hammered.
+    if (wasAuthenticated && Date.now() - this._authenticatedAt >= this._stableMs) this._attempt = 0;
     for (const [id, req] of this._requests) {
       this._requests.delete(id);
       req.reject(new ProgressHubError(`connection closed (${code}) before the reply`, { code: 'disconnected', closeCode: code }));
@@ -424,7 +434,8 @@ export class ProgressClient {
         this._connectionId = msg.connection_id;
         return;
       case 'authenticated': {
-        const expiresAt = msg.expires_at ? Date.parse(msg.expires_at) : jwtExpiryMs(this._usedToken ?? '');
+        // Refresh before the token's own exp (the server's expires_at adds its clock skew).
+        const expiresAt = jwtExpiryMs(this._usedToken ?? '') ?? (msg.expires_at ? Date.parse(msg.expires_at) : NaN);
         // After a refresh, never ask again sooner than 1 s (a token source handing out tokens
         // that are already expired must not spin).
         this._scheduleRefresh(expiresAt, msg.id === 'refresh' ? 1000 : 0);
@@ -432,7 +443,7 @@ export class ProgressClient {
         if (this._authenticated) return;
         clearTimeout(this._connectTimer);
         this._authenticated = true;
-        this._attempt = 0;
+        this._authenticatedAt = Date.now();
         this._unauthorizedInARow = 0;
         for (const sub of this._subs.values()) {
           sub.pendingId = null;
@@ -494,12 +505,23 @@ export class ProgressClient {
     }
     if (msg.id !== undefined) {
       for (const sub of this._subs.values()) {
-        if (sub.pendingId === msg.id) {
-          err.jobId = sub.jobId;
+        if (sub.pendingId !== msg.id) continue;
+        err.jobId = sub.jobId;
+        if (RETRYABLE_ERRORS.has(msg.code)) {
+          // The server could not serve it now: ask again later on this connection (a new
+          // connection resubscribes anyway).
+          const ws = this._ws;
+          const delay = this._nextDelay(4429);
+          setTimeout(() => {
+            if (this._ws === ws && this._authenticated && this._subs.get(sub.jobId) === sub && sub.pendingId === msg.id) {
+              this._sendSubscribe(sub);
+            }
+          }, delay);
+        } else {
           this._subs.delete(sub.jobId);
           for (const entry of sub.callbacks) entry.onError?.(err);
-          break;
         }
+        break;
       }
     }
     if (msg.code !== 'not_subscribed') this._emit('error', err);
