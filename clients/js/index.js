@@ -215,10 +215,6 @@ export class ProgressClient {
     this._closed = true;
     this._stop(null, false);
     this._subs.clear();
-    for (const [id, req] of this._requests) {
-      this._requests.delete(id);
-      req.reject(new ProgressHubError('client closed before the reply', { code: 'closed' }));
-    }
   }
 
   // --- connection -------------------------------------------------------------------------------
@@ -305,6 +301,7 @@ export class ProgressClient {
     // then drops every connection at once is not hammered.
     if (wasAuthenticated && Date.now() - this._authenticatedAt >= this._stableMs) this._attempt = 0;
     for (const [id, req] of this._requests) {
+      if (!req.sent) continue; // waits for the next connection
       this._requests.delete(id);
       req.reject(new ProgressHubError(`connection closed (${code}) before the reply`, { code: 'disconnected', closeCode: code }));
     }
@@ -386,6 +383,10 @@ export class ProgressClient {
     if (this._ws) this._detach(this._ws, 1000);
     this._authenticated = false;
     for (const sub of this._subs.values()) sub.pendingId = null;
+    for (const [id, req] of this._requests) {
+      this._requests.delete(id);
+      req.reject(err ?? new ProgressHubError('client closed before the reply', { code: 'closed' }));
+    }
     if (emit && err) this._emit('stopped', err);
   }
 

@@ -84,6 +84,15 @@ describe('ProgressClient', { concurrency: true }, () => {
     await assert.rejects(client.cancel('wf-ok'), (e) => e.code === 'job_finished');
   });
 
+  test('cancel before the connection is up waits for it; a refused cancel rejects with its code', async () => {
+    await server.createJob('early-cancel');
+    const client = newClient();
+    const reply = await client.cancel('early-cancel'); // the client has not even connected yet
+    assert.deepEqual({ ...reply, seq: undefined }, { job_id: 'early-cancel', status: 'cancelled', seq: undefined });
+    await assert.rejects(client.cancel('early-cancel'), (e) => e.code === 'job_cancelled' && e.jobId === 'early-cancel');
+    await assert.rejects(client.cancel('no-such-job-c'), (e) => e.code === 'job_not_found');
+  });
+
   test('an unknown job is reported to its watcher and rejects waitFor', async () => {
     const client = newClient();
     const log = record(client);
