@@ -1,8 +1,8 @@
 """Real progress-hub servers for the tests.
 
-The server command is $PROGRESS_HUB (the repository's `progress-hub` script, or a jar), else the
-checkout's cli/target/progress-hub.jar, else the checkout's `progress-hub` script (which builds
-the jar).
+The server command is $PROGRESS_HUB (the repository's `progress-hub` script, or a jar run with
+$JAVA_HOME's java), else the checkout's `progress-hub` script (which finds a JDK and builds the
+jar when it is stale).
 """
 
 import base64
@@ -25,14 +25,7 @@ SECRET = base64.b64encode(os.urandom(32)).decode()
 
 
 def server_command():
-    configured = os.environ.get("PROGRESS_HUB")
-    jar = REPO / "cli" / "target" / "progress-hub.jar"
-    if configured:
-        path = configured
-    elif jar.is_file():
-        path = str(jar)
-    else:
-        path = str(REPO / "progress-hub")
+    path = os.environ.get("PROGRESS_HUB") or str(REPO / "progress-hub")
     if path.endswith(".jar"):
         java_home = os.environ.get("JAVA_HOME")
         java = os.path.join(java_home, "bin", "java") if java_home else shutil.which("java")
