@@ -24,8 +24,10 @@ class ProgressTracker:
 
     def __init__(self, publisher: AsyncPublisher):
         self.publisher = publisher
+        self.stage = None  # the stage running now, for error reports
 
     async def update_progress(self, stage: str, progress: float, message: str = ""):
+        self.stage = stage
         await self.publisher.progress(round(progress * 100, 2), stage=stage, message=message or None)
 
     async def stage_completed(self, stage: str, result: dict = None):
@@ -49,6 +51,7 @@ class FakeEngine:
         total = sum(steps for _, steps in self.STAGES)
         done = 0
         for stage, steps in self.STAGES:
+            await progress_tracker.update_progress(stage, done / total, f"{stage} started")
             for step in range(1, steps + 1):
                 if stage == self.fail_at:
                     raise RuntimeError(f"{stage} failed at step {step}")
@@ -65,7 +68,6 @@ async def handle_analysis_request(publisher, url, options, engine):
     await publisher.create(type="video_analysis", metadata={"url": url})
     await publisher.start(stage="setup", message="analysis started")
     tracker = ProgressTracker(publisher)
-    stage = "start"
     try:
         result = await engine.analyze_video_with_progress(url, options, tracker)
         return await publisher.complete(result, "analysis complete")
@@ -73,8 +75,7 @@ async def handle_analysis_request(publisher, url, options, engine):
         print("job cancelled: stopping", file=sys.stderr)
         return await publisher.get()
     except Exception as e:  # the seed reports every engine error as task_failed
-        stage = (publisher.state or {}).get("stage") or stage
-        await tracker.error_occurred(stage, str(e))
+        await tracker.error_occurred(tracker.stage or "setup", str(e))
         return await publisher.get()
 
 

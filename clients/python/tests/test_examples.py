@@ -42,7 +42,8 @@ def test_seed001_analysis_worker_reports_an_engine_failure(server):
     final, _ = run_example(server, EXAMPLES / "seed001_analysis_worker.py",
                            "https://example.com/v.mp4", "--job-id", job_id,
                            "--step-seconds", "0.01", "--fail-at", "transcribe")
-    assert final["status"] == "failed" and final["error"].startswith("download: transcribe failed")
+    assert final["status"] == "failed" and final["error"] == "transcribe: transcribe failed at step 1"
+    assert final["metadata"]["failed_stage"] == "transcribe"
 
 
 def test_seed003_comfyui_monitor_completes_and_fails(server):

@@ -102,7 +102,8 @@ def test_terminal_close_codes_raise(server, publisher_token):
 
 def test_a_watcher_outlives_a_killed_and_restarted_server(own_server, publisher_token):
     srv = own_server()
-    pub = Publisher(srv.url, publisher_token, backoff=0.1)
+    # enough retries to outlast a restart on a loaded machine
+    pub = Publisher(srv.url, publisher_token, backoff=0.1, retries=20)
     pub.create(new_id())
     pub.start(stage="s0")
 
@@ -159,7 +160,7 @@ def test_a_silent_connection_is_detected_and_replaced(own_server, publisher_toke
 
 def test_a_server_going_away_is_a_reconnect(own_server, publisher_token):
     srv = own_server()
-    pub = Publisher(srv.url, publisher_token, backoff=0.1)
+    pub = Publisher(srv.url, publisher_token, backoff=0.1, retries=20)
     pub.create(new_id())
     pub.start()
 
