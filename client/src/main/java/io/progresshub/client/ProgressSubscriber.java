@@ -697,7 +697,10 @@ public final class ProgressSubscriber implements AutoCloseable {
       return this;
     }
 
-    /** How long before the token expires a fresh one is sent; 60 s by default. */
+    /**
+     * How long before the connection's deadline (the server's {@code expires_at}: the token's
+     * {@code exp} plus its clock skew) a fresh token is sent; 60 s by default.
+     */
     public Builder tokenRefreshMargin(Duration tokenRefreshMargin) {
       this.tokenRefreshMargin = Objects.requireNonNull(tokenRefreshMargin, "tokenRefreshMargin");
       return this;
