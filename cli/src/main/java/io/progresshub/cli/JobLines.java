@@ -39,7 +39,9 @@ final class JobLines {
   }
 
   /** A bar line of at most {@code width} columns. */
-  static String bar(JobState state, int width) {
+  static String bar(JobState state, int terminalWidth) {
+    // A terminal that reports no size (a pty nobody sized) gets the classic 80 columns.
+    int width = terminalWidth > 0 ? terminalWidth : 80;
     int barWidth = Math.max(10, Math.min(30, width / 3));
     int filled = (int) Math.round(Math.max(0, Math.min(100, state.progress())) * barWidth / 100);
     StringBuilder line =
@@ -59,7 +61,7 @@ final class JobLines {
       seconds(" eta ", state.etaSeconds(), line);
     }
     state.error().ifPresent(error -> line.append(" error: ").append(error));
-    return line.length() > width && width > 0 ? line.substring(0, width) : line.toString();
+    return line.length() > width ? line.substring(0, width) : line.toString();
   }
 
   private static String percent(double progress) {
