@@ -597,13 +597,13 @@ public final class ProgressSubscriber implements AutoCloseable {
         tokenRefresh.cancel(false);
       }
       Duration left = Duration.between(Instant.now(), expiresAt);
-      Duration delay = left.minus(tokenRefreshMargin);
+      // A token shorter-lived than the margin is refreshed halfway; never in a tight loop.
+      Duration delay =
+          left.compareTo(tokenRefreshMargin) > 0
+              ? left.minus(tokenRefreshMargin)
+              : left.dividedBy(2);
       if (delay.compareTo(Duration.ofSeconds(1)) < 0) {
-        // A token shorter-lived than the margin: refresh halfway, but not in a tight loop.
-        delay = left.dividedBy(2);
-        if (delay.compareTo(Duration.ofSeconds(1)) < 0) {
-          delay = Duration.ofSeconds(1);
-        }
+        delay = Duration.ofSeconds(1);
       }
       tokenRefresh =
           events.schedule(
