@@ -10,7 +10,9 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code progress-hub} command. Exit status: 0 success, 1 failure, 2 bad usage or settings.
+ * The {@code progress-hub} command. Exit status: 0 success, 1 failure, 2 bad usage or settings; the
+ * client commands (watch, create, publish, jobs, cancel, demo) add 3 for a connection or auth
+ * error, and watch answers 2 for a cancelled job.
  *
  * <p>The environment is passed in rather than read by each command, so tests can give their own.
  */
@@ -19,7 +21,18 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = Version.class,
     description = "Real-time progress server for long-running jobs.",
-    subcommands = {ServeCommand.class, TokenCommand.class, VersionCommand.class, HelpCommand.class})
+    subcommands = {
+      ServeCommand.class,
+      TokenCommand.class,
+      WatchCommand.class,
+      CreateCommand.class,
+      PublishCommand.class,
+      JobsCommand.class,
+      CancelCommand.class,
+      DemoCommand.class,
+      VersionCommand.class,
+      HelpCommand.class
+    })
 public final class Main implements Runnable {
 
   private final Map<String, String> env;
@@ -58,6 +71,8 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "Missing command: serve, token or version");
+    throw new ParameterException(
+        spec.commandLine(),
+        "Missing command: serve, token, watch, create, publish, jobs, cancel, demo or version");
   }
 }

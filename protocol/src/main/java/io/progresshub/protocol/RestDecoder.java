@@ -200,8 +200,8 @@ final class RestDecoder {
     return new HistoryPage(required(body, "job_id"), events);
   }
 
-  /** A job state as {@link WireCodec#writeState} writes it. */
-  private JobState state(ObjectNode state) {
+  /** A job state as {@link WireCodec#writeState} writes it; {@link ClientCodec} reads it too. */
+  JobState state(ObjectNode state) {
     return new JobState(
         required(state, "job_id"),
         requiredLong(state, "seq"),

@@ -1,0 +1,300 @@
+package io.progresshub.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.progresshub.core.Role;
+import io.progresshub.protocol.CloseCode;
+import io.progresshub.protocol.ErrorCode;
+import io.progresshub.protocol.JobState;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ProgressSubscriberTest {
+  private static final Backoff QUICK = new Backoff(Duration.ofMillis(50), Duration.ofMillis(500));
+
+  @TempDir Path dataDir;
+  TestHub hub;
+  ProgressSubscriber subscriber;
+
+  @AfterEach
+  void stop() {
+    if (subscriber != null) {
+      subscriber.close();
+    }
+    if (hub != null) {
+      hub.close();
+    }
+  }
+
+  private ProgressSubscriber.Builder subscriber() {
+    return ProgressSubscriber.builder(hub.url())
+        .token(hub.token("admin", Role.ADMIN, Duration.ofHours(1)))
+        .backoff(QUICK);
+  }
+
+  @Test
+  void aWatchGetsEveryStateInSeqOrderUntilTheTerminalOne() throws Exception {
+    hub = TestHub.start(dataDir);
+    ProgressPublisher publisher = hub.publisher();
+    String id = publisher.create().id();
+    subscriber = subscriber().build();
+    Recorder recorder = new Recorder();
+    CompletableFuture<JobState> terminal = subscriber.watch(id, recorder);
+    await().until(() -> !recorder.states.isEmpty());
+
+    publisher.progress(id, 10, "download", null);
+    publisher.progress(id, 60, "encode", null);
+    publisher.complete(id, "done");
+
+    JobState last = terminal.get(10, TimeUnit.SECONDS);
+    assertThat(last.status()).isEqualTo("completed");
+    assertThat(recorder.seqs()).containsExactly(1L, 2L, 3L, 4L);
+    assertThat(recorder.stages()).containsSubsequence("download", "encode");
+  }
+
+  @Test
+  void aServerRestartMidJobLosesNoStateAndTheWatchEndsWithTheFinalOne() throws Exception {
+    hub = TestHub.start(dataDir);
+    ProgressPublisher publisher = hub.publisher();
+    String id = publisher.create().id();
+    publisher.progress(id, 10, "download", null);
+    AtomicInteger connects = new AtomicInteger();
+    subscriber =
+        subscriber()
+            .connectionListener(
+                new ConnectionListener() {
+                  @Override
+                  public void onConnected() {
+                    connects.incrementAndGet();
+                  }
+                })
+            .build();
+    Recorder recorder = new Recorder();
+    CompletableFuture<JobState> terminal = subscriber.watch(id, recorder);
+    await().until(() -> recorder.seqs().contains(2L));
+
+    hub.stop();
+    hub.restart();
+    // Published while the subscriber may still be away: the resume with since replays them.
+    publisher.progress(id, 40, "transcribe", null);
+    publisher.progress(id, 70, "translate", null);
+    publisher.complete(id, "captions.vtt");
+
+    JobState last = terminal.get(20, TimeUnit.SECONDS);
+    assertThat(last.status()).isEqualTo("completed");
+    assertThat(last.result()).contains("captions.vtt");
+    assertThat(connects.get()).isGreaterThanOrEqualTo(2);
+    assertThat(recorder.seqs()).isSorted().doesNotHaveDuplicates();
+    assertThat(recorder.stages()).containsSubsequence("download", "transcribe", "translate");
+  }
+
+  @Test
+  void aJobThatDoesNotExistEndsItsWatchWithJobNotFound() {
+    hub = TestHub.start(dataDir);
+    subscriber = subscriber().build();
+    Recorder recorder = new Recorder();
+
+    CompletableFuture<JobState> terminal = subscriber.watch("no-such-job", recorder);
+
+    await().until(terminal::isDone);
+    assertThat(terminal)
+        .failsWithin(Duration.ZERO)
+        .withThrowableOfType(ExecutionException.class)
+        .havingCause()
+        .isInstanceOfSatisfying(
+            HubApiException.class,
+            e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.JOB_NOT_FOUND));
+    assertThat(recorder.errors).hasSize(1);
+  }
+
+  @Test
+  void aRefusedTokenClosesWith4401AndTheSubscriberDoesNotReconnect() {
+    hub = TestHub.start(dataDir);
+    String id = hub.publisher().create().id();
+    AtomicInteger disconnects = new AtomicInteger();
+    CompletableFuture<ProgressHubException> failed = new CompletableFuture<>();
+    subscriber =
+        ProgressSubscriber.builder(hub.url())
+            .token("not-a-token")
+            .backoff(QUICK)
+            .connectionListener(
+                new ConnectionListener() {
+                  @Override
+                  public void onDisconnected(int closeCode, String reason, Duration retryIn) {
+                    disconnects.incrementAndGet();
+                  }
+
+                  @Override
+                  public void onFailed(ProgressHubException error) {
+                    failed.complete(error);
+                  }
+                })
+            .build();
+
+    CompletableFuture<JobState> terminal = subscriber.watch(id, state -> {});
+
+    assertThat(failed)
+        .succeedsWithin(Duration.ofSeconds(10))
+        .isInstanceOfSatisfying(
+            HubConnectionException.class,
+            e -> {
+              assertThat(e.closeCode()).hasValue(CloseCode.UNAUTHORIZED.code());
+              assertThat(e.code()).contains(ErrorCode.UNAUTHORIZED);
+            });
+    assertThat(terminal).isCompletedExceptionally();
+    assertThat(disconnects.get()).isZero();
+  }
+
+  @Test
+  void awaitTerminalOfAFinishedJobAnswersItsTerminalStateAtOnce() throws Exception {
+    hub = TestHub.start(dataDir);
+    ProgressPublisher publisher = hub.publisher();
+    String id = publisher.create().id();
+    publisher.status(id, "in_progress");
+    publisher.fail(id, "out of memory");
+    subscriber = subscriber().build();
+
+    JobState last = subscriber.awaitTerminal(id, Duration.ofSeconds(10));
+
+    assertThat(last.status()).isEqualTo("failed");
+    assertThat(last.error()).contains("out of memory");
+  }
+
+  @Test
+  void oneConnectionCarriesManyWatchesAndUnsubscribeStopsOne() throws Exception {
+    hub = TestHub.start(dataDir);
+    ProgressPublisher publisher = hub.publisher();
+    String kept = publisher.create().id();
+    String dropped = publisher.create().id();
+    AtomicInteger connects = new AtomicInteger();
+    subscriber =
+        subscriber()
+            .connectionListener(
+                new ConnectionListener() {
+                  @Override
+                  public void onConnected() {
+                    connects.incrementAndGet();
+                  }
+                })
+            .build();
+    Recorder keptStates = new Recorder();
+    Recorder droppedStates = new Recorder();
+    CompletableFuture<JobState> keptTerminal = subscriber.watch(kept, keptStates);
+    CompletableFuture<JobState> droppedTerminal = subscriber.watch(dropped, droppedStates);
+    await().until(() -> !keptStates.states.isEmpty() && !droppedStates.states.isEmpty());
+
+    subscriber.unsubscribe(dropped);
+    await().until(droppedTerminal::isCancelled);
+    publisher.progress(dropped, 50, null, null);
+    publisher.progress(kept, 50, null, null);
+    publisher.complete(kept, 1);
+
+    assertThat(keptTerminal.get(10, TimeUnit.SECONDS).status()).isEqualTo("completed");
+    assertThat(droppedStates.seqs()).containsExactly(1L);
+    assertThat(connects.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aFreshTokenIsSentOverTheOpenConnectionBeforeTheOldOneExpires() throws Exception {
+    hub = TestHub.start(dataDir);
+    ProgressPublisher publisher = hub.publisher();
+    String id = publisher.create().id();
+    AtomicInteger tokensIssued = new AtomicInteger();
+    AtomicInteger connects = new AtomicInteger();
+    subscriber =
+        ProgressSubscriber.builder(hub.url())
+            .token(
+                () -> {
+                  tokensIssued.incrementAndGet();
+                  return hub.token("viewer", Role.ADMIN, Duration.ofSeconds(40));
+                })
+            // The server keeps a connection until exp + 30 s (its clock skew) and says so in
+            // expires_at: 40 s tokens refreshed 68 s before that, every 2 s.
+            .tokenRefreshMargin(Duration.ofSeconds(68))
+            .connectionListener(
+                new ConnectionListener() {
+                  @Override
+                  public void onConnected() {
+                    connects.incrementAndGet();
+                  }
+                })
+            .build();
+    Recorder recorder = new Recorder();
+    subscriber.watch(id, recorder);
+
+    await().atMost(Duration.ofSeconds(15)).until(() -> tokensIssued.get() >= 3);
+    publisher.progress(id, 30, null, null);
+
+    await().until(() -> recorder.seqs().contains(2L));
+    assertThat(connects.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aConnectionThatFallsSilentIsReplacedAfterMissedHeartbeats() throws Exception {
+    hub = TestHub.start(dataDir, Duration.ofSeconds(1));
+    ProgressPublisher publisher = hub.publisher();
+    String id = publisher.create().id();
+    try (FreezingProxy proxy = new FreezingProxy(hub.port())) {
+      AtomicInteger connects = new AtomicInteger();
+      subscriber =
+          ProgressSubscriber.builder(URI.create("http://127.0.0.1:" + proxy.port()))
+              .token(hub.token("admin", Role.ADMIN, Duration.ofHours(1)))
+              .backoff(QUICK)
+              .connectionListener(
+                  new ConnectionListener() {
+                    @Override
+                    public void onConnected() {
+                      connects.incrementAndGet();
+                    }
+                  })
+              .build();
+      Recorder recorder = new Recorder();
+      CompletableFuture<JobState> terminal = subscriber.watch(id, recorder);
+      await().until(() -> !recorder.states.isEmpty());
+
+      proxy.freezeOpenConnections();
+      publisher.progress(id, 50, "while-silent", null);
+      publisher.complete(id, "ok");
+
+      assertThat(terminal.get(15, TimeUnit.SECONDS).status()).isEqualTo("completed");
+      assertThat(connects.get()).isEqualTo(2);
+      assertThat(recorder.stages()).contains("while-silent");
+    }
+  }
+
+  /** Records what a watch gets. */
+  static final class Recorder implements JobListener {
+    final List<JobState> states = new CopyOnWriteArrayList<>();
+    final List<ProgressHubException> errors = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void onState(JobState state) {
+      states.add(state);
+    }
+
+    @Override
+    public void onError(ProgressHubException error) {
+      errors.add(error);
+    }
+
+    List<Long> seqs() {
+      return states.stream().map(JobState::seq).toList();
+    }
+
+    List<String> stages() {
+      return states.stream().map(JobState::stage).flatMap(Optional::stream).toList();
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package io.progresshub.client;
+
+import io.progresshub.core.Hub;
+import io.progresshub.core.Role;
+import io.progresshub.server.AddressLimits;
+import io.progresshub.server.LimitsConfig;
+import io.progresshub.server.NetworkConfig;
+import io.progresshub.server.ProgressHubServer;
+import io.progresshub.server.Rate;
+import io.progresshub.server.ServerConfig;
+import io.progresshub.server.WebSocketConfig;
+import io.progresshub.server.auth.AuthConfig;
+import io.progresshub.server.auth.JwtTokens;
+import io.progresshub.store.sqlite.SqliteJobStore;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A real server for tests: SQLite in a data directory, auth on, loopback on a random port. {@link
+ * #restart} stops it and starts it again on the same port and data directory, as an operator's
+ * restart would.
+ */
+final class TestHub implements AutoCloseable {
+  private static final byte[] SECRET =
+      "client-test-secret-client-test-secret".getBytes(StandardCharsets.UTF_8);
+
+  private final Path dataDir;
+  private final Duration heartbeat;
+  private final JwtTokens tokens = new JwtTokens(SECRET, Optional.empty(), Clock.systemUTC());
+  private int port;
+  private Hub hub;
+  private ProgressHubServer server;
+
+  private TestHub(Path dataDir, Duration heartbeat) {
+    this.dataDir = dataDir;
+    this.heartbeat = heartbeat;
+  }
+
+  static TestHub start(Path dataDir) {
+    return start(dataDir, Duration.ofSeconds(25));
+  }
+
+  static TestHub start(Path dataDir, Duration heartbeat) {
+    TestHub testHub = new TestHub(dataDir, heartbeat);
+    testHub.startServer();
+    return testHub;
+  }
+
+  private void startServer() {
+    hub = Hub.builder().store(SqliteJobStore.open(dataDir)).build();
+    ServerConfig config =
+        ServerConfig.defaults(AuthConfig.hs256(SECRET))
+            .withNetwork(new NetworkConfig("127.0.0.1", port, List.of(), Duration.ofSeconds(2)))
+            .withAddresses(new AddressLimits(1_000_000, Rate.UNLIMITED, List.of()))
+            .withLimits(LimitsConfig.builder().publishRate(Rate.UNLIMITED).build())
+            .withWebSocket(new WebSocketConfig(heartbeat, false));
+    server = ProgressHubServer.start(config, hub);
+    port = server.port();
+  }
+
+  /** Stops the server (WebSockets get 1001), then starts it again on the same port and data. */
+  void restart() {
+    stop();
+    startServer();
+  }
+
+  /** Stops the server and its store; {@link #restart} brings them back. */
+  void stop() {
+    server.close();
+    hub.close();
+  }
+
+  int port() {
+    return port;
+  }
+
+  URI url() {
+    return URI.create("http://127.0.0.1:" + port);
+  }
+
+  String token(String subject, Role role, Duration ttl) {
+    return tokens.issue(subject, role, List.of(), ttl);
+  }
+
+  String publisherToken() {
+    return token("worker", Role.PUBLISHER, Duration.ofHours(1));
+  }
+
+  String subscriberToken(String subject) {
+    return token(subject, Role.SUBSCRIBER, Duration.ofHours(1));
+  }
+
+  ProgressPublisher publisher() {
+    String token = publisherToken();
+    return ProgressPublisher.builder(url()).token(token).build();
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+}
