@@ -53,7 +53,8 @@ class PackageLayoutTest {
   @Test
   void everyPackageSaysWhatLivesThereAndTheInternalOnesSayTheyAreNotApi() throws IOException {
     List<Path> packages = new ArrayList<>();
-    for (String module : List.of("protocol", "core", "store-sqlite", "server", "cli", "bench")) {
+    for (String module :
+        List.of("protocol", "core", "store-sqlite", "server", "client", "cli", "bench")) {
       try (Stream<Path> files = Files.walk(REPO.resolve(module).resolve("src/main/java"))) {
         files
             .filter(file -> file.toString().endsWith(".java"))
@@ -82,7 +83,7 @@ class PackageLayoutTest {
     for (HubException.Code code : HubException.Code.values()) {
       codes.add(code.wireName());
     }
-    for (String module : List.of("protocol", "core", "store-sqlite", "server", "cli")) {
+    for (String module : List.of("protocol", "core", "store-sqlite", "server", "client", "cli")) {
       for (Path file : javaFiles(REPO.resolve(module).resolve("src/main/java"))) {
         String source = read(file);
         for (String code : codes) {
