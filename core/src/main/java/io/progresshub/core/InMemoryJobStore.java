@@ -148,30 +148,11 @@ public final class InMemoryJobStore implements JobStore {
 
   /** Why an event with seq > 1 may not follow {@code stored}, or null if it may. */
   private static HubException refusal(StoredEvent event, Job stored) {
-    Job job = event.job();
-    if (job.seq() <= stored.seq()) {
-      return HubException.staleSeq(
-          job.id(), job.seq(), "the stored seq is already " + stored.seq());
-    }
-    if (job.seq() > stored.seq() + 1) {
-      // Built on an event that failed: that one's changes must not become visible inside this one.
-      return HubException.unavailable(
-          "job "
-              + job.id()
-              + ": event seq "
-              + job.seq()
-              + " (expected: "
-              + (stored.seq() + 1)
-              + ", right after the stored seq "
-              + stored.seq()
-              + ")",
-          null);
+    if (event.job().seq() != stored.seq() + 1) {
+      return event.outOfOrder(stored.seq());
     }
     if (event.builtOn().isPresent() && !event.builtOn().get().equals(stored)) {
-      return HubException.staleSeq(
-          job.id(),
-          job.seq(),
-          "it was built on a seq " + stored.seq() + " other than the stored one");
+      return event.builtOnOther();
     }
     return null;
   }

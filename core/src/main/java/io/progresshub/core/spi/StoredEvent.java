@@ -1,5 +1,6 @@
 package io.progresshub.core.spi;
 
+import io.progresshub.core.HubException;
 import io.progresshub.core.Job;
 import java.util.Objects;
 import java.util.Optional;
@@ -38,5 +39,36 @@ public record StoredEvent(
   /** An event computed from a durable state. */
   public StoredEvent(Job job, boolean transition, Optional<String> eventId) {
     this(job, transition, eventId, Optional.empty());
+  }
+
+  /**
+   * Why this event may not follow the stored seq {@code storedSeq} (which is not {@code job.seq() -
+   * 1}): {@code stale_seq} when another writer took its seq, {@code store_unavailable} when it was
+   * built on an event that never landed. The one wording of both for every store.
+   */
+  public HubException outOfOrder(long storedSeq) {
+    if (job.seq() <= storedSeq) {
+      return HubException.staleSeq(job.id(), job.seq(), "the stored seq is already " + storedSeq);
+    }
+    // Built on an event that failed: that one's changes must not become visible inside this one.
+    return HubException.unavailable(
+        "job "
+            + job.id()
+            + ": event seq "
+            + job.seq()
+            + " (expected: "
+            + (storedSeq + 1)
+            + ", right after the stored seq "
+            + storedSeq
+            + ")",
+        null);
+  }
+
+  /** Why this event may not land on a stored state other than the one it was built on. */
+  public HubException builtOnOther() {
+    return HubException.staleSeq(
+        job.id(),
+        job.seq(),
+        "it was built on a seq " + (job.seq() - 1) + " other than the stored one");
   }
 }

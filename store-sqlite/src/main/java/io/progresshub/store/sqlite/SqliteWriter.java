@@ -396,7 +396,7 @@ final class SqliteWriter implements AutoCloseable {
       update.setString(6, job.id());
       update.setLong(7, job.seq() - 1);
       if (update.executeUpdate() == 0) {
-        HubException refused = refusedUpdate(job);
+        HubException refused = refusedUpdate(append.event());
         return () -> append.done().completeExceptionally(refused);
       }
     }
@@ -444,36 +444,19 @@ final class SqliteWriter implements AutoCloseable {
           || StoredJobJson.read(stored).equals(builtOn.get())) {
         return null;
       }
-      return HubException.staleSeq(
-          job.id(),
-          job.seq(),
-          "it was built on a seq " + (job.seq() - 1) + " other than the stored one");
+      return append.event().builtOnOther();
     }
   }
 
   /** Why an event with seq > 1 found no row to update. */
-  private HubException refusedUpdate(Job job) throws SQLException {
+  private HubException refusedUpdate(StoredEvent event) throws SQLException {
+    Job job = event.job();
     writes.findState.setString(1, job.id());
     try (ResultSet rows = writes.findState.executeQuery()) {
       if (!rows.next()) {
         return HubException.jobNotFound(job.id());
       }
-      long stored = rows.getLong(1);
-      if (stored >= job.seq()) {
-        return HubException.staleSeq(job.id(), job.seq(), "the stored seq is already " + stored);
-      }
-      // Built on an event that failed: that one's changes must not become durable inside this one.
-      return HubException.unavailable(
-          "job "
-              + job.id()
-              + ": event seq "
-              + job.seq()
-              + " (expected: "
-              + (stored + 1)
-              + ", right after the stored seq "
-              + stored
-              + ")",
-          null);
+      return event.outOfOrder(rows.getLong(1));
     }
   }
 
