@@ -14,10 +14,12 @@ import { Server, freePort, mintToken } from './helpers.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css' };
 
-/** Serves files under clients/js (the example imports ../index.js). */
+/** Serves files under clients/js (the example imports ../index.js); keeps every request line. */
 async function staticServer() {
   const port = await freePort();
+  const requests = [];
   const srv = http.createServer(async (req, res) => {
+    requests.push(`${req.method} ${req.url} referer=${req.headers.referer ?? ''}`);
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     const file = join(root, path);
     if (!file.startsWith(root + '/') || file.includes('node_modules')) {
@@ -32,7 +34,7 @@ async function staticServer() {
     }
   });
   await new Promise((r) => srv.listen(port, '127.0.0.1', r));
-  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((r) => srv.close(r)) };
+  return { origin: `http://127.0.0.1:${port}`, requests, close: () => new Promise((r) => srv.close(r)) };
 }
 
 let hub;
@@ -79,12 +81,15 @@ async function open(url) {
 }
 
 const query = (job) => `server=${encodeURIComponent(hub.url)}&token=${token}&job=${job}`;
+/** The example page's link: the token in the fragment, which the browser never sends. */
+const example = (origin, job) =>
+  `${origin}/examples/watch-job.html?server=${encodeURIComponent(hub.url)}&job=${job}#token=${token}`;
 
 describe('in Chromium', { concurrency: true }, () => {
   test('the example page shows a job to its end, every state once', async () => {
     await hub.createJob('page-1');
     await hub.publish('page-1', { progress: 5, stage: 'download' });
-    const { page, logs } = await open(`${site.origin}/examples/watch-job.html?${query('page-1')}`);
+    const { page, logs } = await open(example(site.origin, 'page-1'));
     try {
       await page.waitForFunction(() => document.getElementById('status').textContent === 'in_progress');
       await hub.publish('page-1', { progress: 60, stage: 'encode', message: 'half way' });
@@ -98,6 +103,12 @@ describe('in Chromium', { concurrency: true }, () => {
         ['state 2 in_progress 5', 'state 3 in_progress 60', 'state 4 completed 100'],
       );
       assert.equal(await page.locator('#error').textContent(), '');
+      assert.ok(!page.url().includes(token), `the token is dropped from the address bar: ${page.url()}`);
+      // The page's own requests: the page, and what it loads (their Referer names it).
+      const mine = site.requests.filter((line) => line.includes('watch-job.html'));
+      const leaked = mine.filter((line) => line.includes(token));
+      assert.deepEqual(leaked, [], 'the token reached the page server (path, query or Referer)');
+      assert.ok(mine.some((line) => line.startsWith('GET /index.js ')), mine.join('\n'));
     } finally {
       await page.close();
     }
@@ -105,7 +116,7 @@ describe('in Chromium', { concurrency: true }, () => {
 
   test('the example page from an origin the server does not allow reports the refusal and stops', async () => {
     await hub.createJob('page-2');
-    const { page, logs } = await open(`${otherSite.origin}/examples/watch-job.html?${query('page-2')}`);
+    const { page, logs } = await open(example(otherSite.origin, 'page-2'));
     try {
       await page.waitForFunction(() => document.getElementById('error').textContent !== '', null, { timeout: 15000 });
       const error = await page.locator('#error').textContent();
