@@ -219,6 +219,10 @@ class ProgressClient:
                 self.disconnects.append(str(e))
                 self._end_all(e)
                 return
+            except Exception as e:  # a bug here must end the watches, not leave them waiting
+                self.disconnects.append(repr(e))
+                self._end_all(ProgressHubError(f"watching failed: {e!r}"))
+                return
 
     async def _connection(self, delays):
         """Runs one connection until it ends; raises _Reconnect or a final error."""
@@ -240,7 +244,7 @@ class ProgressClient:
         authenticated_at = None
         try:
             self._used_token = token
-            await ws.send(json.dumps({"type": "auth", "token": token, "id": "auth"}))
+            outbox.put_nowait({"type": "auth", "token": token, "id": "auth"})
             timeout = self.open_timeout  # until authenticated
             heartbeat_timeout = self.heartbeat_timeout or 25 * 2.5
             while True:
@@ -251,8 +255,11 @@ class ProgressClient:
                                      "no authentication in time") from None
                 except wsx.ConnectionClosed as e:
                     raise self._closed_with(e.code, e.reason) from None
-                msg = json.loads(raw)
-                kind = msg.get("type")
+                try:
+                    msg = json.loads(raw)
+                    kind = msg.get("type")
+                except (ValueError, AttributeError):
+                    continue  # not a message of this protocol version: skip it
                 if kind == "connection_established":
                     self.connection_id = msg.get("connection_id")
                     interval = float(msg.get("heartbeat_interval") or 25)
