@@ -2,25 +2,33 @@
 // served from a tiny local HTTP server whose origin the progress-hub server allows; and the same
 // page from an origin it does not allow, whose refused handshakes end in one clear error.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
-import { Server, freePort, mintToken } from './helpers.mjs';
+import { Server, docExamples, freePort, mintToken } from './helpers.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css' };
 
-/** Serves files under clients/js (the example imports ../index.js); keeps every request line. */
-async function staticServer() {
+/**
+ * Serves files under clients/js (the example imports ../index.js), and `routes` (path -> [type,
+ * body]) before them; keeps every request line.
+ */
+async function staticServer(routes = new Map()) {
   const port = await freePort();
   const requests = [];
   const srv = http.createServer(async (req, res) => {
     requests.push(`${req.method} ${req.url} referer=${req.headers.referer ?? ''}`);
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    if (routes.has(path)) {
+      const [type, body] = routes.get(path);
+      res.writeHead(200, { 'content-type': type }).end(body);
+      return;
+    }
     const file = join(root, path);
     if (!file.startsWith(root + '/') || file.includes('node_modules')) {
       res.writeHead(404).end();
@@ -43,8 +51,43 @@ let otherSite;
 let browser;
 const token = mintToken({ sub: 'viewer', role: 'admin' });
 
+// README.md's browser and React examples, served with this test's server in place of the
+// placeholder URL, and a token at /hub-token where the examples' getToken asks for it.
+const PLACEHOLDER = 'https://hub.example.com';
+const readme = docExamples(await readFile(join(root, 'README.md'), 'utf8'));
+const siteRoutes = new Map();
+
+async function serveReadmeExamples() {
+  for (const name of ['js-browser', 'js-react']) assert.ok(readme.has(name), `README.md has no example ${name}`);
+  const html = readme.get('js-browser').code.replaceAll(PLACEHOLDER, hub.url);
+  siteRoutes.set('/doc-examples/js-browser.html', ['text/html', `<!doctype html><meta charset="utf-8">\n${html}`]);
+  siteRoutes.set('/doc-examples/progress-hub/index.js', ['text/javascript', await readFile(join(root, 'index.js'))]);
+  siteRoutes.set('/hub-token', ['text/plain', token]);
+  const entry = join(root, 'target/doc-examples/js-react.jsx');
+  await mkdir(dirname(entry), { recursive: true });
+  await writeFile(
+    entry,
+    readme.get('js-react').code.replaceAll(PLACEHOLDER, hub.url) +
+      `\nimport { createRoot as mountRoot } from 'react-dom/client';\n` +
+      `mountRoot(document.getElementById('root')).render(<JobBar jobId="job-42" />);\n`,
+  );
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    jsx: 'automatic',
+    outfile: join(root, 'target/doc-examples/js-react.js'),
+    define: { 'process.env.NODE_ENV': '"development"' },
+    logLevel: 'warning',
+  });
+  siteRoutes.set('/doc-examples/js-react.html', [
+    'text/html',
+    '<!doctype html><meta charset="utf-8"><div id="root"></div><script type="module" src="/target/doc-examples/js-react.js"></script>',
+  ]);
+}
+
 before(async () => {
-  [site, otherSite] = await Promise.all([staticServer(), staticServer()]);
+  [site, otherSite] = await Promise.all([staticServer(siteRoutes), staticServer()]);
   const [started] = await Promise.all([
     Server.start({ args: ['--allowed-origin', site.origin] }),
     build({
@@ -58,6 +101,7 @@ before(async () => {
     }),
   ]);
   hub = started;
+  await serveReadmeExamples();
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
@@ -127,6 +171,22 @@ describe('in Chromium', { concurrency: true }, () => {
       assert.equal(logs.filter((l) => l.startsWith('state ')).length, 0);
     } finally {
       await page.close();
+    }
+  });
+
+  test("README.md's browser and React examples show job-42's progress", async () => {
+    await hub.createJob('job-42');
+    const pages = await Promise.all(['js-browser', 'js-react'].map((name) => open(`${site.origin}/doc-examples/${name}.html`)));
+    const bars = () => Promise.all(pages.map(({ page }) => page.locator('progress').evaluate((el) => el.value)));
+    try {
+      await hub.publish('job-42', { status: 'in_progress', progress: 40 });
+      for (const { page } of pages) await page.waitForFunction(() => document.querySelector('progress')?.value === 40);
+      await hub.publish('job-42', { status: 'completed' });
+      for (const { page } of pages) await page.waitForFunction(() => document.querySelector('progress')?.value === 100);
+      assert.deepEqual(await bars(), [100, 100]);
+      for (const { logs } of pages) assert.deepEqual(logs.filter((l) => /error/i.test(l)), []);
+    } finally {
+      await Promise.all(pages.map(({ page }) => page.close()));
     }
   });
 
