@@ -58,7 +58,8 @@ import java.util.function.Supplier;
  * <pre>{@code
  * try (ProgressSubscriber hub = ProgressSubscriber.builder(URI.create("http://localhost:8080"))
  *     .token(() -> tokens.current()).build()) {
- *   hub.watch("job-42", state -> System.out.println(state.progress() + "% " + state.stage()));
+ *   hub.watch("job-42", state ->
+ *       System.out.println(state.progress() + "% " + state.stage().orElse("")));
  *   JobState done = hub.awaitTerminal("job-42", Duration.ofMinutes(10));
  * }
  * }</pre>
