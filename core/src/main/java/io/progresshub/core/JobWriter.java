@@ -325,6 +325,9 @@ final class JobWriter {
     }
     if (landed) {
       metrics.eventStored(transition, storeNanos);
+      if (job.isTerminal()) {
+        metrics.jobFinished(job);
+      }
       broker.publish(new HubEvent.JobUpdated(job, transition));
       pending.result.complete(job);
     }

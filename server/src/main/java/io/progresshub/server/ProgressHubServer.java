@@ -23,6 +23,7 @@ import io.progresshub.core.Hub;
 import io.progresshub.protocol.RestCodec;
 import io.progresshub.protocol.WireCodec;
 import io.progresshub.server.auth.Authenticator;
+import io.progresshub.server.internal.AccessLog;
 import io.progresshub.server.internal.ConnectionLimiter;
 import io.progresshub.server.internal.Connections;
 import io.progresshub.server.internal.JobEncodings;
@@ -32,6 +33,7 @@ import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.ServerInitializer;
 import io.progresshub.server.internal.TlsCertificates;
 import io.progresshub.server.internal.http.RestJson;
+import io.progresshub.server.internal.metrics.ServerMeters;
 import io.progresshub.server.internal.websocket.HeartbeatWheels;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -80,10 +82,25 @@ public final class ProgressHubServer implements AutoCloseable {
     this.blocking = blocking;
   }
 
-  /** Binds and starts serving; returns once the port is open. */
+  /**
+   * Binds and starts serving; returns once the port is open. The hub's own figures (events stored,
+   * store commit times) are only in {@code /metrics} when the hub reports to the server's metrics:
+   * see {@link #start(ServerConfig, Hub, PrometheusHubMetrics)}.
+   */
   public static ProgressHubServer start(ServerConfig config, Hub hub) {
+    return start(config, hub, PrometheusHubMetrics.create(config.metrics()));
+  }
+
+  /**
+   * Binds and starts serving with {@code metrics}, the instance {@code hub} was built with; returns
+   * once the port is open.
+   */
+  public static ProgressHubServer start(
+      ServerConfig config, Hub hub, PrometheusHubMetrics metrics) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(hub, "hub");
+    Objects.requireNonNull(metrics, "metrics");
+    ServerMeters meters = metrics.meters();
     // Before anything is started: a bad certificate or key fails here, with nothing to undo.
     Optional<TlsCertificates> tls = config.network().tls().map(TlsCertificates::load);
     NetworkConfig.Transport transport = transport(config.network().transport());
@@ -113,7 +130,7 @@ public final class ProgressHubServer implements AutoCloseable {
         new ServerContext(
             hub,
             config,
-            new Authenticator(config.auth()),
+            new Authenticator(config.auth(), meters::authFailed),
             new OriginPolicy(config.network().allowedOrigins()),
             new ConnectionLimiter(config.limits(), config.addresses()),
             new JobEncodings(new WireCodec(config.limits().maxJsonDepth())),
@@ -121,7 +138,10 @@ public final class ProgressHubServer implements AutoCloseable {
             blocking,
             new Connections(),
             new HeartbeatWheels(config.webSocket().heartbeatInterval()),
-            new LoopWrites.PerLoop());
+            new LoopWrites.PerLoop(meters::sampleWrite),
+            meters,
+            new AccessLog(config.accessLog()));
+    meters.bind(context, group);
     try {
       Channel channel =
           new ServerBootstrap()
@@ -149,6 +169,7 @@ public final class ProgressHubServer implements AutoCloseable {
     } catch (Exception e) { // bind failures arrive as undeclared checked IOExceptions
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       blocking.shutdownNow();
+      meters.close();
       throw e;
     }
   }
@@ -235,6 +256,7 @@ public final class ProgressHubServer implements AutoCloseable {
       blocking.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
       context.encodings().close();
+      context.meters().close();
       LOG.info("progress-hub stopped");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -125,6 +125,9 @@ public final class Outbox {
    */
   private Object head;
 
+  /** Messages written so far, for the access log; event loop only. */
+  private long written;
+
   /** Ticks held back while the channel is not writable; event loop only, created on demand. */
   private Map<String, Message> conflated;
 
@@ -206,8 +209,13 @@ public final class Outbox {
       writeFinal();
       return false;
     }
-    if (closed || overflowed || !channel.isActive() || !live(message)) {
+    if (closed || overflowed || !channel.isActive()) {
+      writes.dropped++;
       message.release();
+      return false;
+    }
+    if (!live(message)) {
+      message.release(); // its subscription ended: nobody waits for it
       return false;
     }
     if (message.conflatable() && !channel.isWritable()) {
@@ -216,6 +224,7 @@ public final class Outbox {
       }
       Message replaced = conflated.put(message.jobId(), message);
       if (replaced != null) {
+        writes.conflated++;
         replaced.release();
       }
       return false;
@@ -224,11 +233,21 @@ public final class Outbox {
     if (message.jobId() != null && conflated != null) {
       Message superseded = conflated.remove(message.jobId()); // a newer state of the same job
       if (superseded != null) {
+        writes.conflated++;
         superseded.release();
       }
     }
     writeFrame(message.frame());
+    written++;
+    if (message.jobId() != null) {
+      writes.deliveries++;
+    }
     return true;
+  }
+
+  /** Messages written into the connection so far; event loop only. */
+  public long written() {
+    return written;
   }
 
   private void writeFinal() {
@@ -368,6 +387,8 @@ public final class Outbox {
       held.remove();
       if (live(message)) {
         writeFrame(message.frame());
+        written++;
+        writes.deliveries++;
       } else {
         message.release();
       }
@@ -415,6 +436,7 @@ public final class Outbox {
    */
   private void overflow() {
     overflowed = true;
+    writes.overflows++;
     releaseConflated();
     wakeDrainWaiters(false);
     onOverflow.run();
@@ -457,6 +479,7 @@ public final class Outbox {
 
   private void releaseConflated() {
     if (conflated != null) {
+      writes.dropped += conflated.size();
       conflated.values().forEach(Message::release);
       conflated = null;
     }
