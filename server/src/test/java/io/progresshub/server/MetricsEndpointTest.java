@@ -8,11 +8,15 @@ import io.progresshub.core.Role;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -177,6 +181,35 @@ class MetricsEndpointTest {
       assertThat(openMetrics.headers().firstValue("Content-Type").orElseThrow())
           .startsWith("application/openmetrics-text");
       assertThat(openMetrics.body()).endsWith("# EOF\n");
+    }
+  }
+
+  @Test
+  void everyMetricIsDocumentedAndTheDashboardReadsOnlyMetricsThatExist() throws Exception {
+    Path docs = Path.of(System.getProperty("basedir", ".")).resolve("../docs");
+    String operations = Files.readString(docs.resolve("operations.md"));
+    String dashboard = Files.readString(docs.resolve("grafana-dashboard.json"));
+    try (TestServer server = start(config -> config)) {
+      String job = server.newJob("alice");
+      server.publishDirect(job, JobUpdate.builder().progress(50.0).build());
+      server.publishDirect(
+          job, JobUpdate.builder().status(io.progresshub.core.JobStatus.COMPLETED).build());
+      Set<String> families = new TreeSet<>();
+      Set<String> series = new TreeSet<>();
+      for (String key : scrape(server).keySet()) {
+        String name = key.replaceAll("\\{.*", "");
+        series.add(name);
+        families.add(name.replaceAll("_(bucket|count|sum|max)$", ""));
+      }
+      assertThat(families.stream().filter(name -> name.startsWith("progress_hub_")))
+          .isNotEmpty()
+          .allSatisfy(name -> assertThat(operations).contains("`" + name));
+      Matcher used = Pattern.compile("\\b(progress_hub_[a-z_]+|jvm_[a-z_]+)").matcher(dashboard);
+      while (used.find()) {
+        if (!used.group(1).startsWith("jvm_gc_pause")) { // there after the first collection
+          assertThat(series).as("series the dashboard reads").contains(used.group(1));
+        }
+      }
     }
   }
 
