@@ -203,7 +203,7 @@ public final class Outbox {
     writes.add(new Message(this, null, false, null, null));
   }
 
-  /** Writes {@code message} without flushing; true if something was written. Event loop only. */
+  /** Writes {@code message} without flushing; true if its frame was written. Event loop only. */
   public boolean write(Message message) {
     if (message.frame() == null) {
       writeFinal();
@@ -239,10 +239,7 @@ public final class Outbox {
     }
     writeFrame(message.frame());
     written++;
-    if (message.jobId() != null) {
-      writes.deliveries++;
-    }
-    return true;
+    return true; // LoopWrites counts the delivery
   }
 
   /** Messages written into the connection so far; event loop only. */
