@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.progresshub.core.JobUpdate;
+import io.progresshub.core.NewJob;
 import io.progresshub.core.Role;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -156,6 +157,46 @@ class MetricsEndpointTest {
       assertThat(delta(before, after, "progress_hub_events_refused_total{reason=\"rate_limited\"}"))
           .as("refused by the transport, before the hub")
           .isZero();
+    }
+  }
+
+  @Test
+  void aConnectionOverTheUsersLimitIsCountedByItsLimit() {
+    try (TestServer server =
+        start(
+            config ->
+                config.withLimits(config.limits().toBuilder().maxConnectionsPerUser(1).build()))) {
+      String alice = server.token("alice", Role.SUBSCRIBER);
+      try (WsClient first = server.connect("/ws?token=" + alice);
+          WsClient second = server.connect("/ws?token=" + alice)) {
+        first.next("connection_established");
+        assertThat(second.awaitClose()).isEqualTo(4429);
+      }
+      assertThat(scrape(server))
+          .containsEntry("progress_hub_connections_refused_total{limit=\"per_user\"}", 1.0)
+          .containsEntry("progress_hub_connections_refused_total{limit=\"max_connections\"}", 0.0);
+    }
+  }
+
+  @Test
+  void jobTypesPastTheFiftiethShareTheOtherLabel() {
+    try (TestServer server = start(config -> config)) {
+      for (int i = 0; i < 55; i++) {
+        String id = "typed-" + i;
+        server.hub.create(NewJob.builder().id(id).owner("alice").type("type-" + i).build());
+        server.publishDirect(id, JobUpdate.builder().progress(10.0).build());
+        server.publishDirect(
+            id, JobUpdate.builder().status(io.progresshub.core.JobStatus.COMPLETED).build());
+      }
+      Map<String, Double> samples = scrape(server);
+      List<String> typed =
+          samples.keySet().stream()
+              .filter(key -> key.startsWith("progress_hub_job_duration_seconds_count{"))
+              .toList();
+      assertThat(typed).hasSize(51);
+      assertThat(samples)
+          .containsEntry(
+              "progress_hub_job_duration_seconds_count{status=\"completed\",type=\"other\"}", 5.0);
     }
   }
 

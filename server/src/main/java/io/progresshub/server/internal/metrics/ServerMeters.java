@@ -36,6 +36,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import java.util.function.ToDoubleFunction;
 
@@ -85,6 +86,9 @@ public final class ServerMeters implements AutoCloseable {
   /** The first byte of a final WebSocket text frame. */
   private static final byte WEBSOCKET_TEXT_FRAME = (byte) 0x81;
 
+  /** The shortest interval {@link #rates} measures over. */
+  static final Duration RATE_WINDOW = Duration.ofSeconds(1);
+
   private static final Duration STATS_MAX_AGE = Duration.ofSeconds(1);
 
   private final MeterRegistry registry;
@@ -106,6 +110,7 @@ public final class ServerMeters implements AutoCloseable {
   private JvmGcMetrics gc;
   private volatile ServerContext context;
   private volatile CachedStats stats;
+  private final AtomicReference<Figures> rateBase = new AtomicReference<>();
 
   private record CachedStats(HubStats stats, long atNanos) {}
 
@@ -431,6 +436,24 @@ public final class ServerMeters implements AutoCloseable {
         p50,
         p99,
         storePendingWrites.getAsLong());
+  }
+
+  /**
+   * Publishes and deliveries per second since a base snapshot that an earlier call took (zero on
+   * the first call); the base moves to now once it is {@link #RATE_WINDOW} old, so a caller every
+   * couple of seconds (the monitor stream) gets the rate over its last interval. Thread-safe.
+   */
+  public Figures.Rates rates() {
+    Figures now = figures();
+    Figures base = rateBase.get();
+    if (base == null) {
+      rateBase.compareAndSet(null, now);
+      return Figures.Rates.ZERO;
+    }
+    if (now.atNanos() - base.atNanos() >= RATE_WINDOW.toNanos()) {
+      rateBase.compareAndSet(base, now);
+    }
+    return now.ratesSince(base);
   }
 
   /** Whether {@link #scrape} has anything to say (metrics are on). */
