@@ -1,7 +1,6 @@
 package io.progresshub.server.internal.metrics;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -16,17 +15,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.EventLoopGroup;
-import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.SingleThreadEventExecutor;
 import io.progresshub.core.HubException;
-import io.progresshub.core.HubStats;
 import io.progresshub.core.Job;
-import io.progresshub.core.JobStatus;
-import io.progresshub.server.internal.Connection;
-import io.progresshub.server.internal.LoopWrites;
 import io.progresshub.server.internal.ServerContext;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -38,7 +29,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
-import java.util.function.ToDoubleFunction;
 
 /**
  * Every meter of one server, named {@code progress_hub_*} (docs/operations.md lists them), and the
@@ -47,7 +37,7 @@ import java.util.function.ToDoubleFunction;
  * <p>Nothing here is touched per delivered message: deliveries, conflated ticks and drops are plain
  * fields of each event loop's {@link LoopWrites}, summed when read; what is counted here happens
  * once per event, per refusal or per connection at most. Levels (connections, jobs per status,
- * queue depths) are sampled when read.
+ * queue depths) are sampled when read ({@link ServerGauges}).
  *
  * <p>Without Prometheus (metrics off) the meters live in a private registry that nobody scrapes, so
  * that the figures of the stats endpoint and the monitor stream still move.
@@ -89,8 +79,6 @@ public final class ServerMeters implements AutoCloseable {
   /** The shortest interval {@link #rates} measures over. */
   static final Duration RATE_WINDOW = Duration.ofSeconds(1);
 
-  private static final Duration STATS_MAX_AGE = Duration.ofSeconds(1);
-
   private final MeterRegistry registry;
   private final PrometheusMeterRegistry prometheus; // null when metrics are off
   private final LongSupplier storePendingWrites;
@@ -109,10 +97,7 @@ public final class ServerMeters implements AutoCloseable {
   private final Set<String> jobTypes = ConcurrentHashMap.newKeySet();
   private JvmGcMetrics gc;
   private volatile ServerContext context;
-  private volatile CachedStats stats;
   private final AtomicReference<Figures> rateBase = new AtomicReference<>();
-
-  private record CachedStats(HubStats stats, long atNanos) {}
 
   /**
    * @param scrapable whether to keep a Prometheus registry with the JVM's meters; else the meters
@@ -193,53 +178,12 @@ public final class ServerMeters implements AutoCloseable {
   }
 
   /**
-   * Adds the meters that read the running server: connections, subscriptions, jobs, what the event
-   * loops wrote, Netty's memory and queues, and (when scrapable) the JVM's.
+   * Adds the meters that read the running server ({@link ServerGauges}) and, when scrapable, the
+   * JVM's. Once, when the server has started.
    */
   public void bind(ServerContext context, EventLoopGroup loops) {
     this.context = context;
-    for (Connection.Transport transport : Connection.Transport.values()) {
-      Gauge.builder("progress_hub.connections", context, c -> open(c, transport))
-          .description("Open client connections, by transport")
-          .tag("transport", transport.name().toLowerCase(Locale.ROOT))
-          .register(registry);
-    }
-    Gauge.builder("progress_hub.subscriptions", this, m -> m.hubStats().subscriptions())
-        .description("Live subscriptions on this node")
-        .register(registry);
-    Gauge.builder("progress_hub.watched.jobs", this, m -> m.hubStats().watchedJobs())
-        .description("Jobs with at least one subscriber on this node")
-        .register(registry);
-    for (JobStatus status : JobStatus.values()) {
-      Gauge.builder(
-              "progress_hub.jobs", this, m -> m.hubStats().jobsByStatus().getOrDefault(status, 0L))
-          .description("Jobs in the store, by status")
-          .tag("status", status.wireName())
-          .register(registry);
-    }
-    LoopWrites.PerLoop writes = context.writes();
-    loopCounter(
-        "progress_hub.deliveries",
-        "Job states written to subscribers' sockets",
-        writes,
-        w -> w.totals().deliveries());
-    loopCounter(
-        "progress_hub.conflated",
-        "Progress ticks replaced by a newer state before a slow subscriber could take them",
-        writes,
-        w -> w.totals().conflated());
-    loopCounter(
-        "progress_hub.dropped",
-        "Messages discarded unwritten because their connection closed, overflowed or went away",
-        writes,
-        w -> w.totals().dropped());
-    FunctionCounter.builder(
-            "progress_hub.slow.consumer.closes",
-            this,
-            m -> writes.totals().overflows() + m.replaysAbandoned.count())
-        .description("Connections closed as slow consumers (WebSocket 4008, or SSE stream ended)")
-        .register(registry);
-    nettyMeters(loops);
+    ServerGauges.register(registry, context, loops, replaysAbandoned);
     if (prometheus != null) {
       new JvmMemoryMetrics().bindTo(registry);
       gc = new JvmGcMetrics();
@@ -249,73 +193,6 @@ public final class ServerMeters implements AutoCloseable {
       new ProcessorMetrics().bindTo(registry);
       new UptimeMetrics().bindTo(registry);
     }
-  }
-
-  private void loopCounter(
-      String name,
-      String description,
-      LoopWrites.PerLoop writes,
-      ToDoubleFunction<LoopWrites.PerLoop> total) {
-    FunctionCounter.builder(name, writes, total).description(description).register(registry);
-  }
-
-  private void nettyMeters(EventLoopGroup loops) {
-    if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider allocator) {
-      Gauge.builder(
-              "progress_hub.netty.allocator.used.direct.memory",
-              allocator,
-              a -> a.metric().usedDirectMemory())
-          .description("Direct memory held by Netty's buffer allocator")
-          .baseUnit("bytes")
-          .register(registry);
-      Gauge.builder(
-              "progress_hub.netty.allocator.used.heap.memory",
-              allocator,
-              a -> a.metric().usedHeapMemory())
-          .description("Heap memory held by Netty's buffer allocator")
-          .baseUnit("bytes")
-          .register(registry);
-    }
-    Gauge.builder("progress_hub.netty.event.loop.pending.tasks", loops, ServerMeters::pendingTasks)
-        .description("Tasks waiting in the event loops' queues, all loops together")
-        .register(registry);
-  }
-
-  private static double pendingTasks(EventLoopGroup loops) {
-    long pending = 0;
-    for (EventExecutor loop : loops) {
-      if (loop instanceof SingleThreadEventExecutor executor) {
-        pending += executor.pendingTasks();
-      }
-    }
-    return pending;
-  }
-
-  private static double open(ServerContext context, Connection.Transport transport) {
-    int[] count = {0};
-    context
-        .connections()
-        .forEach(
-            connection -> {
-              if (connection.transport() == transport) {
-                count[0]++;
-              }
-            });
-    return count[0];
-  }
-
-  /**
-   * The hub's stats, read at most once a second: each read asks the store, and a scrape reads them
-   * for several gauges.
-   */
-  private HubStats hubStats() {
-    CachedStats cached = stats;
-    long now = System.nanoTime();
-    if (cached == null || now - cached.atNanos() > STATS_MAX_AGE.toNanos()) {
-      cached = new CachedStats(context.hub().stats(), now);
-      stats = cached;
-    }
-    return cached.stats();
   }
 
   // What the hub reports (see PrometheusHubMetrics).
