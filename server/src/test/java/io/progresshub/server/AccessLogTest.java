@@ -84,6 +84,13 @@ class AccessLogTest {
               SseClient.open(server.port(), "/api/jobs/" + job + "/stream?token=" + SECRET)
                   .status())
           .isEqualTo(401);
+      assertThat(
+              SseClient.open(
+                      server.port(),
+                      "/api/jobs/" + job + "/stream",
+                      Map.of("Authorization", "Bearer " + SECRET))
+                  .status())
+          .isEqualTo(401);
       try (SseClient stream =
           SseClient.open(server.port(), "/api/jobs/" + job + "/stream?token=" + alice)) {
         assertThat(stream.status()).isEqualTo(200);
