@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.progresshub.protocol.ErrorCode;
 import io.progresshub.server.internal.http.RestApi;
+import io.progresshub.server.internal.metrics.ServerMeters;
 import io.progresshub.server.internal.websocket.WebSocketUpgrade;
 import java.util.Optional;
 
@@ -60,6 +61,7 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
     }
     QueryStringDecoder query = new QueryStringDecoder(request.uri());
     Optional<ConnectionLimiter.Refusal> refusal = context.limiter().admit(ctx.channel(), request);
+    refusal.ifPresent(this::count);
     if (isWebSocketUpgrade(request)) {
       webSockets.upgrade(ctx, request, query, refusal);
       return;
@@ -74,6 +76,15 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
       return;
     }
     rest.handle(ctx, request, query, target);
+  }
+
+  /** Admission refusals: the connect rate, or the address's cap behind a trusted proxy. */
+  private void count(ConnectionLimiter.Refusal refusal) {
+    if (refusal.code() == ErrorCode.RATE_LIMITED) {
+      context.meters().rateLimited(ServerMeters.RateLimit.CONNECT_RATE);
+    } else {
+      context.meters().connectionRefused(ServerMeters.ConnectionLimit.PER_ADDRESS);
+    }
   }
 
   private static boolean isWebSocketUpgrade(FullHttpRequest request) {
