@@ -48,7 +48,7 @@ public final class Hub implements AutoCloseable {
     JobLimits limits = new JobLimits(builder.maxMetadataKeys, builder.maxJobStateBytes);
     this.writer = new JobWriter(store, broker, builder.clock, limits, builder.metrics);
     this.subscriptions =
-        new Subscriptions(store, writer::committed, builder.maxReplay, builder.metrics);
+        new Subscriptions(store, broker, writer::committed, builder.maxReplay, builder.metrics);
     this.retention =
         new RetentionSweeper(
             store,
@@ -58,6 +58,7 @@ public final class Hub implements AutoCloseable {
             builder.retention,
             builder.retentionSweepInterval);
     broker.subscribe(this::receive);
+    broker.onMissed(subscriptions::resync);
     retention.start();
   }
 

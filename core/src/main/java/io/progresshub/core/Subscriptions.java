@@ -1,5 +1,6 @@
 package io.progresshub.core;
 
+import io.progresshub.core.spi.Broker;
 import io.progresshub.core.spi.HubMetrics;
 import io.progresshub.core.spi.JobStore;
 import java.util.ArrayList;
@@ -35,6 +36,7 @@ final class Subscriptions {
   private static final int BUFFERED_TICKS_KEPT = 4096;
 
   private final JobStore store;
+  private final Broker broker;
   private final Function<String, Optional<Job>> committed;
   private final int maxReplay;
   private final HubMetrics metrics;
@@ -48,10 +50,12 @@ final class Subscriptions {
    */
   Subscriptions(
       JobStore store,
+      Broker broker,
       Function<String, Optional<Job>> committed,
       int maxReplay,
       HubMetrics metrics) {
     this.store = store;
+    this.broker = broker;
     this.committed = committed;
     this.maxReplay = maxReplay;
     this.metrics = metrics;
@@ -64,7 +68,12 @@ final class Subscriptions {
     topics.compute(
         jobId,
         (id, set) -> {
-          Set<HubSubscription> target = set != null ? set : ConcurrentHashMap.newKeySet();
+          Set<HubSubscription> target = set;
+          if (target == null) {
+            target = ConcurrentHashMap.newKeySet();
+            // Inside compute: the broker hears of one job's first and last subscriber in order.
+            broker.interest(id, true);
+          }
           target.add(subscription);
           return target;
         });
@@ -118,6 +127,40 @@ final class Subscriptions {
             failed(subscription, -1, e);
           }
         }
+      }
+    }
+  }
+
+  /**
+   * The broker may have lost states of the job (see {@link Broker#onMissed}): reads the job from
+   * the store and gives each subscriber what it has not had yet, as if the stored state had just
+   * been broadcast. A job gone from the store is removed for them.
+   */
+  void resync(String jobId) {
+    Set<HubSubscription> subscribers = topics.get(jobId);
+    if (subscribers == null) {
+      return;
+    }
+    Optional<Job> stored;
+    try {
+      stored = store.find(jobId);
+    } catch (RuntimeException e) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "cannot read job " + jobId + " to repair what its subscribers may have missed",
+          e);
+      return;
+    }
+    if (stored.isEmpty()) {
+      deliver(new HubEvent.JobRemoved(jobId));
+      return;
+    }
+    Backfill backfill = new Backfill(jobId);
+    for (HubSubscription subscription : subscribers) {
+      try {
+        subscription.caughtUp(stored.get(), backfill);
+      } catch (Throwable e) {
+        failed(subscription, stored.get().seq(), e);
       }
     }
   }
@@ -278,6 +321,27 @@ final class Subscriptions {
       }
     }
 
+    /** A state read from the store: delivered (after what it skipped) unless already had. */
+    void caughtUp(Job stored, Backfill backfill) {
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        // Without the state before it, a transition cannot be told from a tick: say transition,
+        // which is never conflated away.
+        boolean transition =
+            last == null || stored.seq() != last.seq() + 1 || JobRules.isTransition(last, stored);
+        HubEvent.JobUpdated update =
+            new HubEvent.JobUpdated(
+                stored, transition ? HubEvent.Change.STATUS : HubEvent.Change.TICK);
+        if (buffered != null) {
+          buffered.add(update);
+        } else if (stored.seq() > lastSeq) {
+          deliverLive(stored, transition, backfill);
+        }
+      }
+    }
+
     void removed() {
       synchronized (this) {
         if (closed) {
@@ -320,7 +384,11 @@ final class Subscriptions {
           jobId,
           (id, set) -> {
             set.remove(this);
-            return set.isEmpty() ? null : set;
+            if (set.isEmpty()) {
+              broker.interest(id, false);
+              return null;
+            }
+            return set;
           });
     }
   }
