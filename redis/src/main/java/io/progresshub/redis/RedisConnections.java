@@ -1,0 +1,67 @@
+package io.progresshub.redis;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.progresshub.core.HubException;
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
+
+/** Lettuce clients as the store and the broker need them, and Redis failures as hub errors. */
+final class RedisConnections {
+
+  /** What a producer refused for an unreachable Redis is told to wait before it retries. */
+  static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+
+  private RedisConnections() {}
+
+  /**
+   * A client whose commands fail within the settings' timeout, and at once while disconnected,
+   * instead of queueing until Redis is back: a caller is answered {@code store_unavailable}
+   * quickly, never left hanging. It reconnects by itself.
+   *
+   * @param replay whether commands in flight when the connection dropped are sent again after it
+   *     comes back: never for the store (an append its caller was told failed must not land later),
+   *     always for the broker's subscriptions
+   */
+  static RedisClient client(RedisSettings settings, boolean replay) {
+    RedisURI uri = RedisURI.create(settings.uri());
+    uri.setTimeout(settings.commandTimeout());
+    RedisClient client = RedisClient.create(uri);
+    ClientOptions.Builder options =
+        ClientOptions.builder()
+            .autoReconnect(true)
+            .timeoutOptions(TimeoutOptions.enabled(settings.commandTimeout()))
+            .socketOptions(
+                SocketOptions.builder().connectTimeout(settings.commandTimeout()).build());
+    if (!replay) {
+      options
+          .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+          .replayFilter(command -> true);
+    }
+    client.setOptions(options.build());
+    return client;
+  }
+
+  /** A Redis failure (timeout, connection lost or refused) as {@code store_unavailable}. */
+  static HubException unavailable(String what, Throwable failure) {
+    Throwable cause = failure;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof HubException hubException) {
+      return hubException;
+    }
+    return HubException.unavailable(
+        what
+            + ": Redis did not answer ("
+            + cause.getClass().getSimpleName()
+            + ": "
+            + cause.getMessage()
+            + ")",
+        cause,
+        RETRY_AFTER);
+  }
+}
