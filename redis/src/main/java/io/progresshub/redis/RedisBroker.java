@@ -1,7 +1,6 @@
 package io.progresshub.redis;
 
 import io.lettuce.core.RedisChannelHandler;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
@@ -54,7 +53,7 @@ public final class RedisBroker implements Broker {
   private final RedisSettings settings;
   private final RedisKeys keys;
   private final boolean publishUpdates;
-  private final RedisClient client;
+  private final RedisConnections.Client client;
   private final StatefulRedisConnection<String, String> publisher;
   private final StatefulRedisPubSubConnection<String, String> subscriber;
   private final InMemoryBroker inbox = new InMemoryBroker();
@@ -69,7 +68,7 @@ public final class RedisBroker implements Broker {
 
   private RedisBroker(
       Builder builder,
-      RedisClient client,
+      RedisConnections.Client client,
       StatefulRedisConnection<String, String> publisher,
       StatefulRedisPubSubConnection<String, String> subscriber) {
     this.settings = builder.settings;
@@ -97,10 +96,10 @@ public final class RedisBroker implements Broker {
   }
 
   private static RedisBroker open(Builder builder) {
-    RedisClient client = RedisConnections.client(builder.settings, true);
+    RedisConnections.Client client = RedisConnections.client(builder.settings, true);
     try {
-      StatefulRedisConnection<String, String> publisher = client.connect();
-      StatefulRedisPubSubConnection<String, String> subscriber = client.connectPubSub();
+      StatefulRedisConnection<String, String> publisher = client.redis().connect();
+      StatefulRedisPubSubConnection<String, String> subscriber = client.redis().connectPubSub();
       RedisBroker broker = new RedisBroker(builder, client, publisher, subscriber);
       broker.listen();
       return broker;
@@ -229,7 +228,7 @@ public final class RedisBroker implements Broker {
     repairs.shutdownNow();
     subscriber.close();
     publisher.close();
-    client.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
+    client.shutdown();
   }
 
   /** A message from Redis, on a Lettuce I/O thread. */

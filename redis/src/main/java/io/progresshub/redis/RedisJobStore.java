@@ -2,7 +2,6 @@ package io.progresshub.redis;
 
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
@@ -72,7 +71,7 @@ public final class RedisJobStore implements JobStore {
 
   private final RedisSettings settings;
   private final RedisKeys keys;
-  private final RedisClient client;
+  private final RedisConnections.Client client;
   private final StatefulRedisConnection<String, String> connection;
   private final RedisAsyncCommands<String, String> async;
   private final RedisCommands<String, String> sync;
@@ -88,7 +87,9 @@ public final class RedisJobStore implements JobStore {
   private volatile boolean closed;
 
   private RedisJobStore(
-      RedisSettings settings, RedisClient client, StatefulRedisConnection<String, String> c) {
+      RedisSettings settings,
+      RedisConnections.Client client,
+      StatefulRedisConnection<String, String> c) {
     this.settings = settings;
     this.keys = new RedisKeys(settings.keyPrefix());
     this.client = client;
@@ -112,9 +113,9 @@ public final class RedisJobStore implements JobStore {
    */
   public static RedisJobStore open(RedisSettings settings) {
     Objects.requireNonNull(settings, "settings");
-    RedisClient client = RedisConnections.client(settings, false);
+    RedisConnections.Client client = RedisConnections.client(settings, false);
     try {
-      StatefulRedisConnection<String, String> connection = client.connect();
+      StatefulRedisConnection<String, String> connection = client.redis().connect();
       for (RedisScript script : List.of(APPEND, DELETE, EXPIRE, LIST)) {
         script.preload(connection.async());
       }
@@ -397,7 +398,7 @@ public final class RedisJobStore implements JobStore {
       }
     }
     connection.close();
-    client.shutdown(0, 2, TimeUnit.SECONDS);
+    client.shutdown();
     completions.shutdown();
   }
 
