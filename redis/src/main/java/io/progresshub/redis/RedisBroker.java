@@ -105,7 +105,8 @@ public final class RedisBroker implements Broker {
       return broker;
     } catch (RuntimeException e) {
       client.shutdown();
-      throw RedisConnections.unavailable("cannot open the broker at " + builder.settings.uri(), e);
+      throw RedisConnections.unavailable(
+          "cannot open the broker at " + builder.settings.address(), e);
     }
   }
 
@@ -139,7 +140,7 @@ public final class RedisBroker implements Broker {
               LOG.log(
                   System.Logger.Level.INFO,
                   "reconnected to Redis at {0}; the {1} watched jobs are read again",
-                  settings.uri(),
+                  settings.address(),
                   watched.size());
             }
           }
@@ -150,7 +151,7 @@ public final class RedisBroker implements Broker {
               LOG.log(
                   System.Logger.Level.WARNING,
                   "lost the subscriptions to Redis at {0}; reconnecting",
-                  settings.uri());
+                  settings.address());
             }
           }
         });
@@ -198,12 +199,20 @@ public final class RedisBroker implements Broker {
       return;
     }
     // Async, never waiting: the subscription answers later, and ssubscribed then repairs the job.
-    if (interested) {
-      watched.add(jobId);
-      subscriber.async().ssubscribe(keys.jobChannel(jobId));
-    } else {
-      watched.remove(jobId);
-      subscriber.async().sunsubscribe(keys.jobChannel(jobId));
+    // While Redis is away Lettuce queues the command and sends it once reconnected.
+    try {
+      if (interested) {
+        watched.add(jobId);
+        subscriber.async().ssubscribe(keys.jobChannel(jobId));
+      } else {
+        watched.remove(jobId);
+        subscriber.async().sunsubscribe(keys.jobChannel(jobId));
+      }
+    } catch (RuntimeException e) {
+      // Never fail the hub's subscribe for it: the job's lifecycle still arrives.
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "could not change the subscription to job " + jobId + "'s events: " + e);
     }
   }
 

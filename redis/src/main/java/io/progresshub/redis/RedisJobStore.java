@@ -122,7 +122,7 @@ public final class RedisJobStore implements JobStore {
       return new RedisJobStore(settings, client, connection);
     } catch (RuntimeException e) {
       client.shutdown();
-      throw RedisConnections.unavailable("cannot open the store at " + settings.uri(), e);
+      throw RedisConnections.unavailable("cannot open the store at " + settings.address(), e);
     }
   }
 
@@ -205,10 +205,8 @@ public final class RedisJobStore implements JobStore {
               }
               return switch ((String) answer.get(0)) {
                 case "ok" -> CompletableFuture.<Void>completedFuture(null);
-                case "job_exists" ->
-                    CompletableFuture.<Void>failedFuture(HubException.jobExists(id));
-                case "job_not_found" ->
-                    CompletableFuture.<Void>failedFuture(HubException.jobNotFound(id));
+                case "exists" -> CompletableFuture.<Void>failedFuture(HubException.jobExists(id));
+                case "gone" -> CompletableFuture.<Void>failedFuture(HubException.jobNotFound(id));
                 case "out_of_order" ->
                     CompletableFuture.<Void>failedFuture(event.outOfOrder((Long) answer.get(1)));
                 case "built_on" -> {
@@ -458,7 +456,7 @@ public final class RedisJobStore implements JobStore {
   }
 
   private HubException closedError() {
-    return HubException.unavailable("store is closed: " + settings.uri(), null);
+    return HubException.unavailable("store is closed: " + settings.address(), null);
   }
 
   private static Throwable unwrap(Throwable failure) {

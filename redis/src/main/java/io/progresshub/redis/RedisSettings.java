@@ -39,6 +39,25 @@ public record RedisSettings(String uri, String keyPrefix, String nodeId, Duratio
     }
   }
 
+  /** The URI without its credentials, for messages and logs. */
+  public String address() {
+    return uri.replaceFirst("//[^/@]*@", "//");
+  }
+
+  /** Without the URI's credentials: settings end up in logs. */
+  @Override
+  public String toString() {
+    return "RedisSettings[uri="
+        + address()
+        + ", keyPrefix="
+        + keyPrefix
+        + ", nodeId="
+        + nodeId
+        + ", commandTimeout="
+        + commandTimeout
+        + "]";
+  }
+
   /** Settings for the server at {@code uri}, with the defaults and a random node id. */
   public static Builder builder(String uri) {
     return new Builder(uri);

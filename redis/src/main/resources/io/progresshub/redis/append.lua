@@ -4,7 +4,7 @@
 -- ARGV: 1 seq, 2 state JSON, 3 transition (1/0), 4 event id or '', 5 built-on state JSON or '',
 --       6 status, 7 owner, 8 type, 9 index member (created), 10 finished member or '',
 --       11 key prefix, 12 origin node, 13 job channel, 14 lifecycle channel, 15 terminal (1/0)
--- Returns {'ok', change} or a refusal: {'job_exists'}, {'job_not_found'},
+-- Returns {'ok', change} or a refusal: {'exists'} (seq 1 on a taken id), {'gone'},
 -- {'out_of_order', stored seq}, {'built_on', stored state}.
 local seq = tonumber(ARGV[1])
 local state = ARGV[2]
@@ -13,7 +13,7 @@ local prefix = ARGV[11]
 local change
 if seq == 1 then
   if redis.call('EXISTS', KEYS[1]) == 1 then
-    return {'job_exists'}
+    return {'exists'}
   end
   redis.call('HSET', KEYS[1], 'seq', 1, 'state', state, 'status', status, 'owner', ARGV[7],
     'type', ARGV[8], 'member', ARGV[9], 'finished', ARGV[10], 'tick', 0)
@@ -25,7 +25,7 @@ if seq == 1 then
 else
   local stored = redis.call('HMGET', KEYS[1], 'seq', 'state', 'status', 'member', 'finished')
   if not stored[1] then
-    return {'job_not_found'}
+    return {'gone'}
   end
   local storedSeq = tonumber(stored[1])
   if storedSeq ~= seq - 1 then
