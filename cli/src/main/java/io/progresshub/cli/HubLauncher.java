@@ -3,6 +3,9 @@ package io.progresshub.cli;
 import io.progresshub.core.Hub;
 import io.progresshub.core.HubException;
 import io.progresshub.core.spi.JobStore;
+import io.progresshub.redis.RedisBroker;
+import io.progresshub.redis.RedisJobStore;
+import io.progresshub.redis.RedisSettings;
 import io.progresshub.server.ProgressHubServer;
 import io.progresshub.server.auth.AuthConfig;
 import io.progresshub.store.sqlite.SqliteJobStore;
@@ -12,8 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts a hub from {@link Settings}: the auth (the JWT secret, generated on first start), the
- * SQLite store in the data directory, the hub and the server, in that order. What is started before
- * a later step fails is closed again.
+ * store (the SQLite file in the data directory, or with {@code --redis-url} a Redis shared with
+ * other nodes, and its broker), the hub and the server, in that order. What is started before a
+ * later step fails is closed again.
  *
  * <pre>{@code
  * try (RunningHub hub = HubLauncher.start(settings)) {
@@ -40,20 +44,37 @@ final class HubLauncher {
         "Data directory {}, finished jobs kept {}",
         settings.dataDir().toAbsolutePath().normalize(),
         Durations.format(settings.retention()));
+    Hub.Builder builder = Hub.builder();
     JobStore store;
     try {
-      store =
-          SqliteJobStore.builder(settings.dataDir())
-              .maxPendingWrites(settings.hub().storeQueue())
-              .busyTimeout(settings.hub().storeBusyTimeout())
-              .open();
+      if (settings.redisUrl().isPresent()) {
+        RedisSettings redis = RedisSettings.builder(settings.redisUrl().get()).build();
+        store = RedisJobStore.open(redis);
+        try {
+          builder.broker(RedisBroker.open(redis));
+        } catch (HubException e) {
+          store.close();
+          throw e;
+        }
+        LOG.info(
+            "Jobs kept in Redis at {}, shared with the other nodes there; this node is {}",
+            redis.address(),
+            redis.nodeId());
+      } else {
+        store =
+            SqliteJobStore.builder(settings.dataDir())
+                .maxPendingWrites(settings.hub().storeQueue())
+                .busyTimeout(settings.hub().storeBusyTimeout())
+                .open();
+      }
     } catch (HubException e) {
-      throw new StartFailure(e.getMessage(), e); // e.g. another server holds the data directory
+      // e.g. another server holds the data directory, or Redis cannot be reached
+      throw new StartFailure(e.getMessage(), e);
     }
     Hub hub;
     try {
       hub =
-          Hub.builder()
+          builder
               .store(store)
               .retention(settings.retention())
               .maxReplay(settings.hub().maxReplay())

@@ -35,6 +35,8 @@ import java.util.Optional;
  * @param insecureNoAuth development only: no authentication at all
  * @param tls the certificate and key files when the port speaks TLS
  * @param jwt where else tokens may come from, and the claims they must carry
+ * @param redisUrl the Redis server this node shares its jobs with other nodes through, instead of
+ *     the SQLite store in the data directory
  */
 record Settings(
     String host,
@@ -51,7 +53,8 @@ record Settings(
     NetworkConfig.Transport transport,
     boolean webSocketCompression,
     Optional<TlsConfig> tls,
-    Jwt jwt) {
+    Jwt jwt,
+    Optional<String> redisUrl) {
 
   /**
    * Token settings beside the secret.

@@ -27,9 +27,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * settings a deployment would use ({@code appendonly yes}, {@code appendfsync always}, no RDB
  * snapshots) and its files in a temporary directory. Register it as a static field with
  * {@code @RegisterExtension}. Without a {@code redis-server} binary the tests are skipped, saying
- * how to install it ({@code scripts/install-test-deps.sh}).
+ * how to install it ({@code scripts/install-test-deps.sh}). Shared with other modules' tests
+ * through this module's test-jar.
  */
-final class RedisServer implements BeforeAllCallback, AfterAllCallback {
+public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
 
   private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
   private static final AtomicInteger PREFIXES = new AtomicInteger();
@@ -69,21 +70,21 @@ final class RedisServer implements BeforeAllCallback, AfterAllCallback {
   }
 
   /** The server's URI for Lettuce. */
-  String uri() {
+  public String uri() {
     return "redis://127.0.0.1:" + port;
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
   /** A key prefix no other test of this JVM uses: tests share the server but not their data. */
-  static String freshPrefix() {
+  public static String freshPrefix() {
     return "test-" + PREFIXES.incrementAndGet() + ":";
   }
 
   /** Settings for one node of a test, with its own prefix of keys and channels. */
-  RedisSettings settings(String prefix, String nodeId) {
+  public RedisSettings settings(String prefix, String nodeId) {
     return RedisSettings.builder(uri())
         .keyPrefix(prefix)
         .nodeId(nodeId)
@@ -92,7 +93,7 @@ final class RedisServer implements BeforeAllCallback, AfterAllCallback {
   }
 
   /** Starts the server (again, on the same port and files) and waits until it answers PING. */
-  void start() throws IOException, InterruptedException {
+  public void start() throws IOException, InterruptedException {
     process =
         new ProcessBuilder(
                 List.of(
@@ -127,7 +128,7 @@ final class RedisServer implements BeforeAllCallback, AfterAllCallback {
   }
 
   /** Stops the server the way an operator does (SIGTERM): it finishes its AOF and exits. */
-  void stop() throws InterruptedException {
+  public void stop() throws InterruptedException {
     process.destroy();
     if (!process.waitFor(10, TimeUnit.SECONDS)) {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -135,12 +136,12 @@ final class RedisServer implements BeforeAllCallback, AfterAllCallback {
   }
 
   /** Kills the server without warning (SIGKILL), as a crash would. */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
   }
 
   /** Freezes (SIGSTOP) or thaws (SIGCONT) the server: it keeps its sockets but answers nothing. */
-  void freeze(boolean frozen) throws IOException, InterruptedException {
+  public void freeze(boolean frozen) throws IOException, InterruptedException {
     Process signal =
         new ProcessBuilder("kill", frozen ? "-STOP" : "-CONT", Long.toString(process.pid()))
             .inheritIO()
