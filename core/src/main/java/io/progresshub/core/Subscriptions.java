@@ -1,6 +1,5 @@
 package io.progresshub.core;
 
-import io.progresshub.core.spi.Broker;
 import io.progresshub.core.spi.HubMetrics;
 import io.progresshub.core.spi.JobStore;
 import java.util.ArrayList;
@@ -36,7 +35,7 @@ final class Subscriptions {
   private static final int BUFFERED_TICKS_KEPT = 4096;
 
   private final JobStore store;
-  private final Broker broker;
+  private final JobInterest interest;
   private final Function<String, Optional<Job>> committed;
   private final int maxReplay;
   private final HubMetrics metrics;
@@ -50,12 +49,12 @@ final class Subscriptions {
    */
   Subscriptions(
       JobStore store,
-      Broker broker,
+      JobInterest interest,
       Function<String, Optional<Job>> committed,
       int maxReplay,
       HubMetrics metrics) {
     this.store = store;
-    this.broker = broker;
+    this.interest = interest;
     this.committed = committed;
     this.maxReplay = maxReplay;
     this.metrics = metrics;
@@ -72,7 +71,7 @@ final class Subscriptions {
           if (target == null) {
             target = ConcurrentHashMap.newKeySet();
             // Inside compute: the broker hears of one job's first and last subscriber in order.
-            broker.interest(id, true);
+            interest.acquire(id);
           }
           target.add(subscription);
           return target;
@@ -132,23 +131,14 @@ final class Subscriptions {
   }
 
   /**
-   * The broker may have lost states of the job (see {@link Broker#onMissed}): reads the job from
-   * the store and gives each subscriber what it has not had yet, as if the stored state had just
-   * been broadcast. A job gone from the store is removed for them.
+   * The broker may have lost states of the job (see {@link
+   * io.progresshub.core.spi.Broker#onMissed}): gives each subscriber what it has not had yet of
+   * {@code stored}, just read from the store, as if it had just been broadcast. A job gone from the
+   * store is removed for them.
    */
-  void resync(String jobId) {
+  void resync(String jobId, Optional<Job> stored) {
     Set<HubSubscription> subscribers = topics.get(jobId);
     if (subscribers == null) {
-      return;
-    }
-    Optional<Job> stored;
-    try {
-      stored = store.find(jobId);
-    } catch (RuntimeException e) {
-      LOG.log(
-          System.Logger.Level.WARNING,
-          "cannot read job " + jobId + " to repair what its subscribers may have missed",
-          e);
       return;
     }
     if (stored.isEmpty()) {
@@ -385,7 +375,7 @@ final class Subscriptions {
           (id, set) -> {
             set.remove(this);
             if (set.isEmpty()) {
-              broker.interest(id, false);
+              interest.release(id);
               return null;
             }
             return set;

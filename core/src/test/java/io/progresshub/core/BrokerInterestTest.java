@@ -28,16 +28,52 @@ class BrokerInterestTest {
   }
 
   @Test
-  void theBrokerHearsOfAJobsFirstSubscriberAndOfItsLastLeavingOnce() {
+  void aJobThisNodeWritesHasTheBrokersInterestUntilItFinishesWhateverItsSubscribersDo() {
     hub.create(NewJob.builder().id("job-1").build());
+    assertThat(broker.interests()).containsExactly("+job-1");
+
+    Subscription first = hub.subscribe("job-1", OptionalLong.empty(), new RecordingSubscriber());
+    first.close();
+    hub.publish("job-1", JobUpdate.builder().progress(10).build());
+    assertThat(broker.interests()).containsExactly("+job-1");
+
+    hub.publish("job-1", JobUpdate.builder().status(JobStatus.COMPLETED).build());
+    assertThat(broker.interests()).containsExactly("+job-1", "-job-1");
+  }
+
+  @Test
+  void aFinishedJobHasTheBrokersInterestFromItsFirstSubscriberUntilItsLastLeaves() {
+    hub.create(NewJob.builder().id("job-1").build());
+    hub.cancel("job-1");
 
     Subscription first = hub.subscribe("job-1", OptionalLong.empty(), new RecordingSubscriber());
     Subscription second = hub.subscribe("job-1", OptionalLong.empty(), new RecordingSubscriber());
     first.close();
-    assertThat(broker.interests()).containsExactly("+job-1");
+    assertThat(broker.interests()).containsExactly("+job-1", "-job-1", "+job-1");
 
     second.close();
-    assertThat(broker.interests()).containsExactly("+job-1", "-job-1");
+    assertThat(broker.interests()).containsExactly("+job-1", "-job-1", "+job-1", "-job-1");
+  }
+
+  @Test
+  void aJobTheBrokerReportsMissedIsReadAgainIntoTheWriteCache() {
+    InMemoryJobStore store = new InMemoryJobStore();
+    try (Hub forgetful =
+            Hub.builder()
+                .store(store)
+                .broker(broker)
+                .retentionSweepInterval(Duration.ZERO)
+                .build();
+        Hub other = Hub.builder().store(store).retentionSweepInterval(Duration.ZERO).build()) {
+      forgetful.create(NewJob.builder().id("job-1").build());
+      other.publish("job-1", JobUpdate.builder().progress(30).build());
+      assertThat(forgetful.get("job-1").seq()).isEqualTo(1);
+
+      broker.missed.accept("job-1");
+
+      assertThat(forgetful.get("job-1").seq()).isEqualTo(2);
+      assertThat(forgetful.get("job-1").progress()).isEqualTo(30.0);
+    }
   }
 
   @Test

@@ -135,6 +135,23 @@ class RedisNodesTest {
   }
 
   @Test
+  void aNodeThatWroteAJobFollowsTheTicksOtherNodesWriteToIt() {
+    Hub first = hub("node-a");
+    Hub second = hub("node-b");
+    first.create(NewJob.builder().id("job-1").build());
+    second.publish("job-1", JobUpdate.builder().status(JobStatus.IN_PROGRESS).build());
+
+    Job latest = null;
+    for (int i = 1; i <= 5; i++) {
+      latest = second.publish("job-1", JobUpdate.builder().progress(i * 10).build());
+    }
+
+    // first answers from its write cache: it must have heard of second's ticks.
+    Job expected = latest;
+    await().atMost(PATIENCE).until(() -> first.get("job-1").equals(expected));
+  }
+
+  @Test
   void tenThousandJobsAreListedPagedAndFilteredInReasonableTime() {
     RedisJobStore store = store("node-a");
     Instant t0 = Instant.parse("2026-03-01T09:00:00Z");

@@ -23,11 +23,12 @@ public interface Broker extends AutoCloseable {
   void subscribe(Consumer<HubEvent> receiver);
 
   /**
-   * Says whether this node has local subscribers of a job. A broker may then carry the job's ticks
-   * and stage changes only to nodes that want them; creations, status changes and removals still
-   * reach every node (the hub's write cache and monitors follow them). Calls for one job alternate,
-   * {@code true} first, in the order its subscribers came and went. Must not block. The default
-   * ignores it: every event still reaches every node.
+   * Says whether this node needs every event of a job: it has local subscribers of it, or holds it
+   * in its write cache (it wrote the job and the job is not finished). A broker may then carry the
+   * job's ticks and stage changes only to nodes that need them; creations, status changes and
+   * removals still reach every node (monitors follow them). Calls for one job alternate, {@code
+   * true} first, in the order the reasons came and went. Must not block. The default ignores it:
+   * every event still reaches every node.
    */
   default void interest(String jobId, boolean interested) {}
 
