@@ -2,6 +2,7 @@ package io.progresshub.cli;
 
 import io.progresshub.core.Hub;
 import io.progresshub.core.HubException;
+import io.progresshub.core.spi.Broker;
 import io.progresshub.core.spi.JobStore;
 import io.progresshub.redis.RedisBroker;
 import io.progresshub.redis.RedisJobStore;
@@ -10,6 +11,7 @@ import io.progresshub.server.ProgressHubServer;
 import io.progresshub.server.auth.AuthConfig;
 import io.progresshub.store.sqlite.SqliteJobStore;
 import java.io.IOException;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,12 +48,14 @@ final class HubLauncher {
         Durations.format(settings.retention()));
     Hub.Builder builder = Hub.builder();
     JobStore store;
+    Optional<Broker> broker = Optional.empty(); // the default: this node alone
     try {
       if (settings.redisUrl().isPresent()) {
         RedisSettings redis = RedisSettings.builder(settings.redisUrl().get()).build();
         store = RedisJobStore.open(redis);
         try {
-          builder.broker(RedisBroker.open(redis));
+          broker = Optional.of(RedisBroker.open(redis));
+          builder.broker(broker.get());
         } catch (HubException e) {
           store.close();
           throw e;
@@ -82,6 +86,7 @@ final class HubLauncher {
               .maxJobStateBytes(settings.hub().job().maxStateBytes())
               .build();
     } catch (RuntimeException e) {
+      broker.ifPresent(Broker::close);
       store.close();
       throw e;
     }
