@@ -84,7 +84,7 @@ final class RedisConnections {
     }
     return HubException.unavailable(
         what
-            + ": Redis did not answer ("
+            + ": Redis failed or did not answer in time ("
             + cause.getClass().getSimpleName()
             + ": "
             + cause.getMessage()

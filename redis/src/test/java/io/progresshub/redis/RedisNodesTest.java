@@ -3,6 +3,7 @@ package io.progresshub.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.lettuce.core.RedisClient;
 import io.progresshub.core.Hub;
 import io.progresshub.core.HubException;
 import io.progresshub.core.Job;
@@ -149,6 +150,26 @@ class RedisNodesTest {
     // first answers from its write cache: it must have heard of second's ticks.
     Job expected = latest;
     await().atMost(PATIENCE).until(() -> first.get("job-1").equals(expected));
+  }
+
+  @Test
+  void scriptsTheServerForgotAreSentAgainByTheirText() throws Exception {
+    RedisJobStore store = store("node-a");
+    Job job =
+        JobRules.created(NewJob.builder().build(), "job-1", Instant.parse("2026-03-01T09:00:00Z"));
+    store.append(new StoredEvent(job, true, Optional.empty())).get(10, TimeUnit.SECONDS);
+
+    RedisClient admin = RedisClient.create(REDIS.uri());
+    try (var connection = admin.connect()) {
+      connection.sync().scriptFlush(); // as a restart of Redis without its script cache would
+    } finally {
+      admin.shutdown();
+    }
+
+    Job next = JobRules.apply(job, JobUpdate.builder().stage("after").build(), Instant.now());
+    store.append(new StoredEvent(next, true, Optional.empty())).get(10, TimeUnit.SECONDS);
+    assertThat(store.find("job-1")).contains(next);
+    assertThat(store.list(JobQuery.all()).total()).isEqualTo(1);
   }
 
   @Test
