@@ -2,19 +2,27 @@ package io.progresshub.cli;
 
 import io.progresshub.core.Hub;
 import io.progresshub.core.HubException;
+import io.progresshub.core.spi.Broker;
+import io.progresshub.core.spi.JobStore;
+import io.progresshub.redis.RedisBroker;
+import io.progresshub.redis.RedisJobStore;
+import io.progresshub.redis.RedisSettings;
 import io.progresshub.server.ProgressHubServer;
 import io.progresshub.server.PrometheusHubMetrics;
 import io.progresshub.server.ServerConfig;
 import io.progresshub.server.auth.AuthConfig;
 import io.progresshub.store.sqlite.SqliteJobStore;
 import java.io.IOException;
+import java.util.Optional;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Starts a hub from {@link Settings}: the auth (the JWT secret, generated on first start), the
- * SQLite store in the data directory, the hub and the server, in that order. What is started before
- * a later step fails is closed again.
+ * store (the SQLite file in the data directory, or with {@code --redis-url} a Redis shared with
+ * other nodes, and its broker), the hub and the server, in that order. What is started before a
+ * later step fails is closed again.
  *
  * <pre>{@code
  * try (RunningHub hub = HubLauncher.start(settings)) {
@@ -41,25 +49,45 @@ final class HubLauncher {
         "Data directory {}, finished jobs kept {}",
         settings.dataDir().toAbsolutePath().normalize(),
         Durations.format(settings.retention()));
-    SqliteJobStore store;
+    Hub.Builder builder = Hub.builder();
+    JobStore store;
+    LongSupplier pendingWrites = () -> 0; // the store's write queue, where it has one
+    Optional<Broker> broker = Optional.empty(); // the default: this node alone
     try {
-      store =
-          SqliteJobStore.builder(settings.dataDir())
-              .maxPendingWrites(settings.hub().storeQueue())
-              .busyTimeout(settings.hub().storeBusyTimeout())
-              .open();
+      if (settings.redisUrl().isPresent()) {
+        RedisSettings redis = RedisSettings.builder(settings.redisUrl().get()).build();
+        store = RedisJobStore.open(redis);
+        try {
+          broker = Optional.of(RedisBroker.open(redis));
+          builder.broker(broker.get());
+        } catch (HubException e) {
+          store.close();
+          throw e;
+        }
+        LOG.info(
+            "Jobs kept in Redis at {}, shared with the other nodes there; this node is {}",
+            redis.address(),
+            redis.nodeId());
+      } else {
+        SqliteJobStore sqlite =
+            SqliteJobStore.builder(settings.dataDir())
+                .maxPendingWrites(settings.hub().storeQueue())
+                .busyTimeout(settings.hub().storeBusyTimeout())
+                .open();
+        pendingWrites = sqlite::pendingWrites;
+        store = sqlite;
+      }
     } catch (HubException e) {
-      throw new StartFailure(e.getMessage(), e); // e.g. another server holds the data directory
+      // e.g. another server holds the data directory, or Redis cannot be reached
+      throw new StartFailure(e.getMessage(), e);
     }
     ServerConfig config = settings.serverConfig(auth);
     PrometheusHubMetrics metrics =
-        PrometheusHubMetrics.builder(config.metrics())
-            .storePendingWrites(store::pendingWrites)
-            .build();
+        PrometheusHubMetrics.builder(config.metrics()).storePendingWrites(pendingWrites).build();
     Hub hub;
     try {
       hub =
-          Hub.builder()
+          builder
               .store(store)
               .metrics(metrics)
               .retention(settings.retention())
@@ -68,6 +96,7 @@ final class HubLauncher {
               .maxJobStateBytes(settings.hub().job().maxStateBytes())
               .build();
     } catch (RuntimeException e) {
+      broker.ifPresent(Broker::close);
       store.close();
       throw e;
     }

@@ -18,8 +18,9 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code progress-hub serve}: the SQLite store, the hub and the server, until SIGTERM or SIGINT.
- * Every option can also come from the environment or a config file; see docs/configuration.md.
+ * {@code progress-hub serve}: the store (SQLite, or Redis with {@code --redis-url}), the hub and
+ * the server, until SIGTERM or SIGINT. Every option can also come from the environment or a config
+ * file; see docs/configuration.md.
  */
 @Command(
     name = "serve",
@@ -142,6 +143,14 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "FORMAT",
       description = "Access log lines (logger progress-hub.access): plain or json.")
   String logFormat;
+
+  @Option(
+      names = "--redis-url",
+      paramLabel = "URL",
+      description =
+          "Keep jobs in this Redis and share them with the other nodes on it, instead of the"
+              + " data directory's SQLite file. A password belongs in PROGRESS_HUB_REDIS_URL.")
+  String redisUrl;
 
   @Override
   public Integer call() throws Exception {

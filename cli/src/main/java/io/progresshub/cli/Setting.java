@@ -26,6 +26,7 @@ enum Setting {
   JWT_AUDIENCE("jwt-audience", "--jwt-audience"),
   METRICS("metrics", "--metrics"),
   LOG_FORMAT("log-format", "--log-format"),
+  REDIS_URL("redis-url", "--redis-url"),
 
   // Limits: their flags are declared from this table (see ServeCommand), with these descriptions.
   MAX_CONNECTIONS_PER_USER("max-connections-per-user", "N", "WebSockets + SSE streams per user"),

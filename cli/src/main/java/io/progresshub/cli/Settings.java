@@ -39,6 +39,8 @@ import java.util.Optional;
  * @param jwt where else tokens may come from, and the claims they must carry
  * @param metrics who may scrape {@code /metrics}, or off
  * @param accessLog the access log's line format
+ * @param redisUrl the Redis server this node shares its jobs with other nodes through, instead of
+ *     the SQLite store in the data directory
  */
 record Settings(
     String host,
@@ -57,7 +59,8 @@ record Settings(
     Optional<TlsConfig> tls,
     Jwt jwt,
     MetricsConfig metrics,
-    AccessLogConfig accessLog) {
+    AccessLogConfig accessLog,
+    Optional<String> redisUrl) {
 
   /**
    * Token settings beside the secret.

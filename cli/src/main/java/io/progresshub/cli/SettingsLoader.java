@@ -1,5 +1,6 @@
 package io.progresshub.cli;
 
+import io.lettuce.core.RedisURI;
 import io.progresshub.core.JobLimits;
 import io.progresshub.server.AccessLogConfig;
 import io.progresshub.server.AddressLimits;
@@ -125,7 +126,22 @@ final class SettingsLoader {
                 .map(raw -> claim(raw, "an issuer such as https://id.example.com/")),
             raw(Setting.JWT_AUDIENCE).map(raw -> claim(raw, "an audience such as progress-hub"))),
         get(Setting.METRICS, SettingsLoader::metrics, MetricsConfig.defaults()),
-        get(Setting.LOG_FORMAT, SettingsLoader::accessLog, AccessLogConfig.defaults()));
+        get(Setting.LOG_FORMAT, SettingsLoader::accessLog, AccessLogConfig.defaults()),
+        raw(Setting.REDIS_URL).map(SettingsLoader::redisUrl));
+  }
+
+  /** Not echoed when wrong: the URL may hold the Redis password, and errors end up in logs. */
+  private static String redisUrl(Raw raw) {
+    String url = raw.value().strip();
+    try {
+      RedisURI.create(url);
+      return url;
+    } catch (RuntimeException e) {
+      throw new SettingsException(
+          raw.origin()
+              + ": value not shown (expected: a Redis URL such as redis://redis.internal:6379/0"
+              + " or rediss://:password@redis.internal:6380)");
+    }
   }
 
   /** Both files or neither: a certificate without its key cannot serve. */

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -70,6 +72,28 @@ class HubLauncherTest {
     try (RunningHub again = HubLauncher.start(settings)) {
       assertThat(again.port()).isPositive();
     }
+  }
+
+  @Test
+  void aRedisNobodyListensOnIsAStartFailureNamingItWithoutItsPassword() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+    Settings settings =
+        settings(
+            Map.of(
+                "PROGRESS_HUB_JWT_SECRET",
+                ServerProcess.SECRET,
+                "PROGRESS_HUB_REDIS_URL",
+                "redis://:secret-pw@127.0.0.1:" + closedPort));
+
+    long started = System.nanoTime();
+    assertThatThrownBy(() -> HubLauncher.start(settings))
+        .isInstanceOf(HubLauncher.StartFailure.class)
+        .hasMessageContaining("127.0.0.1:" + closedPort)
+        .hasMessageNotContaining("secret-pw");
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
   }
 
   @Test

@@ -132,7 +132,18 @@ class SettingsLoaderTest {
           new String[] {"https://a.test/jwks", "https://b.test/jwks", "http://c.test:8081/jwks"};
       case JWT_ISSUER -> new String[] {"https://a.test/", "https://b.test/", "c"};
       case JWT_AUDIENCE -> new String[] {"a", "b", "c"};
+      case REDIS_URL ->
+          new String[] {"redis://a.test:6379", "redis://b.test:6380/1", "rediss://:pw@c.test"};
     };
+  }
+
+  @Test
+  void aRedisUrlThatIsNotOneIsRefusedWithoutShowingItsPassword() {
+    assertThatThrownBy(
+            () -> load(flags(Setting.REDIS_URL, "http://user:secret-pw@a.test"), Map.of(), null))
+        .isInstanceOf(SettingsException.class)
+        .hasMessageContaining("--redis-url")
+        .hasMessageNotContaining("secret-pw");
   }
 
   @Test

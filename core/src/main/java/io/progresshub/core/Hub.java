@@ -48,8 +48,10 @@ public final class Hub implements AutoCloseable {
     this.broker = builder.broker;
     JobLimits limits = new JobLimits(builder.maxMetadataKeys, builder.maxJobStateBytes);
     this.metrics = new MetricsSinks(builder.metrics);
-    this.writer = new JobWriter(store, broker, builder.clock, limits, metrics);
-    this.subscriptions = new Subscriptions(store, writer::committed, builder.maxReplay, metrics);
+    JobInterest interest = new JobInterest(broker);
+    this.writer = new JobWriter(store, broker, interest, builder.clock, limits, metrics);
+    this.subscriptions =
+        new Subscriptions(store, interest, writer::committed, builder.maxReplay, metrics);
     this.retention =
         new RetentionSweeper(
             store,
@@ -59,6 +61,7 @@ public final class Hub implements AutoCloseable {
             builder.retention,
             builder.retentionSweepInterval);
     broker.subscribe(this::receive);
+    broker.onMissed(this::repair);
     retention.start();
   }
 
@@ -75,6 +78,29 @@ public final class Hub implements AutoCloseable {
             .log(System.Logger.Level.WARNING, "a hub observer failed on " + event, e);
       }
     }
+  }
+
+  /**
+   * The broker may have lost events of the job: its latest state is read from the store, for the
+   * write cache and the subscribers alike (see {@link Broker#onMissed}).
+   */
+  private void repair(String jobId) {
+    Optional<Job> stored;
+    try {
+      stored = store.find(jobId);
+    } catch (RuntimeException e) {
+      System.getLogger(Hub.class.getName())
+          .log(
+              System.Logger.Level.WARNING,
+              "cannot read job " + jobId + " to repair what this node may have missed of it",
+              e);
+      return;
+    }
+    writer.observe(
+        stored
+            .<HubEvent>map(job -> new HubEvent.JobUpdated(job, HubEvent.Change.STATUS))
+            .orElseGet(() -> new HubEvent.JobRemoved(jobId)));
+    subscriptions.resync(jobId, stored);
   }
 
   /**

@@ -47,6 +47,7 @@ final class JobWriter {
 
   private final JobStore store;
   private final Broker broker;
+  private final JobInterest interest;
   private final Clock clock;
   private final JobLimits limits;
   private final HubMetrics metrics;
@@ -54,9 +55,16 @@ final class JobWriter {
   /** Jobs that are not finished, with their latest accepted state; loaded from the store. */
   private final ConcurrentHashMap<String, JobEntry> entries = new ConcurrentHashMap<>();
 
-  JobWriter(JobStore store, Broker broker, Clock clock, JobLimits limits, HubMetrics metrics) {
+  JobWriter(
+      JobStore store,
+      Broker broker,
+      JobInterest interest,
+      Clock clock,
+      JobLimits limits,
+      HubMetrics metrics) {
     this.store = store;
     this.broker = broker;
+    this.interest = interest;
     this.clock = clock;
     this.limits = limits;
     this.metrics = metrics;
@@ -69,8 +77,8 @@ final class JobWriter {
     JobEntry entry = new JobEntry(id, job);
     entry.lock.lock();
     try {
-      if (entries.putIfAbsent(id, entry) != null || store.find(id).isPresent()) {
-        entries.remove(id, entry);
+      if (!cache(entry) || store.find(id).isPresent()) {
+        uncache(entry);
         entry.valid = false;
         throw HubException.jobExists(id);
       }
@@ -85,7 +93,7 @@ final class JobWriter {
       await(durable);
       metrics.eventStored(true, System.nanoTime() - handedOver);
       if (job.isTerminal()) {
-        entries.remove(id, entry);
+        uncache(entry);
       }
       entry.commit(job);
       broker.publish(new HubEvent.JobUpdated(job, HubEvent.Change.CREATED));
@@ -142,9 +150,10 @@ final class JobWriter {
 
   /** See {@link Hub#delete}. */
   boolean delete(String jobId) {
-    JobEntry entry = entries.remove(jobId);
+    JobEntry entry = entries.get(jobId);
     if (entry != null) {
       entry.valid = false;
+      uncache(entry);
     }
     boolean existed = await(store.delete(jobId));
     if (existed) {
@@ -218,7 +227,10 @@ final class JobWriter {
     if (stored.isTerminal()) {
       return loaded; // every event on it is refused; no need to keep it
     }
-    JobEntry raced = entries.putIfAbsent(jobId, loaded);
+    if (cache(loaded)) {
+      return loaded;
+    }
+    JobEntry raced = entries.get(jobId);
     return raced != null ? raced : loaded;
   }
 
@@ -298,7 +310,7 @@ final class JobWriter {
       if (failure == null) {
         entry.commit(job); // before the broadcast: a subscriber reading it is then not behind
         if (job.isTerminal()) {
-          entries.remove(entry.jobId, entry);
+          uncache(entry);
         }
         landed = true;
       } else {
@@ -369,7 +381,7 @@ final class JobWriter {
         entry.state = stored.get();
         entry.commit(stored.get());
         if (stored.get().isTerminal()) {
-          entries.remove(entry.jobId, entry); // the events below are refused; keep nothing
+          uncache(entry); // the events below are refused; keep nothing
         }
         Pending next;
         while (!entry.rebasing && (next = entry.waiting.poll()) != null) {
@@ -414,7 +426,39 @@ final class JobWriter {
 
   private void invalidate(JobEntry entry) {
     entry.valid = false;
-    entries.remove(entry.jobId, entry);
+    uncache(entry);
+  }
+
+  /**
+   * Caches the entry unless the job has one already. While cached, the node hears of every event of
+   * the job (see {@link JobInterest}), so that the cache follows changes made through other nodes.
+   */
+  private boolean cache(JobEntry entry) {
+    boolean[] added = {false};
+    entries.compute(
+        entry.jobId,
+        (id, cached) -> {
+          if (cached != null) {
+            return cached;
+          }
+          interest.acquire(id); // inside compute: acquire and release of one job keep their order
+          added[0] = true;
+          return entry;
+        });
+    return added[0];
+  }
+
+  /** Drops the entry if it is the cached one. */
+  private void uncache(JobEntry entry) {
+    entries.computeIfPresent(
+        entry.jobId,
+        (id, cached) -> {
+          if (cached != entry) {
+            return cached;
+          }
+          interest.release(id);
+          return null;
+        });
   }
 
   private static HubException contended(Job job, HubException lastLoss) {

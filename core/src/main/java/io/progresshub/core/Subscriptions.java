@@ -35,6 +35,7 @@ final class Subscriptions {
   private static final int BUFFERED_TICKS_KEPT = 4096;
 
   private final JobStore store;
+  private final JobInterest interest;
   private final Function<String, Optional<Job>> committed;
   private final int maxReplay;
   private final HubMetrics metrics;
@@ -48,10 +49,12 @@ final class Subscriptions {
    */
   Subscriptions(
       JobStore store,
+      JobInterest interest,
       Function<String, Optional<Job>> committed,
       int maxReplay,
       HubMetrics metrics) {
     this.store = store;
+    this.interest = interest;
     this.committed = committed;
     this.maxReplay = maxReplay;
     this.metrics = metrics;
@@ -64,7 +67,12 @@ final class Subscriptions {
     topics.compute(
         jobId,
         (id, set) -> {
-          Set<HubSubscription> target = set != null ? set : ConcurrentHashMap.newKeySet();
+          Set<HubSubscription> target = set;
+          if (target == null) {
+            target = ConcurrentHashMap.newKeySet();
+            // Inside compute: the broker hears of one job's first and last subscriber in order.
+            interest.acquire(id);
+          }
           target.add(subscription);
           return target;
         });
@@ -118,6 +126,31 @@ final class Subscriptions {
             failed(subscription, -1, e);
           }
         }
+      }
+    }
+  }
+
+  /**
+   * The broker may have lost states of the job (see {@link
+   * io.progresshub.core.spi.Broker#onMissed}): gives each subscriber what it has not had yet of
+   * {@code stored}, just read from the store, as if it had just been broadcast. A job gone from the
+   * store is removed for them.
+   */
+  void resync(String jobId, Optional<Job> stored) {
+    Set<HubSubscription> subscribers = topics.get(jobId);
+    if (subscribers == null) {
+      return;
+    }
+    if (stored.isEmpty()) {
+      deliver(new HubEvent.JobRemoved(jobId));
+      return;
+    }
+    Backfill backfill = new Backfill(jobId);
+    for (HubSubscription subscription : subscribers) {
+      try {
+        subscription.caughtUp(stored.get(), backfill);
+      } catch (Throwable e) {
+        failed(subscription, stored.get().seq(), e);
       }
     }
   }
@@ -278,6 +311,27 @@ final class Subscriptions {
       }
     }
 
+    /** A state read from the store: delivered (after what it skipped) unless already had. */
+    void caughtUp(Job stored, Backfill backfill) {
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        // Without the state before it, a transition cannot be told from a tick: say transition,
+        // which is never conflated away.
+        boolean transition =
+            last == null || stored.seq() != last.seq() + 1 || JobRules.isTransition(last, stored);
+        HubEvent.JobUpdated update =
+            new HubEvent.JobUpdated(
+                stored, transition ? HubEvent.Change.STATUS : HubEvent.Change.TICK);
+        if (buffered != null) {
+          buffered.add(update);
+        } else if (stored.seq() > lastSeq) {
+          deliverLive(stored, transition, backfill);
+        }
+      }
+    }
+
     void removed() {
       synchronized (this) {
         if (closed) {
@@ -320,7 +374,11 @@ final class Subscriptions {
           jobId,
           (id, set) -> {
             set.remove(this);
-            return set.isEmpty() ? null : set;
+            if (set.isEmpty()) {
+              interest.release(id);
+              return null;
+            }
+            return set;
           });
     }
   }

@@ -29,7 +29,9 @@ import org.junit.jupiter.api.Test;
 /**
  * Three hubs over one shared store, joined by a {@link LoopbackBus} as a pub/sub channel would join
  * them: what a store must support for hubs to share it. A store module extends this class and
- * implements {@link #newSharedStore()}.
+ * implements {@link #newSharedStore()}. A store whose instances share their data (a server) may
+ * give each hub an instance of its own ({@link #newHubStore}), and a broker module its own broker
+ * per hub ({@link #newHubBroker}).
  */
 public abstract class ClusterHubContract {
 
@@ -39,18 +41,35 @@ public abstract class ClusterHubContract {
   /** The store every hub writes to; closed after the test, when the hubs are. */
   protected abstract JobStore newSharedStore();
 
+  /**
+   * The store hub {@code index} writes to, over the same data as {@link #newSharedStore()}; empty
+   * (the default) to use that one. Closed by its hub.
+   */
+  protected Optional<JobStore> newHubStore(int index) {
+    return Optional.empty();
+  }
+
+  /** The broker of hub {@code index}; by default one more view of a {@link LoopbackBus}. */
+  protected Broker newHubBroker(int index) {
+    return bus.newBroker();
+  }
+
   private final LoopbackBus bus = new LoopbackBus();
   private final List<Hub> hubs = new ArrayList<>();
   private SharedStore shared;
 
   @BeforeEach
   void startHubs() {
-    shared = new SharedStore(newSharedStore());
+    shared = new SharedStore(newSharedStore(), new AtomicInteger(), false);
     for (int i = 0; i < HUBS; i++) {
+      JobStore store =
+          newHubStore(i)
+              .<JobStore>map(own -> new SharedStore(own, shared.stale, true))
+              .orElse(shared);
       hubs.add(
           Hub.builder()
-              .store(shared)
-              .broker(bus.newBroker())
+              .store(store)
+              .broker(newHubBroker(i))
               .retentionSweepInterval(Duration.ZERO)
               .build());
     }
@@ -302,15 +321,18 @@ public abstract class ClusterHubContract {
   }
 
   /**
-   * The store all hubs share: a hub closes its store when it closes, so this view leaves that to
-   * the test; it also counts the appends refused as stale.
+   * A view of a store that counts the appends refused as stale. A hub closes its store when it
+   * closes; the view of the store all hubs share leaves that to the test.
    */
   private static final class SharedStore implements JobStore {
     private final JobStore inner;
-    private final AtomicInteger stale = new AtomicInteger();
+    private final AtomicInteger stale;
+    private final boolean closes;
 
-    SharedStore(JobStore inner) {
+    SharedStore(JobStore inner, AtomicInteger stale, boolean closes) {
       this.inner = inner;
+      this.stale = stale;
+      this.closes = closes;
     }
 
     @Override
@@ -362,6 +384,10 @@ public abstract class ClusterHubContract {
     }
 
     @Override
-    public void close() {}
+    public void close() {
+      if (closes) {
+        inner.close();
+      }
+    }
   }
 }

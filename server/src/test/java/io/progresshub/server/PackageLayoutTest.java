@@ -54,7 +54,7 @@ class PackageLayoutTest {
   void everyPackageSaysWhatLivesThereAndTheInternalOnesSayTheyAreNotApi() throws IOException {
     List<Path> packages = new ArrayList<>();
     for (String module :
-        List.of("protocol", "core", "store-sqlite", "server", "client", "cli", "bench")) {
+        List.of("protocol", "core", "store-sqlite", "redis", "server", "client", "cli", "bench")) {
       try (Stream<Path> files = Files.walk(REPO.resolve(module).resolve("src/main/java"))) {
         files
             .filter(file -> file.toString().endsWith(".java"))
@@ -83,7 +83,8 @@ class PackageLayoutTest {
     for (HubException.Code code : HubException.Code.values()) {
       codes.add(code.wireName());
     }
-    for (String module : List.of("protocol", "core", "store-sqlite", "server", "client", "cli")) {
+    for (String module :
+        List.of("protocol", "core", "store-sqlite", "redis", "server", "client", "cli")) {
       for (Path file : javaFiles(REPO.resolve(module).resolve("src/main/java"))) {
         String source = read(file);
         for (String code : codes) {

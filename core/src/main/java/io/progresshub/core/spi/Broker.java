@@ -22,6 +22,26 @@ public interface Broker extends AutoCloseable {
   /** Registers this node's receiver; called once, before the first publish. */
   void subscribe(Consumer<HubEvent> receiver);
 
+  /**
+   * Says whether this node needs every event of a job: it has local subscribers of it, or holds it
+   * in its write cache (it wrote the job and the job is not finished). A broker may then carry the
+   * job's ticks and stage changes only to nodes that need them; creations, status changes and
+   * removals still reach every node (monitors follow them). Calls for one job alternate, {@code
+   * true} first, in the order the reasons came and went. Must not block. The default ignores it:
+   * every event still reaches every node.
+   */
+  default void interest(String jobId, boolean interested) {}
+
+  /**
+   * Registers what the broker calls with a job's id when it may have lost events of a job this node
+   * has {@linkplain #interest interest} in: its connection to the other nodes dropped and came
+   * back, or its subscription to the job just became active. The node then reads the job from the
+   * store and gives its subscribers what they missed. Called once, before the first publish; the
+   * callback may read the store, so the broker calls it off its I/O threads. The default never
+   * calls it: a broker that loses nothing needs no repair.
+   */
+  default void onMissed(Consumer<String> jobId) {}
+
   @Override
   void close();
 }

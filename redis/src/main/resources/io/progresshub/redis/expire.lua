@@ -1,0 +1,25 @@
+-- Deletes up to a batch of jobs that finished before a cutoff, oldest first.
+-- KEYS: 1 finished index, 2 jobs index
+-- ARGV: 1 cutoff (zero-padded epoch nanos; members before it, exclusive), 2 batch size,
+--       3 key prefix
+-- Returns the ids deleted; fewer than the batch size means none is left.
+local prefix = ARGV[3]
+local members = redis.call('ZRANGEBYLEX', KEYS[1], '-', '(' .. ARGV[1], 'LIMIT', 0,
+  tonumber(ARGV[2]))
+local ids = {}
+for _, finished in ipairs(members) do
+  -- 19 digits and ':' precede the id
+  local id = string.sub(finished, 21)
+  local job = prefix .. 'job:' .. id
+  local f = redis.call('HMGET', job, 'member', 'status', 'owner', 'type')
+  if f[1] then
+    redis.call('ZREM', KEYS[2], f[1])
+    redis.call('ZREM', prefix .. 'status:' .. f[2], f[1])
+    redis.call('ZREM', prefix .. 'owner:' .. f[3], f[1])
+    redis.call('ZREM', prefix .. 'type:' .. f[4], f[1])
+  end
+  redis.call('ZREM', KEYS[1], finished)
+  redis.call('DEL', job, prefix .. 'history:' .. id, prefix .. 'event-ids:' .. id)
+  ids[#ids + 1] = id
+end
+return ids

@@ -1,0 +1,211 @@
+package io.progresshub.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
+
+import io.progresshub.core.Hub;
+import io.progresshub.core.HubException;
+import io.progresshub.core.Job;
+import io.progresshub.core.JobRules;
+import io.progresshub.core.JobUpdate;
+import io.progresshub.core.NewJob;
+import io.progresshub.core.Subscriber;
+import io.progresshub.core.spi.StoredEvent;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Redis killed, frozen, or out of one node's reach: callers are answered in time, nothing is lost.
+ */
+class RedisOutageTest {
+
+  @RegisterExtension static final RedisServer REDIS = new RedisServer();
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(1);
+
+  /** Thread scheduling and the reconnect on a loaded machine, on top of the command timeout. */
+  private static final Duration SLACK = Duration.ofSeconds(2);
+
+  private final String prefix = RedisServer.freshPrefix();
+  private final List<AutoCloseable> opened = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (AutoCloseable closeable : opened.reversed()) {
+      closeable.close();
+    }
+  }
+
+  @Test
+  void appendsFailAsUnavailableInTimeWhenRedisIsKilledAndEveryAcknowledgedOneSurvivesTheRestart()
+      throws Exception {
+    RedisJobStore store = store("node-a");
+    Job job =
+        JobRules.created(NewJob.builder().build(), "job-1", Instant.parse("2026-03-01T09:00:00Z"));
+    store.append(new StoredEvent(job, true, Optional.empty())).join();
+    List<Long> acknowledged = new ArrayList<>(List.of(1L));
+    Throwable failure = null;
+    long killedAt = 0;
+    long failedAt = 0;
+    for (int i = 0; i < 10_000 && failure == null; i++) {
+      if (i == 200) {
+        killedAt = System.nanoTime();
+        REDIS.kill();
+      }
+      Job next = JobRules.apply(job, JobUpdate.builder().stage("s-" + i).build(), Instant.now());
+      try {
+        store.append(new StoredEvent(next, true, Optional.empty())).join();
+        acknowledged.add(next.seq());
+        job = next;
+      } catch (CompletionException e) {
+        failure = e.getCause();
+        failedAt = System.nanoTime();
+      }
+    }
+
+    assertUnavailable(failure);
+    assertThat(Duration.ofNanos(failedAt - killedAt)).isLessThan(TIMEOUT.plus(SLACK));
+    assertThat(acknowledged).hasSizeGreaterThanOrEqualTo(200);
+
+    REDIS.start();
+    RedisJobStore restarted = store("node-b");
+    List<Long> stored = restarted.history("job-1", 0, 100_000).stream().map(Job::seq).toList();
+    assertThat(stored).containsAll(acknowledged);
+    assertThat(restarted.find("job-1").orElseThrow().seq())
+        .isGreaterThanOrEqualTo(acknowledged.getLast());
+    // The first store reconnects by itself.
+    Job latest = restarted.find("job-1").orElseThrow();
+    Job after = JobRules.apply(latest, JobUpdate.builder().stage("after").build(), Instant.now());
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              store.append(new StoredEvent(after, true, Optional.empty())).join();
+              return true;
+            });
+    assertThat(restarted.find("job-1")).contains(after);
+  }
+
+  @Test
+  void aFrozenRedisFailsAppendsAndReadsWithinTheTimeoutInsteadOfHangingThem() throws Exception {
+    RedisJobStore store = store("node-a");
+    Job job =
+        JobRules.created(NewJob.builder().build(), "job-1", Instant.parse("2026-03-01T09:00:00Z"));
+    store.append(new StoredEvent(job, true, Optional.empty())).join();
+    Job next = JobRules.apply(job, JobUpdate.builder().stage("frozen").build(), Instant.now());
+
+    REDIS.freeze(true);
+    try {
+      long started = System.nanoTime();
+      Throwable appendFailure =
+          catchThrowable(
+              () ->
+                  store
+                      .append(new StoredEvent(next, true, Optional.empty()))
+                      .get(30, TimeUnit.SECONDS));
+      Duration appendTook = Duration.ofNanos(System.nanoTime() - started);
+      started = System.nanoTime();
+      Throwable readFailure = catchThrowable(() -> store.find("job-1"));
+      Duration readTook = Duration.ofNanos(System.nanoTime() - started);
+
+      assertUnavailable(appendFailure.getCause());
+      assertThat(appendTook).isLessThan(TIMEOUT.plus(SLACK));
+      assertUnavailable(readFailure);
+      assertThat(readTook).isLessThan(TIMEOUT.plus(SLACK));
+    } finally {
+      REDIS.freeze(false);
+    }
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .ignoreExceptions()
+        .until(() -> store.find("job-1").isPresent());
+  }
+
+  @Test
+  void aNodeWhoseSubscriptionsDroppedGivesItsSubscribersWhatTheyMissedOnceItIsBack()
+      throws Exception {
+    Hub writer = hub(REDIS.settings(prefix, "node-a"), REDIS.settings(prefix, "node-a"));
+    TcpProxy proxy = new TcpProxy(REDIS.port());
+    opened.add(proxy);
+    RedisSettings throughProxy =
+        RedisSettings.builder("redis://127.0.0.1:" + proxy.port())
+            .keyPrefix(prefix)
+            .nodeId("node-b")
+            .commandTimeout(TIMEOUT)
+            .build();
+    Hub watcher = hub(REDIS.settings(prefix, "node-b"), throughProxy);
+    writer.create(NewJob.builder().id("job-1").build());
+    List<Long> seen = Collections.synchronizedList(new ArrayList<>());
+    watcher.subscribe("job-1", OptionalLong.empty(), recorder(seen));
+    writer.publish("job-1", JobUpdate.builder().progress(1).build());
+    await().atMost(Duration.ofSeconds(30)).until(() -> seen.contains(2L));
+
+    proxy.cut();
+    for (int i = 2; i <= 5; i++) {
+      writer.publish("job-1", JobUpdate.builder().progress(i).build());
+    }
+    writer.publish("job-1", JobUpdate.builder().stage("while-cut").build());
+    // Nothing reaches the watcher while its subscriptions are down.
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> seen.getLast() == 2L);
+    proxy.restore();
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> seen.getLast() == 7L);
+    assertThat(seen).isSorted().doesNotHaveDuplicates();
+  }
+
+  private static void assertUnavailable(Throwable failure) {
+    assertThat(failure)
+        .isInstanceOfSatisfying(
+            HubException.class, e -> assertThat(e.code()).isEqualTo("store_unavailable"));
+  }
+
+  private static Subscriber recorder(List<Long> seen) {
+    return new Subscriber() {
+      @Override
+      public void onSubscribed(Job current, boolean recovered) {}
+
+      @Override
+      public void onJob(Job job, boolean replay, boolean transition) {
+        seen.add(job.seq());
+      }
+    };
+  }
+
+  private RedisJobStore store(String nodeId) {
+    RedisJobStore store =
+        RedisJobStore.open(
+            RedisSettings.builder(REDIS.uri())
+                .keyPrefix(prefix)
+                .nodeId(nodeId)
+                .commandTimeout(TIMEOUT)
+                .build());
+    opened.add(store);
+    return store;
+  }
+
+  private Hub hub(RedisSettings storeSettings, RedisSettings brokerSettings) {
+    Hub hub =
+        Hub.builder()
+            .store(RedisJobStore.open(storeSettings))
+            .broker(RedisBroker.open(brokerSettings))
+            .retentionSweepInterval(Duration.ZERO)
+            .build();
+    opened.add(hub);
+    return hub;
+  }
+}
