@@ -156,7 +156,10 @@ $('sign-in-form').addEventListener('submit', (e) => {
   $('token-input').value = '';
   if (token) signIn(token);
 });
-$('sign-out').addEventListener('click', () => showSignIn());
+$('sign-out').addEventListener('click', () => {
+  signOut();
+  showSignIn();
+});
 window.addEventListener('hashchange', () => {
   const token = tokenFromAddress();
   if (token) signIn(token);

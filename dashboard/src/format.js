@@ -35,10 +35,12 @@ export function progressBar(label) {
   return wrap;
 }
 
-/** 75 s -> "1m 15s"; undefined -> "–". */
+/** 0.42 -> "0.4s", 75 -> "1m 15s", undefined -> "–". */
 export function duration(seconds) {
   if (seconds === undefined || seconds === null || !Number.isFinite(Number(seconds))) return '–';
-  let s = Math.max(0, Math.round(Number(seconds)));
+  const exact = Math.max(0, Number(seconds));
+  if (exact < 10) return `${Math.round(exact * 10) / 10}s`; // short stages differ in tenths
+  let s = Math.round(exact);
   if (s < 60) return `${s}s`;
   const d = Math.floor(s / 86400);
   s -= d * 86400;

@@ -83,7 +83,7 @@ export class JobView {
   _renderSummary() {
     const s = this._state;
     this._bar.set(s.progress, s.status);
-    const item = (label, value, cls) => [h('dt', {}, label), h('dd', { class: cls }, value ?? '–')];
+    const item = (label, value) => h('div', {}, h('dt', {}, label), h('dd', {}, value ?? '–'));
     document
       .getElementById('job-summary')
       .replaceChildren(
