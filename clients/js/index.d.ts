@@ -111,7 +111,19 @@ export interface DisconnectedEvent {
   wasConnected: boolean;
 }
 
+/** An administrator's message to the watchers of a job this client watches. */
+export interface BroadcastMessage {
+  job_id: string;
+  /** The job's status and seq when the message was sent. */
+  status: JobStatus;
+  seq: number;
+  /** Any JSON the administrator sent. */
+  data: unknown;
+  timestamp: string;
+}
+
 export interface ProgressClientEvents {
+  broadcast: BroadcastMessage;
   connected: ConnectedEvent;
   disconnected: DisconnectedEvent;
   error: ProgressHubError | Error;

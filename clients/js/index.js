@@ -486,6 +486,13 @@ export class ProgressClient {
       case 'error':
         this._onError(msg);
         return;
+      case 'broadcast': {
+        // An administrator's message to a watched job's watchers (not a state: no seq bookkeeping).
+        if (!this._subs.has(msg.job_id)) return;
+        const { type, ...message } = msg;
+        this._emit('broadcast', message);
+        return;
+      }
       default:
         return; // heartbeat, unsubscribed and future types
     }

@@ -2,23 +2,33 @@
 // served from a tiny local HTTP server whose origin the progress-hub server allows; and the same
 // page from an origin it does not allow, whose refused handshakes end in one clear error.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
-import { Server, freePort, mintToken } from './helpers.mjs';
+import { Server, docExamples, freePort, mintToken } from './helpers.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css' };
 
-/** Serves files under clients/js (the example imports ../index.js). */
-async function staticServer() {
+/**
+ * Serves files under clients/js (the example imports ../index.js), and `routes` (path -> [type,
+ * body]) before them; keeps every request line.
+ */
+async function staticServer(routes = new Map()) {
   const port = await freePort();
+  const requests = [];
   const srv = http.createServer(async (req, res) => {
+    requests.push(`${req.method} ${req.url} referer=${req.headers.referer ?? ''}`);
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    if (routes.has(path)) {
+      const [type, body] = routes.get(path);
+      res.writeHead(200, { 'content-type': type }).end(body);
+      return;
+    }
     const file = join(root, path);
     if (!file.startsWith(root + '/') || file.includes('node_modules')) {
       res.writeHead(404).end();
@@ -32,7 +42,7 @@ async function staticServer() {
     }
   });
   await new Promise((r) => srv.listen(port, '127.0.0.1', r));
-  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((r) => srv.close(r)) };
+  return { origin: `http://127.0.0.1:${port}`, requests, close: () => new Promise((r) => srv.close(r)) };
 }
 
 let hub;
@@ -41,8 +51,43 @@ let otherSite;
 let browser;
 const token = mintToken({ sub: 'viewer', role: 'admin' });
 
+// README.md's browser and React examples, served with this test's server in place of the
+// placeholder URL, and a token at /hub-token where the examples' getToken asks for it.
+const PLACEHOLDER = 'https://hub.example.com';
+const readme = docExamples(await readFile(join(root, 'README.md'), 'utf8'));
+const siteRoutes = new Map();
+
+async function serveReadmeExamples() {
+  for (const name of ['js-browser', 'js-react']) assert.ok(readme.has(name), `README.md has no example ${name}`);
+  const html = readme.get('js-browser').code.replaceAll(PLACEHOLDER, hub.url);
+  siteRoutes.set('/doc-examples/js-browser.html', ['text/html', `<!doctype html><meta charset="utf-8">\n${html}`]);
+  siteRoutes.set('/doc-examples/progress-hub/index.js', ['text/javascript', await readFile(join(root, 'index.js'))]);
+  siteRoutes.set('/hub-token', ['text/plain', token]);
+  const entry = join(root, 'target/doc-examples/js-react.jsx');
+  await mkdir(dirname(entry), { recursive: true });
+  await writeFile(
+    entry,
+    readme.get('js-react').code.replaceAll(PLACEHOLDER, hub.url) +
+      `\nimport { createRoot as mountRoot } from 'react-dom/client';\n` +
+      `mountRoot(document.getElementById('root')).render(<JobBar jobId="job-42" />);\n`,
+  );
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    jsx: 'automatic',
+    outfile: join(root, 'target/doc-examples/js-react.js'),
+    define: { 'process.env.NODE_ENV': '"development"' },
+    logLevel: 'warning',
+  });
+  siteRoutes.set('/doc-examples/js-react.html', [
+    'text/html',
+    '<!doctype html><meta charset="utf-8"><div id="root"></div><script type="module" src="/target/doc-examples/js-react.js"></script>',
+  ]);
+}
+
 before(async () => {
-  [site, otherSite] = await Promise.all([staticServer(), staticServer()]);
+  [site, otherSite] = await Promise.all([staticServer(siteRoutes), staticServer()]);
   const [started] = await Promise.all([
     Server.start({ args: ['--allowed-origin', site.origin] }),
     build({
@@ -56,6 +101,7 @@ before(async () => {
     }),
   ]);
   hub = started;
+  await serveReadmeExamples();
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
@@ -79,12 +125,15 @@ async function open(url) {
 }
 
 const query = (job) => `server=${encodeURIComponent(hub.url)}&token=${token}&job=${job}`;
+/** The example page's link: the token in the fragment, which the browser never sends. */
+const example = (origin, job) =>
+  `${origin}/examples/watch-job.html?server=${encodeURIComponent(hub.url)}&job=${job}#token=${token}`;
 
 describe('in Chromium', { concurrency: true }, () => {
   test('the example page shows a job to its end, every state once', async () => {
     await hub.createJob('page-1');
     await hub.publish('page-1', { progress: 5, stage: 'download' });
-    const { page, logs } = await open(`${site.origin}/examples/watch-job.html?${query('page-1')}`);
+    const { page, logs } = await open(example(site.origin, 'page-1'));
     try {
       await page.waitForFunction(() => document.getElementById('status').textContent === 'in_progress');
       await hub.publish('page-1', { progress: 60, stage: 'encode', message: 'half way' });
@@ -98,6 +147,12 @@ describe('in Chromium', { concurrency: true }, () => {
         ['state 2 in_progress 5', 'state 3 in_progress 60', 'state 4 completed 100'],
       );
       assert.equal(await page.locator('#error').textContent(), '');
+      assert.ok(!page.url().includes(token), `the token is dropped from the address bar: ${page.url()}`);
+      // The page's own requests: the page, and what it loads (their Referer names it).
+      const mine = site.requests.filter((line) => line.includes('watch-job.html'));
+      const leaked = mine.filter((line) => line.includes(token));
+      assert.deepEqual(leaked, [], 'the token reached the page server (path, query or Referer)');
+      assert.ok(mine.some((line) => line.startsWith('GET /index.js ')), mine.join('\n'));
     } finally {
       await page.close();
     }
@@ -105,7 +160,7 @@ describe('in Chromium', { concurrency: true }, () => {
 
   test('the example page from an origin the server does not allow reports the refusal and stops', async () => {
     await hub.createJob('page-2');
-    const { page, logs } = await open(`${otherSite.origin}/examples/watch-job.html?${query('page-2')}`);
+    const { page, logs } = await open(example(otherSite.origin, 'page-2'));
     try {
       await page.waitForFunction(() => document.getElementById('error').textContent !== '', null, { timeout: 15000 });
       const error = await page.locator('#error').textContent();
@@ -116,6 +171,22 @@ describe('in Chromium', { concurrency: true }, () => {
       assert.equal(logs.filter((l) => l.startsWith('state ')).length, 0);
     } finally {
       await page.close();
+    }
+  });
+
+  test("README.md's browser and React examples show job-42's progress", async () => {
+    await hub.createJob('job-42');
+    const pages = await Promise.all(['js-browser', 'js-react'].map((name) => open(`${site.origin}/doc-examples/${name}.html`)));
+    const bars = () => Promise.all(pages.map(({ page }) => page.locator('progress').evaluate((el) => el.value)));
+    try {
+      await hub.publish('job-42', { status: 'in_progress', progress: 40 });
+      for (const { page } of pages) await page.waitForFunction(() => document.querySelector('progress')?.value === 40);
+      await hub.publish('job-42', { status: 'completed' });
+      for (const { page } of pages) await page.waitForFunction(() => document.querySelector('progress')?.value === 100);
+      assert.deepEqual(await bars(), [100, 100]);
+      for (const { logs } of pages) assert.deepEqual(logs.filter((l) => /error/i.test(l)), []);
+    } finally {
+      await Promise.all(pages.map(({ page }) => page.close()));
     }
   });
 

@@ -116,6 +116,29 @@ describe('ProgressClient', { concurrency: true }, () => {
     assert.deepEqual(b, [1, 2]);
   });
 
+  test("an administrator's broadcast to a watched job arrives as a broadcast event", async () => {
+    await server.createJob('bc-1');
+    const client = newClient();
+    const received = [];
+    client.on('broadcast', (message) => received.push(message));
+    const states = [];
+    client.watch('bc-1', (s) => states.push(s));
+    await until(() => states.length === 1, 10000, 'the first state');
+    const res = await fetch(`${server.url}/api/jobs/bc-1/broadcast`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ data: { notice: 'maintenance at 10:00' } }),
+    });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { delivered: 1 });
+    await until(() => received.length === 1, 10000, 'the broadcast');
+    assert.equal(received[0].job_id, 'bc-1');
+    assert.equal(received[0].seq, 1);
+    assert.equal(received[0].status, 'pending');
+    assert.deepEqual(received[0].data, { notice: 'maintenance at 10:00' });
+    assert.equal(states.length, 1, 'a broadcast is not a state');
+  });
+
   test('100 jobs share one connection and each reaches its final state', async () => {
     const ids = Array.from({ length: 100 }, (_, i) => `many-${i}`);
     for (const id of ids) await server.createJob(id);

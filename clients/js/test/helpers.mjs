@@ -212,3 +212,15 @@ export function assertIncreasing(assert, states) {
     assert.ok(states[i].seq > states[i - 1].seq, `seq ${states[i].seq} after ${states[i - 1].seq}`);
   }
 }
+
+/**
+ * The blocks of a markdown file marked `<!-- example: NAME -->` (the line just before the fence),
+ * as a Map from NAME to `{ lang, code }`.
+ */
+export function docExamples(markdown) {
+  const found = new Map();
+  for (const [, name, lang, code] of markdown.matchAll(/<!-- example: ([\w-]+) -->\n```(\w+)\n([\s\S]*?)\n```/g)) {
+    found.set(name, { lang, code });
+  }
+  return found;
+}

@@ -41,5 +41,16 @@ class WatchClosed(ProgressHubError):
         self.reason = reason
 
 
+class SubscribeRefused(ProgressHubError):
+    """The server refused to watch a job on a shared connection (e.g. `too_many_subscriptions`,
+    `invalid_job_id`); `code` is the protocol's error code."""
+
+    def __init__(self, job_id, code, message=""):
+        super().__init__(f"{job_id}: {code}: {message}" if message else f"{job_id}: {code}")
+        self.job_id = job_id
+        self.code = code
+        self.message = message
+
+
 class RetriesExhausted(ProgressHubError):
     """A retried operation failed on every attempt; __cause__ holds the last failure."""

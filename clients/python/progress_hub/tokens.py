@@ -25,3 +25,15 @@ def make_token(secret, sub, role="subscriber", ttl=3600, **claims):
     )
     signature = hmac.new(secret, signing_input.encode("ascii"), hashlib.sha256).digest()
     return signing_input + "." + _b64(signature)
+
+
+def token_expiry(token):
+    """The JWT's `exp` in seconds since the epoch, read without verifying the signature (only to
+    know when to refresh); None when the token is not a JWT or has no `exp`."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (AttributeError, IndexError, ValueError):
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return float(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None

@@ -12,7 +12,8 @@ import picocli.CommandLine.Spec;
 /**
  * The {@code progress-hub} command. Exit status: 0 success, 1 failure, 2 bad usage or settings; the
  * client commands (watch, create, publish, jobs, cancel, demo) add 3 for a connection or auth
- * error, and watch answers 2 for a cancelled job.
+ * error, and watch answers 2 for a cancelled job and 3 for a job that does not exist (or was
+ * deleted while watched).
  *
  * <p>The environment is passed in rather than read by each command, so tests can give their own.
  */

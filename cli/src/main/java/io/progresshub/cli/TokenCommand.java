@@ -30,7 +30,14 @@ import picocli.CommandLine.TypeConversionException;
     name = "token",
     mixinStandardHelpOptions = true,
     versionProvider = Version.class,
-    description = "Print a signed access token (JWT) for a user.",
+    description = {
+      "Print a signed access token (JWT) for a user, and nothing else on standard output:"
+          + " TOKEN=$(progress-hub token --sub alice).",
+      "It is signed with the server's secret, found as serve finds it:"
+          + " $PROGRESS_HUB_JWT_SECRET, jwt-secret in the config file, else <data-dir>/jwt-secret;"
+          + " with the jwt-issuer and jwt-audience settings when set.",
+      "Exit status: 0 printed, 2 bad usage or no secret yet."
+    },
     sortOptions = false)
 final class TokenCommand implements Callable<Integer> {
 
@@ -38,37 +45,53 @@ final class TokenCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--sub", required = true, paramLabel = "USER", description = "The user (sub).")
+  /** The longest lifetime: a leaked token must not stay good for years. */
+  static final Duration MAX_TTL = Duration.ofDays(365);
+
+  @Option(
+      names = "--sub",
+      required = true,
+      paramLabel = "USER",
+      description = "The user (sub claim); a subscriber may watch the jobs this user owns.")
   String subject;
 
   @Option(
       names = "--role",
       paramLabel = "ROLE",
       converter = RoleConverter.class,
-      description = "subscriber (default), publisher or admin.")
+      description =
+          "role claim: subscriber (default: watches its own jobs and those in --jobs), publisher"
+              + " (creates, publishes to and watches any job) or admin (everything).")
   Role role = Role.SUBSCRIBER;
 
   @Option(
       names = "--jobs",
       split = ",",
       paramLabel = "ID",
-      description = "Job ids a subscriber may watch besides its own, comma-separated.")
+      description =
+          "jobs claim: job ids a subscriber may also watch (and cancel), comma-separated.")
   List<String> jobs = new ArrayList<>();
 
   @Option(
       names = "--ttl",
       paramLabel = "DURATION",
       converter = DurationConverter.class,
-      description = "How long the token is valid: 30m, 1h (default), 7d, ISO-8601...")
+      description =
+          "Lifetime, from 1s to 365d: 30m, 1h (default), 7d, ISO-8601 PT2H... The token's exp"
+              + " is now plus this.")
   Duration ttl = Duration.ofHours(1);
 
   @Option(
       names = "--data-dir",
       paramLabel = "DIR",
-      description = "Data directory holding jwt-secret (default: ./data).")
+      description =
+          "Data directory holding jwt-secret (default: $PROGRESS_HUB_DATA_DIR, else ./data).")
   String dataDir;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "Config file (properties).")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "Config file (properties) with jwt-secret, jwt-issuer, jwt-audience, data-dir.")
   String config;
 
   @Override
@@ -122,16 +145,25 @@ final class TokenCommand implements Callable<Integer> {
     }
   }
 
-  /** Durations as {@link Durations} reads them. */
+  /**
+   * Lifetimes as {@link Durations} reads them, of whole seconds (exp has no finer unit: a shorter
+   * token would be born expired) up to {@link #MAX_TTL}.
+   */
   static final class DurationConverter implements ITypeConverter<Duration> {
     @Override
     public Duration convert(String value) {
       return Durations.parse(value)
-          .filter(Duration::isPositive)
+          .filter(ttl -> ttl.compareTo(Duration.ofSeconds(1)) >= 0 && ttl.compareTo(MAX_TTL) <= 0)
           .orElseThrow(
               () ->
                   new TypeConversionException(
-                      "\"" + value + "\" (expected: " + Durations.EXPECTED + ", greater than 0)"));
+                      "\""
+                          + value
+                          + "\" (expected: "
+                          + Durations.EXPECTED
+                          + ", from 1s to "
+                          + Durations.format(MAX_TTL)
+                          + ")"));
     }
   }
 }

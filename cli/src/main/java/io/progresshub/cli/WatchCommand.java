@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code progress-hub watch JOB...}: follows jobs until each has finished, across reconnects. Exit
  * status: 0 every job completed, 1 one failed, 2 one was cancelled (and none failed), 3 the server
- * could not be reached, refused the token, or does not know a job.
+ * could not be reached, refused the token, or does not know a job (it never existed, or was deleted
+ * while watched).
  */
 @Command(
     name = "watch",
@@ -36,7 +37,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Follow jobs live until they finish: a progress bar per job on a terminal, a line per"
           + " change otherwise, or JSON with --json.",
-      "Exit status: 0 completed, 1 failed, 2 cancelled, 3 connection or auth error."
+      "Exit status: 0 completed, 1 failed, 2 cancelled, 3 connection or auth error, or no"
+          + " such job (unknown, or deleted while watched)."
     },
     sortOptions = false)
 final class WatchCommand implements Callable<Integer> {

@@ -1,16 +1,23 @@
 package io.progresshub.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.progresshub.core.Role;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -52,9 +59,36 @@ class ClientCommandsTest {
     hub.close();
   }
 
-  static Run run(Map<String, String> env, String... args) {
-    StringWriter out = new StringWriter();
+  /** A command running on a thread of its own, whose output can be read while it runs. */
+  record Background(CompletableFuture<Run> done, StringWriter out) {
+    List<String> lines() {
+      return out.toString().lines().toList();
+    }
+
+    /** Waits for a line of output that starts with {@code prefix}. */
+    void awaitLine(String prefix) {
+      await("a line starting with " + prefix)
+          .atMost(Duration.ofSeconds(30))
+          .failFast("the command ended", done::isDone)
+          .until(() -> lines().stream().anyMatch(line -> line.startsWith(prefix)));
+    }
+  }
+
+  static Background background(Map<String, String> env, String... args) {
+    StringWriter out = new StringWriter(); // a StringBuffer inside: safe to read while written
     StringWriter err = new StringWriter();
+    CompletableFuture<Run> done =
+        CompletableFuture.supplyAsync(
+            () -> run(env, out, err, args), task -> new Thread(task, "command").start());
+    return new Background(done, out);
+  }
+
+  static Run run(Map<String, String> env, String... args) {
+    return run(env, new StringWriter(), new StringWriter(), args);
+  }
+
+  private static Run run(
+      Map<String, String> env, StringWriter out, StringWriter err, String... args) {
     var commandLine = Main.commandLine(env);
     commandLine.setOut(new PrintWriter(out, true));
     commandLine.setErr(new PrintWriter(err, true));
@@ -145,6 +179,37 @@ class ClientCommandsTest {
   }
 
   @Test
+  void watchExitsThreeForAJobThatDoesNotExist() {
+    Run watched = run("watch", "no-such-job", "--plain");
+
+    assertThat(watched.status()).isEqualTo(3);
+    assertThat(watched.err())
+        .contains("progress-hub: error: job not found: no-such-job (job_not_found)");
+  }
+
+  @Test
+  void watchOfAJobDeletedWhileWatchedSaysSoAndExitsThree() throws Exception {
+    String id = create("deleted");
+    Background watching = background(env, "watch", id, "--plain");
+    watching.awaitLine(id + " pending");
+
+    HttpResponse<String> deleted =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(env.get("PROGRESS_HUB_URL") + "/api/jobs/" + id))
+                    .header("Authorization", "Bearer " + env.get("PROGRESS_HUB_TOKEN"))
+                    .DELETE()
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(deleted.statusCode()).as(deleted.body()).isBetween(200, 204);
+
+    Run watched = watching.done().get(30, TimeUnit.SECONDS);
+    assertThat(watched.status()).isEqualTo(3);
+    assertThat(watched.err())
+        .contains("progress-hub: error: job was deleted while watched: " + id + " (job_not_found)");
+  }
+
+  @Test
   void publishingToACancelledJobExitsOneWithTheErrorCode() {
     String id = create("cancelled-publish");
     run("cancel", id);
@@ -199,8 +264,11 @@ class ClientCommandsTest {
       toServer.put("PROGRESS_HUB_URL", "http://127.0.0.1:" + port);
       String id = run(toServer, "create").out().strip();
       run(toServer, "publish", id, "--progress", "10", "--stage", "download");
-      CompletableFuture<Run> watching =
-          CompletableFuture.supplyAsync(() -> run(toServer, "watch", id, "--plain"));
+      Background watching = background(toServer, "watch", id, "--plain");
+      // Connected, and the state drawn, before the kill: the watch must survive the restart, not
+      // merely connect late to the new server.
+      watching.awaitLine(id + " in_progress 10% download");
+      int linesBeforeKill = watching.lines().size();
 
       server.kill();
       server =
@@ -212,10 +280,12 @@ class ClientCommandsTest {
       run(toServer, "publish", id, "--progress", "60", "--stage", "transcode");
       run(toServer, "publish", id, "--status", "completed");
 
-      Run watched = watching.get(60, java.util.concurrent.TimeUnit.SECONDS);
+      Run watched = watching.done().get(120, TimeUnit.SECONDS);
       assertThat(watched.status()).as(watched.err()).isZero();
-      assertThat(watched.out()).contains("transcode");
-      assertThat(watched.lines()).last().asString().startsWith(id + " completed 100%");
+      assertThat(watched.err()).contains("progress-hub: connection lost");
+      List<String> afterKill = watched.lines().subList(linesBeforeKill, watched.lines().size());
+      assertThat(afterKill).anyMatch(line -> line.startsWith(id + " in_progress 60% transcode"));
+      assertThat(afterKill).last().asString().startsWith(id + " completed 100%");
     } finally {
       server.close();
     }

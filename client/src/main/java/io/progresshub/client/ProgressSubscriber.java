@@ -41,8 +41,14 @@ import java.util.function.Supplier;
  * watched job is resumed with {@code since} = the last {@code seq} seen, so that a listener misses
  * no status change, stage change or terminal state, and never sees a {@code seq} twice (states at
  * or below the last one seen are dropped). Whether to reconnect follows the close-code table
- * ({@link CloseCode#shouldReconnect}): after 4401, 4404, 1008 and the like the subscriber gives up
- * and every watch ends with a {@link HubConnectionException}.
+ * ({@link CloseCode#shouldReconnect}): after 4404, 1008 and the like the subscriber gives up and
+ * every watch ends with a {@link HubConnectionException}. After 4401 (token refused or expired) a
+ * subscriber given a token supplier asks it once for a fresh token and reconnects; a second 4401
+ * before a connection was authenticated again, or a 4401 with a fixed token, ends every watch with
+ * a {@link HubConnectionException}.
+ *
+ * <p>A watched job that is deleted ends its watch with a {@link HubApiException} {@code
+ * job_not_found}.
  *
  * <p>A connection from which nothing (not even a heartbeat) arrives for {@code missedHeartbeats}
  * heartbeat intervals is taken for dead and replaced. The token is sent in an {@code auth} message
@@ -52,7 +58,8 @@ import java.util.function.Supplier;
  * <pre>{@code
  * try (ProgressSubscriber hub = ProgressSubscriber.builder(URI.create("http://localhost:8080"))
  *     .token(() -> tokens.current()).build()) {
- *   hub.watch("job-42", state -> System.out.println(state.progress() + "% " + state.stage()));
+ *   hub.watch("job-42", state ->
+ *       System.out.println(state.progress() + "% " + state.stage().orElse("")));
  *   JobState done = hub.awaitTerminal("job-42", Duration.ofMinutes(10));
  * }
  * }</pre>
@@ -63,6 +70,7 @@ public final class ProgressSubscriber implements AutoCloseable {
 
   private final URI webSocketUrl;
   private final Optional<Supplier<String>> token;
+  private final boolean tokenRenews;
   private final Backoff backoff;
   private final int maxReconnectAttempts;
   private final Duration tokenRefreshMargin;
@@ -81,6 +89,7 @@ public final class ProgressSubscriber implements AutoCloseable {
   private Connection connection;
   private ScheduledFuture<?> reconnect;
   private int failedAttempts;
+  private int unauthorizedInARow;
   private long requestIds;
   private boolean closed;
   private ProgressHubException failure;
@@ -88,6 +97,7 @@ public final class ProgressSubscriber implements AutoCloseable {
   private ProgressSubscriber(Builder builder) {
     this.webSocketUrl = webSocketUrl(builder.baseUrl);
     this.token = Optional.ofNullable(builder.token);
+    this.tokenRenews = builder.tokenRenews;
     this.backoff = builder.backoff;
     this.maxReconnectAttempts = builder.maxReconnectAttempts;
     this.tokenRefreshMargin = builder.tokenRefreshMargin;
@@ -248,6 +258,7 @@ public final class ProgressSubscriber implements AutoCloseable {
     }
     on.ready = true;
     failedAttempts = 0;
+    unauthorizedInARow = 0;
     pendingSubscribes.clear();
     safely(connectionListener::onConnected);
     for (Watch watch : new ArrayList<>(watches.values())) {
@@ -315,6 +326,13 @@ public final class ProgressSubscriber implements AutoCloseable {
 
   private void error(Connection on, ServerMessage.Error error) {
     Optional<String> jobId = error.requestId().map(pendingSubscribes::remove);
+    if (error.requestId().isEmpty()
+        && error.code() == ErrorCode.JOB_NOT_FOUND
+        && on == connection
+        && on.ready) {
+      recheckWatches(on);
+      return;
+    }
     if (jobId.isEmpty()) {
       LOG.log(
           System.Logger.Level.DEBUG,
@@ -343,7 +361,23 @@ public final class ProgressSubscriber implements AutoCloseable {
       return;
     }
     watches.remove(watch.jobId);
-    watch.fail(new HubApiException(code.httpStatus(), code, error.message()));
+    String message =
+        code == ErrorCode.JOB_NOT_FOUND && watch.latest != null
+            ? "job was deleted while watched: " + watch.jobId
+            : error.message();
+    watch.fail(new HubApiException(code.httpStatus(), code, message));
+  }
+
+  /**
+   * A watched job was deleted: the server's {@code error} names no job (errors carry no {@code
+   * job_id}), so every watch subscribes again from its last seq. The deleted job's subscribe is
+   * answered {@code job_not_found} with its request id, which ends that watch; the others get
+   * {@code subscribed} and nothing they have already seen.
+   */
+  private void recheckWatches(Connection on) {
+    for (Watch watch : new ArrayList<>(watches.values())) {
+      subscribe(on, watch);
+    }
   }
 
   /** {@code on} is gone: reconnect unless its close code says that cannot help. */
@@ -357,7 +391,7 @@ public final class ProgressSubscriber implements AutoCloseable {
     if (closed) {
       return;
     }
-    if (!CloseCode.shouldReconnect(closeCode)) {
+    if (!CloseCode.shouldReconnect(closeCode) && !freshTokenMayHelp(closeCode)) {
       fail(new HubConnectionException(closeCode, reason));
       return;
     }
@@ -376,6 +410,17 @@ public final class ProgressSubscriber implements AutoCloseable {
     Duration delay = backoff.delay(failedAttempts++);
     safely(() -> connectionListener.onDisconnected(closeCode, reason, delay));
     reconnect = events.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * After a 4401 a token supplier is asked once for a new token (the next connect asks it); a
+   * second 4401 before any connection was authenticated means the supplier has nothing better.
+   */
+  private boolean freshTokenMayHelp(int closeCode) {
+    if (closeCode != CloseCode.UNAUTHORIZED.code() || !tokenRenews) {
+      return false;
+    }
+    return ++unauthorizedInARow == 1;
   }
 
   private void fail(ProgressHubException error) {
@@ -651,6 +696,7 @@ public final class ProgressSubscriber implements AutoCloseable {
   public static final class Builder {
     private final URI baseUrl;
     private Supplier<String> token;
+    private boolean tokenRenews;
     private Backoff backoff = Backoff.DEFAULT;
     private int maxReconnectAttempts = Integer.MAX_VALUE;
     private Duration tokenRefreshMargin = Duration.ofSeconds(60);
@@ -664,18 +710,22 @@ public final class ProgressSubscriber implements AutoCloseable {
     }
 
     /**
-     * A token, asked for at each connect and before the current one expires; none by default (for a
-     * server run with {@code --insecure-no-auth}).
+     * A token, asked for at each connect, before the current one expires, and once more after the
+     * server refused one (close 4401); none by default (for a server run with {@code
+     * --insecure-no-auth}).
      */
     public Builder token(Supplier<String> token) {
       this.token = Objects.requireNonNull(token, "token");
+      this.tokenRenews = true;
       return this;
     }
 
-    /** A fixed token. */
+    /** A fixed token: once the server refuses it (close 4401), the subscriber gives up. */
     public Builder token(String token) {
       Objects.requireNonNull(token, "token");
-      return token(() -> token);
+      this.token = () -> token;
+      this.tokenRenews = false;
+      return this;
     }
 
     /** Delays between reconnects; {@link Backoff#DEFAULT} (0.5 s to 20 s) by default. */

@@ -157,6 +157,153 @@ class ProgressSubscriberTest {
     assertThat(disconnects.get()).isZero();
   }
 
+  /**
+   * A token the server takes for {@code seconds} more: it accepts {@code exp} up to its 30 s clock
+   * skew ago, and closes the connection with 4401 when that runs out.
+   */
+  private String tokenValidFor(int seconds) {
+    return hub.token("viewer", Role.ADMIN, Duration.ofSeconds(seconds - 30));
+  }
+
+  @Test
+  void after4401TheTokenSupplierIsAskedOnceForAFreshTokenAndEveryWatchResumesWithSince()
+      throws Exception {
+    hub = TestHub.start(dataDir);
+    ProgressPublisher publisher = hub.publisher();
+    String first = publisher.create().id();
+    String second = publisher.create().id();
+    publisher.progress(first, 10, "download", null);
+    // The same short-lived token until the server has closed with 4401 (a refresh with it keeps
+    // its expiry), then a good one.
+    String expiring = tokenValidFor(3);
+    CloseCodes closes = new CloseCodes();
+    AtomicInteger askedAfter4401 = new AtomicInteger();
+    subscriber =
+        ProgressSubscriber.builder(hub.url())
+            .token(
+                () -> {
+                  if (closes.codes.isEmpty()) {
+                    return expiring;
+                  }
+                  askedAfter4401.incrementAndGet();
+                  return hub.token("viewer", Role.ADMIN, Duration.ofHours(1));
+                })
+            .backoff(QUICK)
+            .connectionListener(closes)
+            .build();
+    Recorder firstStates = new Recorder();
+    Recorder secondStates = new Recorder();
+    CompletableFuture<JobState> firstDone = subscriber.watch(first, firstStates);
+    CompletableFuture<JobState> secondDone = subscriber.watch(second, secondStates);
+    await().until(() -> firstStates.seqs().contains(2L) && secondStates.seqs().contains(1L));
+
+    await().atMost(Duration.ofSeconds(15)).until(() -> closes.codes.contains(4401));
+    publisher.progress(first, 50, "encode", null);
+    publisher.complete(first, "ok");
+    publisher.fail(second, "gave up");
+
+    assertThat(firstDone.get(15, TimeUnit.SECONDS).status()).isEqualTo("completed");
+    assertThat(secondDone.get(15, TimeUnit.SECONDS).status()).isEqualTo("failed");
+    assertThat(closes.codes).containsExactly(4401);
+    assertThat(closes.connects.get()).isEqualTo(2);
+    assertThat(askedAfter4401.get()).isEqualTo(1);
+    assertThat(firstStates.seqs()).containsExactly(2L, 3L, 4L);
+    assertThat(secondStates.seqs()).containsExactly(1L, 2L);
+  }
+
+  @Test
+  void aFreshTokenRefusedAgainEndsEveryWatchWithHubConnectionException() {
+    hub = TestHub.start(dataDir);
+    String id = hub.publisher().create().id();
+    String expiring = tokenValidFor(3); // the supplier has nothing newer to give
+    AtomicInteger asked = new AtomicInteger();
+    CloseCodes closes = new CloseCodes();
+    subscriber =
+        ProgressSubscriber.builder(hub.url())
+            .token(
+                () -> {
+                  asked.incrementAndGet();
+                  return expiring;
+                })
+            .backoff(QUICK)
+            .connectionListener(closes)
+            .build();
+    Recorder recorder = new Recorder();
+
+    CompletableFuture<JobState> terminal = subscriber.watch(id, recorder);
+
+    assertThat(closes.failed)
+        .succeedsWithin(Duration.ofSeconds(15))
+        .isInstanceOfSatisfying(
+            HubConnectionException.class,
+            e -> assertThat(e.closeCode()).hasValue(CloseCode.UNAUTHORIZED.code()));
+    assertThat(terminal).isCompletedExceptionally();
+    assertThat(recorder.seqs()).containsExactly(1L);
+    assertThat(closes.codes).as("one reconnect, after the first 4401").containsExactly(4401);
+    assertThat(closes.connects.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aFixedTokenThatExpiresEndsEveryWatchWithHubConnectionException() {
+    hub = TestHub.start(dataDir);
+    String id = hub.publisher().create().id();
+    CloseCodes closes = new CloseCodes();
+    subscriber =
+        ProgressSubscriber.builder(hub.url())
+            .token(tokenValidFor(2))
+            .backoff(QUICK)
+            .connectionListener(closes)
+            .build();
+    Recorder recorder = new Recorder();
+
+    CompletableFuture<JobState> terminal = subscriber.watch(id, recorder);
+
+    assertThat(closes.failed)
+        .succeedsWithin(Duration.ofSeconds(15))
+        .isInstanceOfSatisfying(
+            HubConnectionException.class,
+            e -> assertThat(e.closeCode()).hasValue(CloseCode.UNAUTHORIZED.code()));
+    assertThat(terminal).isCompletedExceptionally();
+    assertThat(recorder.seqs()).containsExactly(1L);
+    assertThat(closes.codes).isEmpty();
+  }
+
+  @Test
+  void aJobDeletedWhileWatchedEndsItsWatchWithJobNotFoundAndOtherWatchesGoOn() throws Exception {
+    hub = TestHub.start(dataDir);
+    ProgressPublisher publisher = hub.publisher();
+    String deleted = publisher.create().id();
+    String kept = publisher.create().id();
+    CloseCodes closes = new CloseCodes();
+    subscriber = subscriber().connectionListener(closes).build();
+    Recorder deletedStates = new Recorder();
+    Recorder keptStates = new Recorder();
+    CompletableFuture<JobState> deletedDone = subscriber.watch(deleted, deletedStates);
+    CompletableFuture<JobState> keptDone = subscriber.watch(kept, keptStates);
+    await().until(() -> !deletedStates.states.isEmpty() && !keptStates.states.isEmpty());
+    publisher.progress(kept, 20, "before", null);
+    await().until(() -> keptStates.seqs().contains(2L));
+
+    hub.delete(deleted);
+
+    assertThat(deletedDone)
+        .failsWithin(Duration.ofSeconds(10))
+        .withThrowableOfType(ExecutionException.class)
+        .havingCause()
+        .isInstanceOfSatisfying(
+            HubApiException.class,
+            e -> {
+              assertThat(e.errorCode()).isEqualTo(ErrorCode.JOB_NOT_FOUND);
+              assertThat(e.getMessage()).contains("deleted while watched", deleted);
+            });
+    assertThat(deletedStates.errors).hasSize(1);
+    publisher.progress(kept, 60, "after", null);
+    publisher.complete(kept, "ok");
+    assertThat(keptDone.get(10, TimeUnit.SECONDS).status()).isEqualTo("completed");
+    assertThat(keptStates.seqs()).containsExactly(1L, 2L, 3L, 4L);
+    assertThat(closes.connects.get()).isEqualTo(1);
+  }
+
   @Test
   void awaitTerminalOfAFinishedJobAnswersItsTerminalStateAtOnce() throws Exception {
     hub = TestHub.start(dataDir);
@@ -271,6 +418,28 @@ class ProgressSubscriberTest {
       assertThat(terminal.get(15, TimeUnit.SECONDS).status()).isEqualTo("completed");
       assertThat(connects.get()).isEqualTo(2);
       assertThat(recorder.stages()).contains("while-silent");
+    }
+  }
+
+  /** Records the connection's comings and goings. */
+  static final class CloseCodes implements ConnectionListener {
+    final List<Integer> codes = new CopyOnWriteArrayList<>();
+    final AtomicInteger connects = new AtomicInteger();
+    final CompletableFuture<ProgressHubException> failed = new CompletableFuture<>();
+
+    @Override
+    public void onConnected() {
+      connects.incrementAndGet();
+    }
+
+    @Override
+    public void onDisconnected(int closeCode, String reason, Duration retryIn) {
+      codes.add(closeCode);
+    }
+
+    @Override
+    public void onFailed(ProgressHubException error) {
+      failed.complete(error);
     }
   }
 

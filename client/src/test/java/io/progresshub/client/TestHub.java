@@ -95,6 +95,21 @@ final class TestHub implements AutoCloseable {
     return token(subject, Role.SUBSCRIBER, Duration.ofHours(1));
   }
 
+  /** {@code DELETE /api/jobs/{id}} as a publisher; fails unless the job was there to delete. */
+  void delete(String jobId) throws java.io.IOException, InterruptedException {
+    java.net.http.HttpResponse<String> response =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(url().resolve("/api/jobs/" + jobId))
+                    .header("Authorization", "Bearer " + publisherToken())
+                    .DELETE()
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() / 100 != 2) {
+      throw new IllegalStateException("DELETE " + jobId + ": " + response.statusCode());
+    }
+  }
+
   ProgressPublisher publisher() {
     String token = publisherToken();
     return ProgressPublisher.builder(url()).token(token).build();

@@ -12,6 +12,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -38,6 +40,7 @@ public final class Hub implements AutoCloseable {
   private final JobWriter writer;
   private final Subscriptions subscriptions;
   private final RetentionSweeper retention;
+  private final List<Consumer<HubEvent>> observers = new CopyOnWriteArrayList<>();
 
   private Hub(Builder builder) {
     this.store = builder.store;
@@ -62,6 +65,29 @@ public final class Hub implements AutoCloseable {
   private void receive(HubEvent event) {
     writer.observe(event);
     subscriptions.deliver(event);
+    for (Consumer<HubEvent> observer : observers) {
+      try {
+        observer.accept(event);
+      } catch (RuntimeException e) {
+        // one broken observer must not stop the broker's delivery to the others
+        System.getLogger(Hub.class.getName())
+            .log(System.Logger.Level.WARNING, "a hub observer failed on " + event, e);
+      }
+    }
+  }
+
+  /**
+   * Tells {@code observer} of every change the broker delivers to this hub, after its subscribers
+   * got it: jobs created, updated ({@link HubEvent.Change} says how) and removed. On one node that
+   * is every change; in a cluster, whatever the broker sends this node. For monitors and metrics:
+   * called on the broker's delivery thread, so it must be quick, never block and never throw.
+   *
+   * @return stops the observing
+   */
+  public Runnable observe(Consumer<HubEvent> observer) {
+    Objects.requireNonNull(observer, "observer");
+    observers.add(observer);
+    return () -> observers.remove(observer);
   }
 
   /** A builder with the defaults: in-memory store and broker, 24 h retention. */

@@ -95,7 +95,8 @@ public final class InMemoryJobStore implements JobStore {
       Job job = entry.current;
       if (query.status().map(s -> s == job.status()).orElse(true)
           && query.owner().map(job.owner()::equals).orElse(true)
-          && query.type().map(job.type()::equals).orElse(true)) {
+          && query.type().map(job.type()::equals).orElse(true)
+          && query.idMatches(job.id())) {
         matching.add(job);
       }
     }

@@ -163,9 +163,15 @@ public final class JobRules {
    * stage change, or the terminal event. Anything else is a progress tick that may be compacted.
    */
   public static boolean isTransition(Job previous, Job next) {
-    return next.status() != previous.status()
-        || !next.stage().equals(previous.stage())
-        || next.isTerminal();
+    return change(previous, next) != HubEvent.Change.TICK;
+  }
+
+  /** What {@code next} changed in {@code previous}: status, stage, or neither (a tick). */
+  public static HubEvent.Change change(Job previous, Job next) {
+    if (next.status() != previous.status() || next.isTerminal()) {
+      return HubEvent.Change.STATUS;
+    }
+    return next.stage().equals(previous.stage()) ? HubEvent.Change.TICK : HubEvent.Change.STAGE;
   }
 
   /** The error a finished job answers to any further event. */

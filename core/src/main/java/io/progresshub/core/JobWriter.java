@@ -88,7 +88,7 @@ final class JobWriter {
         entries.remove(id, entry);
       }
       entry.commit(job);
-      broker.publish(new HubEvent.JobUpdated(job, true));
+      broker.publish(new HubEvent.JobUpdated(job, HubEvent.Change.CREATED));
       return job;
     } catch (HubException e) {
       invalidate(entry);
@@ -264,7 +264,8 @@ final class JobWriter {
   private void submit(JobEntry entry, Pending pending) {
     Job previous = entry.state;
     Job next = JobRules.apply(previous, pending.update, clock.instant(), limits);
-    boolean transition = JobRules.isTransition(previous, next);
+    HubEvent.Change change = JobRules.change(previous, next);
+    boolean transition = change != HubEvent.Change.TICK;
     // A state not yet seen durable is named: if it loses the race, the store refuses this one too.
     Optional<Job> builtOn =
         previous == entry.committed.get() ? Optional.empty() : Optional.of(previous);
@@ -279,7 +280,7 @@ final class JobWriter {
     }
     durable.whenComplete(
         (ignored, failure) ->
-            completed(entry, pending, next, transition, System.nanoTime() - handedOver, failure));
+            completed(entry, pending, next, change, System.nanoTime() - handedOver, failure));
   }
 
   /** The store's answer to one append; runs in the order the appends were made. */
@@ -287,7 +288,7 @@ final class JobWriter {
       JobEntry entry,
       Pending pending,
       Job job,
-      boolean transition,
+      HubEvent.Change change,
       long storeNanos,
       Throwable failure) {
     boolean landed = false;
@@ -324,8 +325,8 @@ final class JobWriter {
       entry.lock.unlock();
     }
     if (landed) {
-      metrics.eventStored(transition, storeNanos);
-      broker.publish(new HubEvent.JobUpdated(job, transition));
+      metrics.eventStored(change != HubEvent.Change.TICK, storeNanos);
+      broker.publish(new HubEvent.JobUpdated(job, change));
       pending.result.complete(job);
     }
     entry.lock.lock();

@@ -104,7 +104,7 @@ final class Subscriptions {
         metrics.fannedOut(subscribers.size());
         for (HubSubscription subscription : subscribers) {
           try {
-            subscription.live(updated.job(), updated.transition(), backfill);
+            subscription.live(updated, backfill);
           } catch (Throwable e) {
             failed(subscription, updated.job().seq(), e);
           }
@@ -256,22 +256,24 @@ final class Subscriptions {
       }
     }
 
-    void live(Job job, boolean transition, Backfill backfill) {
+    void live(HubEvent.JobUpdated update, Backfill backfill) {
       synchronized (this) {
         if (closed) {
           return;
         }
         if (buffered != null) {
           int last = buffered.size() - 1;
-          if (!transition && last >= BUFFERED_TICKS_KEPT && !buffered.get(last).transition()) {
+          if (!update.transition()
+              && last >= BUFFERED_TICKS_KEPT
+              && !buffered.get(last).transition()) {
             // A long replay to a slow client: a newer tick replaces the one before it, so the
             // buffer grows with transitions only, not with every tick.
-            buffered.set(last, new HubEvent.JobUpdated(job, false));
+            buffered.set(last, update);
           } else {
-            buffered.add(new HubEvent.JobUpdated(job, transition));
+            buffered.add(update);
           }
         } else {
-          deliverLive(job, transition, backfill);
+          deliverLive(update.job(), update.transition(), backfill);
         }
       }
     }

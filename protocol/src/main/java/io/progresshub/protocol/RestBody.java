@@ -15,4 +15,8 @@ public sealed interface RestBody
         BatchResult,
         ServerStats,
         ErrorBody,
-        Health {}
+        Health,
+        ConnectionList,
+        BroadcastRequest,
+        Delivered,
+        Disconnected {}

@@ -45,6 +45,8 @@ final class RestDecoder {
       decoded = publish(object(body, "request body"));
     } else if (type == BatchRequest.class) {
       decoded = batch(object(body, "request body"));
+    } else if (type == BroadcastRequest.class) {
+      decoded = broadcast(object(body, "request body"));
     } else {
       decoded = response(object(body, "response body"), type);
     }
@@ -66,6 +68,12 @@ final class RestDecoder {
       return new ErrorBody(required(body, "error"), errorCode(body, "code"));
     } else if (type == Health.class) {
       return new Health(required(body, "status"));
+    } else if (type == ConnectionList.class) {
+      return connections(body);
+    } else if (type == Delivered.class) {
+      return new Delivered(requiredLong(body, "delivered"));
+    } else if (type == Disconnected.class) {
+      return new Disconnected(requiredLong(body, "disconnected"));
     }
     throw new IllegalArgumentException("not a REST body: " + type);
   }
@@ -115,6 +123,40 @@ final class RestDecoder {
     Optional<String> eventId = text(body, "event_id");
     return new PublishRequest(
         status, progress, stage, message, metadata, result, error, eta, eventId);
+  }
+
+  private BroadcastRequest broadcast(ObjectNode body) {
+    rejectUnknown(body, BroadcastRequest.FIELDS);
+    return new BroadcastRequest(
+        value(body, "data").orElseThrow(() -> missing("data")), text(body, "exclude"));
+  }
+
+  private ConnectionList connections(ObjectNode body) {
+    List<ConnectionList.Entry> connections = new ArrayList<>();
+    for (JsonNode node : array(body, "connections")) {
+      ObjectNode connection = object(node, "connection");
+      List<String> jobs = new ArrayList<>();
+      for (JsonNode job : array(connection, "jobs")) {
+        if (!job.isTextual()) {
+          throw invalid("jobs: " + abbreviate(job.toString()) + " (expected: a job id)");
+        }
+        jobs.add(job.asText());
+      }
+      connections.add(
+          new ConnectionList.Entry(
+              required(connection, "id"),
+              text(connection, "user"),
+              text(connection, "role"),
+              required(connection, "transport"),
+              required(connection, "remote_address"),
+              instant(connection, "connected_at").orElseThrow(() -> missing("connected_at")),
+              jobs));
+    }
+    return new ConnectionList(
+        connections,
+        requiredLong(body, "total"),
+        (int) requiredLong(body, "offset"),
+        (int) requiredLong(body, "limit"));
   }
 
   private BatchRequest batch(ObjectNode body) {

@@ -86,7 +86,49 @@ final class RestEncoder {
       json.writeEndObject();
     } else if (body instanceof BatchRequest batch) {
       writeBatchRequest(json, batch);
+    } else if (body instanceof ConnectionList list) {
+      writeConnections(json, list);
+    } else if (body instanceof BroadcastRequest broadcast) {
+      json.writeStartObject();
+      json.writeFieldName("data");
+      json.writeObject(broadcast.data());
+      writePresent(json, "exclude", broadcast.exclude());
+      json.writeEndObject();
+    } else if (body instanceof Delivered delivered) {
+      json.writeStartObject();
+      json.writeNumberField("delivered", delivered.delivered());
+      json.writeEndObject();
+    } else if (body instanceof Disconnected disconnected) {
+      json.writeStartObject();
+      json.writeNumberField("disconnected", disconnected.disconnected());
+      json.writeEndObject();
     }
+  }
+
+  private static void writeConnections(JsonGenerator json, ConnectionList list) throws IOException {
+    json.writeStartObject();
+    json.writeArrayFieldStart("connections");
+    for (ConnectionList.Entry connection : list.connections()) {
+      json.writeStartObject();
+      json.writeStringField("id", connection.id());
+      writeNullable(json, "user", connection.user());
+      writeNullable(json, "role", connection.role());
+      json.writeStringField("transport", connection.transport());
+      json.writeStringField("remote_address", connection.remoteAddress());
+      json.writeStringField("connected_at", WireCodec.timestamp(connection.connectedAt()));
+      json.writeArrayFieldStart("jobs");
+      for (String job : connection.jobs()) {
+        json.writeString(job);
+      }
+      json.writeEndArray();
+      json.writeNumberField("subscriptions", connection.jobs().size());
+      json.writeEndObject();
+    }
+    json.writeEndArray();
+    json.writeNumberField("total", list.total());
+    json.writeNumberField("offset", list.offset());
+    json.writeNumberField("limit", list.limit());
+    json.writeEndObject();
   }
 
   private static void writeJob(JsonGenerator json, JobResource job) throws IOException {

@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
@@ -124,8 +125,47 @@ public final class WireCodec {
       json.writeStringField("code", error.code().wireName());
       json.writeStringField("error", error.message());
       writeId(json, error.requestId());
+    } else if (message instanceof ServerMessage.Broadcast broadcast) {
+      json.writeStringField("type", "broadcast");
+      writeJobRef(json, broadcast.jobId(), broadcast.status(), broadcast.seq());
+      json.writeFieldName("data");
+      json.writeObject(broadcast.data());
+      json.writeStringField("timestamp", timestamp(broadcast.timestamp()));
+    } else if (message instanceof ServerMessage.SystemStatus status) {
+      writeSystemStatus(json, status);
+    } else if (message instanceof ServerMessage.JobChanged changed) {
+      json.writeStringField("type", changed.created() ? "job_created" : "job_status");
+      writeJobRef(json, changed.jobId(), changed.status(), changed.seq());
+      json.writeStringField("owner", changed.owner());
+      json.writeStringField("job_type", changed.jobType());
+      json.writeNumberField("progress", changed.progress());
+      writeOptional(json, "stage", changed.stage());
+      json.writeStringField("timestamp", timestamp(changed.timestamp()));
     }
     json.writeEndObject();
+  }
+
+  private static void writeSystemStatus(JsonGenerator json, ServerMessage.SystemStatus status)
+      throws IOException {
+    json.writeStringField("type", "system_status");
+    json.writeStringField("timestamp", timestamp(status.timestamp()));
+    json.writeObjectFieldStart("jobs");
+    for (Map.Entry<String, Long> count : status.jobsByStatus().entrySet()) {
+      json.writeNumberField(count.getKey(), count.getValue());
+    }
+    json.writeEndObject();
+    json.writeNumberField("connections", status.connections());
+    json.writeNumberField("subscriptions", status.subscriptions());
+    json.writeNumberField("watched_jobs", status.watchedJobs());
+    json.writeNumberField("publishes_per_second", round(status.publishesPerSecond()));
+    json.writeNumberField("deliveries_per_second", round(status.deliveriesPerSecond()));
+    json.writeNumberField("store_pending_writes", status.storePendingWrites());
+    json.writeNumberField("store_commit_ms_p99", round(status.storeCommitMillisP99()));
+  }
+
+  /** Rates and latencies to two decimals: more digits only say how noisy the sample was. */
+  private static double round(double value) {
+    return Math.round(value * 100) / 100.0;
   }
 
   private static void writeJobRef(JsonGenerator json, String jobId, String status, long seq)

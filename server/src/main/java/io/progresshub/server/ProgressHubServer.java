@@ -26,14 +26,18 @@ import io.progresshub.server.auth.Authenticator;
 import io.progresshub.server.internal.ConnectionLimiter;
 import io.progresshub.server.internal.Connections;
 import io.progresshub.server.internal.JobEncodings;
+import io.progresshub.server.internal.LiveFigures;
 import io.progresshub.server.internal.LoopWrites;
+import io.progresshub.server.internal.MonitorFeed;
 import io.progresshub.server.internal.OriginPolicy;
+import io.progresshub.server.internal.Readiness;
 import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.ServerInitializer;
 import io.progresshub.server.internal.TlsCertificates;
 import io.progresshub.server.internal.http.RestJson;
 import io.progresshub.server.internal.websocket.HeartbeatWheels;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -109,6 +113,8 @@ public final class ProgressHubServer implements AutoCloseable {
     ExecutorService blocking =
         Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("progress-hub-request-", 0).factory());
+    Connections connections = new Connections();
+    WireCodec codec = new WireCodec(config.limits().maxJsonDepth());
     ServerContext context =
         new ServerContext(
             hub,
@@ -116,12 +122,20 @@ public final class ProgressHubServer implements AutoCloseable {
             new Authenticator(config.auth()),
             new OriginPolicy(config.network().allowedOrigins()),
             new ConnectionLimiter(config.limits(), config.addresses()),
-            new JobEncodings(new WireCodec(config.limits().maxJsonDepth())),
+            new JobEncodings(codec),
             new RestJson(new RestCodec(config.limits().maxJsonDepth())),
             blocking,
-            new Connections(),
+            connections,
             new HeartbeatWheels(config.webSocket().heartbeatInterval()),
-            new LoopWrites.PerLoop());
+            new LoopWrites.PerLoop(),
+            new MonitorFeed(
+                hub,
+                connections,
+                LiveFigures.NONE,
+                codec,
+                Clock.systemUTC(),
+                config.webSocket().monitorInterval()),
+            new Readiness());
     try {
       Channel channel =
           new ServerBootstrap()
@@ -147,6 +161,7 @@ public final class ProgressHubServer implements AutoCloseable {
           tls.map(t -> ", TLS via " + t.provider()).orElse(""));
       return new ProgressHubServer(config, group, channel, context, blocking);
     } catch (Exception e) { // bind failures arrive as undeclared checked IOExceptions
+      context.monitor().close();
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       blocking.shutdownNow();
       throw e;
@@ -203,6 +218,15 @@ public final class ProgressHubServer implements AutoCloseable {
   }
 
   /**
+   * Stops being ready: {@code GET /ready} answers 503 from now on, so that a load balancer sends
+   * new clients elsewhere, while everything else is served as before until {@link #close}. For
+   * rolling restarts: drain, wait for the balancer to notice, then close.
+   */
+  public void drain() {
+    context.readiness().drain();
+  }
+
+  /**
    * Graceful shutdown: stop accepting, close WebSockets with 1001, end SSE streams, wait up to the
    * grace period for them to go, then stop the event loops. Does not close the hub: its owner does,
    * which flushes the store.
@@ -214,6 +238,7 @@ public final class ProgressHubServer implements AutoCloseable {
       return;
     }
     closing = true;
+    drain();
     try {
       serverChannel.close().syncUninterruptibly();
       Connections connections = context.connections();
@@ -234,6 +259,7 @@ public final class ProgressHubServer implements AutoCloseable {
       blocking.shutdown();
       blocking.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+      context.monitor().close();
       context.encodings().close();
       LOG.info("progress-hub stopped");
     } catch (InterruptedException e) {

@@ -10,13 +10,26 @@ import java.time.Duration;
  *     at the same interval (one {@code heartbeat-interval} setting serves both transports)
  * @param compression whether permessage-deflate is offered to clients that ask for it (default off:
  *     each compressing connection holds zlib state of several hundred KiB)
+ * @param monitorInterval how often {@code /ws/monitor} gets a {@code system_status} (default 2 s)
  */
-public record WebSocketConfig(Duration heartbeatInterval, boolean compression) {
+public record WebSocketConfig(
+    Duration heartbeatInterval, boolean compression, Duration monitorInterval) {
 
   public WebSocketConfig {
-    if (heartbeatInterval.isNegative() || heartbeatInterval.isZero()) {
-      throw new IllegalArgumentException(
-          "heartbeatInterval: " + heartbeatInterval + " (expected: > 0)");
+    positive("heartbeatInterval", heartbeatInterval);
+    positive("monitorInterval", monitorInterval);
+  }
+
+  /** With the default monitor interval. */
+  public WebSocketConfig(Duration heartbeatInterval, boolean compression) {
+    this(heartbeatInterval, compression, DEFAULT_MONITOR_INTERVAL);
+  }
+
+  private static final Duration DEFAULT_MONITOR_INTERVAL = Duration.ofSeconds(2);
+
+  private static void positive(String name, Duration value) {
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(name + ": " + value + " (expected: > 0)");
     }
   }
 
@@ -25,11 +38,15 @@ public record WebSocketConfig(Duration heartbeatInterval, boolean compression) {
   }
 
   public WebSocketConfig withHeartbeatInterval(Duration heartbeatInterval) {
-    return new WebSocketConfig(heartbeatInterval, compression);
+    return new WebSocketConfig(heartbeatInterval, compression, monitorInterval);
   }
 
   public WebSocketConfig withCompression(boolean compression) {
-    return new WebSocketConfig(heartbeatInterval, compression);
+    return new WebSocketConfig(heartbeatInterval, compression, monitorInterval);
+  }
+
+  public WebSocketConfig withMonitorInterval(Duration monitorInterval) {
+    return new WebSocketConfig(heartbeatInterval, compression, monitorInterval);
   }
 
   /** Silence longer than this closes the connection: 2.5 heartbeat intervals. */

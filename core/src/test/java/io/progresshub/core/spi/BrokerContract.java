@@ -60,7 +60,7 @@ public abstract class BrokerContract {
     Recorder received = new Recorder();
     broker.subscribe(received);
 
-    HubEvent event = new HubEvent.JobUpdated(richJob("job-1"), true);
+    HubEvent event = new HubEvent.JobUpdated(richJob("job-1"), HubEvent.Change.STATUS);
     broker.publish(event);
 
     await().atMost(PATIENCE).until(() -> received.size() == 1);
@@ -76,8 +76,8 @@ public abstract class BrokerContract {
     Job ticked = JobRules.apply(job, JobUpdate.builder().progress(42).build(), job.updatedAt());
     List<HubEvent> sent =
         List.of(
-            new HubEvent.JobUpdated(job, true),
-            new HubEvent.JobUpdated(ticked, false),
+            new HubEvent.JobUpdated(job, HubEvent.Change.CREATED),
+            new HubEvent.JobUpdated(ticked, HubEvent.Change.TICK),
             new HubEvent.JobRemoved("job-1"));
 
     sent.forEach(broker::publish);

@@ -508,6 +508,29 @@ public abstract class JobStoreContract {
   }
 
   @Test
+  void listSearchesIdsForAPartIgnoringCaseAndTakesUnderscoresLiterally() {
+    Job render = created("Render_2026-a", "alice", "video");
+    Job renderB = created("render-2026-b", "alice", "video");
+    Job pdf = created("pdf.split:7", "bob", "pdf");
+    appendAll(render, renderB, pdf);
+
+    assertThat(store.list(search("RENDER")).jobs()).containsExactly(renderB, render);
+    assertThat(store.list(search("render_")).jobs()).containsExactly(render);
+    assertThat(store.list(search("split:7")).jobs()).containsExactly(pdf);
+    assertThat(store.list(search("%")).total()).isZero();
+    assertThat(store.list(search("_")).jobs()).containsExactly(render);
+    JobQuery aliceOnly =
+        new JobQuery(
+            Optional.empty(), Optional.of("alice"), Optional.empty(), Optional.of("2026"), 0, 10);
+    assertThat(store.list(aliceOnly).total()).isEqualTo(2);
+  }
+
+  private static JobQuery search(String text) {
+    return new JobQuery(
+        Optional.empty(), Optional.empty(), Optional.empty(), Optional.of(text), 0, 100);
+  }
+
+  @Test
   void listPagesWithOffsetAndLimitAndCountsEveryMatch() {
     List<Job> jobs = new ArrayList<>();
     for (int i = 0; i < 7; i++) {

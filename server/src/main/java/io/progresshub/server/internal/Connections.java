@@ -1,9 +1,19 @@
 package io.progresshub.server.internal;
 
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Every open client connection of one server, whatever its transport: graceful shutdown ends them
@@ -43,6 +53,48 @@ public final class Connections {
   /** Runs {@code action} for each open connection, on the calling thread. */
   public void forEach(Consumer<Connection> action) {
     open.forEach(action);
+  }
+
+  /** The open connection with this id, if any; a scan, for the admin API, not for hot paths. */
+  public Optional<Connection> find(String id) {
+    for (Connection connection : open) {
+      if (connection.id().equals(id)) {
+        return Optional.of(connection);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Asks each open connection {@code question} on its own event loop, where its state lives, and
+   * gathers the answers that are not null, in no particular order. A connection that closes or does
+   * not answer within {@code timeout} is left out. For the admin API, not for hot paths.
+   */
+  public <T> List<T> ask(Function<Connection, T> question, Duration timeout) {
+    List<Future<T>> asked = new ArrayList<>(open.size());
+    for (Connection connection : open) {
+      try {
+        asked.add(connection.channel().eventLoop().submit(() -> question.apply(connection)));
+      } catch (RejectedExecutionException loopGone) {
+        // shutting down: the connection goes with its loop
+      }
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    List<T> answers = new ArrayList<>(asked.size());
+    for (Future<T> answer : asked) {
+      try {
+        T value = answer.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (value != null) {
+          answers.add(value);
+        }
+      } catch (ExecutionException | TimeoutException e) {
+        answer.cancel(false);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return answers;
   }
 
   /** Asks every open connection to end gracefully ({@link Connection#goAway}). */

@@ -14,6 +14,8 @@ import java.util.concurrent.ExecutorService;
  * @param connections every open client connection, whatever its transport
  * @param wheels the heartbeat wheel of each event loop: every open WebSocket session is on one
  * @param writes the queue of pending writes of each event loop
+ * @param monitor the system stream of {@code /ws/monitor}
+ * @param readiness whether the server takes new work ({@code /ready})
  */
 public record ServerContext(
     Hub hub,
@@ -26,4 +28,6 @@ public record ServerContext(
     ExecutorService blocking,
     Connections connections,
     HeartbeatWheels wheels,
-    LoopWrites.PerLoop writes) {}
+    LoopWrites.PerLoop writes,
+    MonitorFeed monitor,
+    Readiness readiness) {}

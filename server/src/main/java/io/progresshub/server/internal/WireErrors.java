@@ -59,6 +59,7 @@ public final class WireErrors {
           INVALID_REQUEST,
           INVALID_JOB_ID,
           NOT_FOUND,
+          CONNECTION_NOT_FOUND,
           METHOD_NOT_ALLOWED,
           UNSUPPORTED_MEDIA_TYPE,
           JOB_EXISTS,

@@ -89,8 +89,8 @@ final class SqliteReaders implements AutoCloseable {
 
   JobPage list(JobQuery query) {
     Objects.requireNonNull(query, "query");
-    List<String> filters = new ArrayList<>(3);
-    List<String> values = new ArrayList<>(3);
+    List<String> filters = new ArrayList<>(4);
+    List<String> values = new ArrayList<>(4);
     query
         .status()
         .ifPresent(
@@ -111,6 +111,14 @@ final class SqliteReaders implements AutoCloseable {
             type -> {
               filters.add("type = ?");
               values.add(type);
+            });
+    query
+        .idContains()
+        .ifPresent(
+            text -> {
+              // instr, not LIKE: ids may hold '_', which LIKE would read as a wildcard
+              filters.add("instr(lower(id), ?) > 0");
+              values.add(text);
             });
     String where = filters.isEmpty() ? "" : " WHERE " + String.join(" AND ", filters);
     return read(

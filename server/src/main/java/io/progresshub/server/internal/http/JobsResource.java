@@ -29,7 +29,10 @@ final class JobsResource {
     this.permissions = permissions;
   }
 
-  /** {@code GET /api/jobs}: newest first; a subscriber sees only its own jobs. */
+  /**
+   * {@code GET /api/jobs}: newest first, filtered by status, owner, type and {@code q} (a part of
+   * the id); a subscriber sees only its own jobs.
+   */
   Reply list(RestRequest request) {
     Principal caller = request.caller();
     QueryParams query = request.query();
@@ -43,7 +46,15 @@ final class JobsResource {
     Optional<JobStatus> status = query.get("status").map(JobsResource::status);
     int limit = query.nonNegativeInt("limit", DEFAULT_PAGE);
     int offset = query.nonNegativeInt("offset", 0);
-    JobPage page = hub.list(new JobQuery(status, owner, query.get("type"), offset, limit));
+    JobPage page =
+        hub.list(
+            new JobQuery(
+                status,
+                owner,
+                query.get("type"),
+                query.get("q").filter(q -> !q.isEmpty()),
+                offset,
+                limit));
     return Reply.ok(
         new JobListPage(
             page.jobs().stream().map(json::resource).toList(), page.total(), offset, limit));

@@ -23,6 +23,7 @@ import io.progresshub.server.internal.ApiException;
 import io.progresshub.server.internal.HttpResponses;
 import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.WireErrors;
+import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -54,7 +55,10 @@ public final class RestApi {
     EventsResource events =
         new EventsResource(context, context.json(), permissions, new SseStream(context));
     StatsResource stats = new StatsResource(context);
-    HealthResource health = new HealthResource();
+    HealthResource health = new HealthResource(context.readiness());
+    ConnectionsResource connections =
+        new ConnectionsResource(
+            context, context.json(), context.encodings().codec(), Clock.systemUTC());
     this.routes =
         Routes.builder()
             .param("id", JobIds::check)
@@ -67,8 +71,13 @@ public final class RestApi {
             .route(POST, "/api/jobs/{id}/events", events::publish)
             .stream("/api/jobs/{id}/stream", events::stream)
             .route(POST, "/api/events/batch", events::batch)
+            .route(POST, "/api/jobs/{id}/broadcast", connections::broadcast)
             .route(GET, "/api/stats", stats::get)
+            .route(GET, "/api/connections", connections::list)
+            .route(DELETE, "/api/connections/{connection}", connections::disconnect)
+            .route(DELETE, "/api/users/{user}/connections", connections::disconnectUser)
             .open(GET, "/health", health::get)
+            .open(GET, "/ready", health::ready)
             .build();
   }
 

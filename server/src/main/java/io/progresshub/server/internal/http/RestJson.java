@@ -6,6 +6,7 @@ import io.progresshub.core.JobStatus;
 import io.progresshub.core.JobUpdate;
 import io.progresshub.core.NewJob;
 import io.progresshub.protocol.BatchRequest;
+import io.progresshub.protocol.BroadcastRequest;
 import io.progresshub.protocol.CreateJobRequest;
 import io.progresshub.protocol.ErrorCode;
 import io.progresshub.protocol.JobResource;
@@ -101,6 +102,10 @@ public final class RestJson {
   }
 
   /** A {@code POST /api/events/batch} body; its entries are checked one by one as they are used. */
+  public BroadcastRequest broadcast(byte[] body) {
+    return decode(body, BroadcastRequest.class);
+  }
+
   public BatchRequest batch(byte[] body) {
     return decode(body, BatchRequest.class);
   }

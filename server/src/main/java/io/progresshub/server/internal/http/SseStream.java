@@ -19,6 +19,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.progresshub.core.HubException;
 import io.progresshub.core.Job;
 import io.progresshub.core.Principal;
+import io.progresshub.core.Role;
 import io.progresshub.protocol.ErrorCode;
 import io.progresshub.server.internal.Connection;
 import io.progresshub.server.internal.ConnectionLimiter;
@@ -101,7 +102,7 @@ public final class SseStream {
         .execute(
             () -> {
               if (channel.isActive()) {
-                new Stream(context, channel, target, caller.subject(), job.id())
+                new Stream(context, channel, target, caller, job.id())
                     .open(expiry)
                     .subscribe(caller, job.id(), since, Optional.empty());
               }
@@ -109,9 +110,12 @@ public final class SseStream {
   }
 
   private static byte[] errorEvent(ErrorCode code, String message) {
-    return ("event: error\ndata: "
-            + new String(HttpResponses.errorBody(code, message), StandardCharsets.UTF_8)
-            + "\n\n")
+    return sseEvent("error", HttpResponses.errorBody(code, message));
+  }
+
+  /** One named event; {@code json} has no line breaks (Jackson writes none). */
+  private static byte[] sseEvent(String name, byte[] json) {
+    return ("event: " + name + "\ndata: " + new String(json, StandardCharsets.UTF_8) + "\n\n")
         .getBytes(StandardCharsets.UTF_8);
   }
 
@@ -143,7 +147,7 @@ public final class SseStream {
     private final Channel channel;
     private final Outbox outbox;
     private final JobSubscriptions subscriptions;
-    private final String user;
+    private final Principal caller;
     private final String jobId;
     private final long id = Connections.newId();
     private final Instant openedAt = Instant.now();
@@ -152,11 +156,11 @@ public final class SseStream {
         ServerContext context,
         Channel channel,
         HttpResponses.Target target,
-        String user,
+        Principal caller,
         String jobId) {
       this.context = context;
       this.channel = channel;
-      this.user = user;
+      this.caller = caller;
       this.jobId = jobId;
       this.outbox =
           Outbox.sse(
@@ -321,7 +325,31 @@ public final class SseStream {
 
     @Override
     public Optional<String> user() {
-      return Optional.of(user);
+      return Optional.of(caller.subject());
+    }
+
+    @Override
+    public Optional<Role> role() {
+      return Optional.of(caller.role());
+    }
+
+    @Override
+    public void disconnect(String reason) {
+      channel
+          .eventLoop()
+          .execute(() -> fail(ErrorCode.FORBIDDEN, "disconnected by an administrator: " + reason));
+    }
+
+    /**
+     * As an SSE {@code broadcast} event, without an {@code id:}: it is not a state to resume from.
+     */
+    @Override
+    public boolean broadcast(String jobId, byte[] message) {
+      if (!this.jobId.equals(jobId)) {
+        return false;
+      }
+      outbox.send(sseEvent("broadcast", message));
+      return true;
     }
 
     @Override

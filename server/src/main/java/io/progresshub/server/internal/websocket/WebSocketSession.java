@@ -21,6 +21,7 @@ import io.progresshub.core.HubException;
 import io.progresshub.core.Job;
 import io.progresshub.core.JobIds;
 import io.progresshub.core.Principal;
+import io.progresshub.core.Role;
 import io.progresshub.protocol.ClientMessage;
 import io.progresshub.protocol.CloseCode;
 import io.progresshub.protocol.ErrorCode;
@@ -32,6 +33,7 @@ import io.progresshub.server.internal.Connection;
 import io.progresshub.server.internal.Connections;
 import io.progresshub.server.internal.JobAccess;
 import io.progresshub.server.internal.JobSubscriptions;
+import io.progresshub.server.internal.MonitorFeed;
 import io.progresshub.server.internal.Outbox;
 import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.WebSocketFrames;
@@ -54,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * executor and report back to the loop.
  */
 public final class WebSocketSession extends HeartbeatHandler
-    implements Connection, JobSubscriptions.Wire {
+    implements Connection, JobSubscriptions.Wire, MonitorFeed.Watcher {
   private static final Logger LOG = LoggerFactory.getLogger(WebSocketSession.class);
 
   /**
@@ -70,6 +72,15 @@ public final class WebSocketSession extends HeartbeatHandler
 
   /** The job of a single-job endpoint ({@code /ws/{jobId}}), else null. */
   private final String singleJobId;
+
+  /**
+   * Opened on {@code /ws/monitor}: an admin's connection that also gets the system stream. It may
+   * subscribe to jobs like any other.
+   */
+  private final boolean monitor;
+
+  /** Whether it joined the system stream (after an admin's authentication). */
+  private boolean monitoring;
 
   private final long id = Connections.newId();
   private final long openedAtMillis = System.currentTimeMillis();
@@ -99,10 +110,11 @@ public final class WebSocketSession extends HeartbeatHandler
   /** Commands refused in a row for the rate; past {@link #MAX_REFUSED_COMMANDS} we close. */
   private int refusedCommands;
 
-  WebSocketSession(ServerContext context, WebSocketUpgrade.Handshake handshake) {
+  WebSocketSession(ServerContext context, WebSocketUpgrade.Handshake handshake, boolean monitor) {
     this.context = context;
     this.handshake = handshake;
     this.singleJobId = handshake.jobId().orElse(null);
+    this.monitor = monitor;
     this.auth = new SessionAuth(this);
   }
 
@@ -168,6 +180,9 @@ public final class WebSocketSession extends HeartbeatHandler
     if (wheel != null) {
       wheel.remove(this);
       context.connections().remove(this);
+    }
+    if (monitoring) {
+      context.monitor().leave(this);
     }
     context.limiter().releaseTotal();
     if (outbox != null) {
@@ -286,6 +301,9 @@ public final class WebSocketSession extends HeartbeatHandler
       case ClientMessage.Auth message -> {
         if (auth.onAuth(message)) {
           subscribeOnOpen();
+        } else if (monitoring && !auth.principal().isAdmin()) {
+          // a refreshed token without the admin role ends the system stream
+          fail(ErrorCode.FORBIDDEN, "the monitor stream needs the admin role", Optional.empty());
         }
       }
       case ClientMessage other when caller == null ->
@@ -338,14 +356,21 @@ public final class WebSocketSession extends HeartbeatHandler
   }
 
   /**
-   * Once authenticated: subscribes a single-job endpoint to its job; the handshake is not needed
-   * after.
+   * Once authenticated: subscribes a single-job endpoint to its job, or joins a monitor to the
+   * system stream (admins only); the handshake is not needed after.
    */
   private void subscribeOnOpen() {
     OptionalLong since = handshake.since();
     handshake = null;
     if (singleJobId != null) {
       subscriptions.subscribe(auth.principal(), singleJobId, since, Optional.empty());
+    } else if (monitor) {
+      if (!auth.principal().isAdmin()) {
+        fail(ErrorCode.FORBIDDEN, "the monitor stream needs the admin role", Optional.empty());
+        return;
+      }
+      monitoring = true;
+      context.monitor().join(this);
     }
   }
 
@@ -450,7 +475,33 @@ public final class WebSocketSession extends HeartbeatHandler
 
   @Override
   public Transport transport() {
-    return Transport.WEBSOCKET;
+    return monitor ? Transport.MONITOR : Transport.WEBSOCKET;
+  }
+
+  @Override
+  public Optional<Role> role() {
+    Principal current = auth.principal();
+    return current == null ? Optional.empty() : Optional.of(current.role());
+  }
+
+  @Override
+  public void disconnect(String reason) {
+    fail(ErrorCode.FORBIDDEN, "disconnected by an administrator: " + reason, Optional.empty());
+  }
+
+  @Override
+  public boolean broadcast(String jobId, byte[] message) {
+    if (subscriptions == null || !subscriptions.jobIds().contains(jobId)) {
+      return false;
+    }
+    outbox.send(WebSocketFrames.text(message));
+    return true;
+  }
+
+  /** A frame of the system stream, written whoever else gets it. */
+  @Override
+  public void send(byte[] frame) {
+    outbox.send(frame);
   }
 
   ServerContext context() {

@@ -41,11 +41,11 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * Turns an HTTP upgrade request on {@code /ws}, {@code /ws/{jobId}} or {@code /progress/ws/{jobId}}
- * into a WebSocket session: reads the token and {@code since}, then installs Netty's handshake,
- * compression and frame handling followed by a {@link WebSocketSession}. Token and job problems are
- * reported after the handshake, as an {@code error} message and a close code, because browsers
- * cannot see the HTTP status of a refused handshake.
+ * Turns an HTTP upgrade request on {@code /ws}, {@code /ws/{jobId}}, {@code /progress/ws/{jobId}}
+ * or {@code /ws/monitor} into a WebSocket session: reads the token and {@code since}, then installs
+ * Netty's handshake, compression and frame handling followed by a {@link WebSocketSession}. Token
+ * and job problems are reported after the handshake, as an {@code error} message and a close code,
+ * because browsers cannot see the HTTP status of a refused handshake.
  */
 public final class WebSocketUpgrade {
   /**
@@ -88,9 +88,10 @@ public final class WebSocketUpgrade {
     HttpResponses.Target target = new HttpResponses.Target(ctx, false, null);
     String path = query.path();
     Optional<String> jobId;
-    if (path.equals("/ws")) {
+    boolean monitor = path.equals("/ws/monitor");
+    if (path.equals("/ws") || monitor) {
       jobId = Optional.empty();
-    } else if (path.startsWith("/ws/") && !path.equals("/ws/monitor")) {
+    } else if (path.startsWith("/ws/")) {
       jobId = Optional.of(path.substring("/ws/".length()));
     } else if (path.startsWith("/progress/ws/")) {
       jobId = Optional.of(path.substring("/progress/ws/".length()));
@@ -145,7 +146,7 @@ public final class WebSocketUpgrade {
             query.rawPath(),
             context.config().limits(),
             context.config().webSocket(),
-            new WebSocketSession(context, handshake));
+            new WebSocketSession(context, handshake, monitor));
     if (!installed) {
       context.limiter().releaseTotal(); // else the session releases it when the channel closes
     }

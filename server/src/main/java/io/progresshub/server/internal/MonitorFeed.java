@@ -1,0 +1,177 @@
+package io.progresshub.server.internal;
+
+import io.progresshub.core.Hub;
+import io.progresshub.core.HubEvent;
+import io.progresshub.core.HubStats;
+import io.progresshub.core.Job;
+import io.progresshub.core.JobStatus;
+import io.progresshub.protocol.ServerMessage;
+import io.progresshub.protocol.WireCodec;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The system stream of {@code /ws/monitor}: every {@code interval} a {@code system_status} with
+ * what the hub holds and this node does, and at once a {@code job_created} or {@code job_status}
+ * for every job created or changing status that this node learns of. Each message is encoded once
+ * for all monitors; each monitor's {@link Outbox} bounds what it may fall behind (4008 past it).
+ *
+ * <p>Costs nothing while no monitor is open: the hub observer counts events (for the publish rate)
+ * and returns, and the status is not computed.
+ */
+public final class MonitorFeed implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(MonitorFeed.class);
+
+  /** A monitor connection: takes a complete WebSocket text frame, shared with the others. */
+  public interface Watcher {
+    void send(byte[] frame);
+  }
+
+  private final Hub hub;
+  private final Connections connections;
+  private final LiveFigures figures;
+  private final WireCodec codec;
+  private final Clock clock;
+  private final Duration interval;
+  private final Set<Watcher> watchers = ConcurrentHashMap.newKeySet();
+  private final LongAdder events = new LongAdder();
+  private final ScheduledExecutorService timer;
+  private final Runnable stopObserving;
+
+  // Timer thread only: the totals at the last status, for the rates.
+  private long lastEvents;
+  private long lastDeliveries;
+  private long lastNanos = System.nanoTime();
+
+  public MonitorFeed(
+      Hub hub,
+      Connections connections,
+      LiveFigures figures,
+      WireCodec codec,
+      Clock clock,
+      Duration interval) {
+    this.hub = hub;
+    this.connections = connections;
+    this.figures = figures;
+    this.codec = codec;
+    this.clock = clock;
+    this.interval = interval;
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            runnable ->
+                Thread.ofPlatform().daemon().name("progress-hub-monitor").unstarted(runnable));
+    this.stopObserving = hub.observe(this::observed);
+    long millis = interval.toMillis();
+    timer.scheduleWithFixedDelay(this::tick, millis, millis, TimeUnit.MILLISECONDS);
+  }
+
+  /** Starts sending to {@code watcher}, beginning with a status at once. */
+  public void join(Watcher watcher) {
+    watchers.add(watcher);
+    timer.execute(() -> watcher.send(frame(status(rates()))));
+  }
+
+  public void leave(Watcher watcher) {
+    watchers.remove(watcher);
+  }
+
+  /** How many monitors are open. */
+  public int size() {
+    return watchers.size();
+  }
+
+  /** On the broker's delivery thread: must be quick. */
+  private void observed(HubEvent event) {
+    events.increment();
+    if (watchers.isEmpty()
+        || !(event instanceof HubEvent.JobUpdated updated)
+        || (updated.change() != HubEvent.Change.CREATED
+            && updated.change() != HubEvent.Change.STATUS)) {
+      return;
+    }
+    Job job = updated.job();
+    byte[] frame =
+        frame(
+            new ServerMessage.JobChanged(
+                updated.change() == HubEvent.Change.CREATED,
+                job.id(),
+                job.status().wireName(),
+                job.seq(),
+                job.owner(),
+                job.type(),
+                job.progress(),
+                job.stage(),
+                job.updatedAt()));
+    for (Watcher watcher : watchers) {
+      watcher.send(frame);
+    }
+  }
+
+  private void tick() {
+    try {
+      double[] rates = rates();
+      if (!watchers.isEmpty()) {
+        byte[] frame = frame(status(rates));
+        for (Watcher watcher : watchers) {
+          watcher.send(frame);
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("monitor status failed", e); // the store may be away; the next tick tries again
+    }
+  }
+
+  /** Publishes and deliveries per second since the last call; timer thread only. */
+  private double[] rates() {
+    long now = System.nanoTime();
+    long eventsNow = events.sum();
+    long deliveriesNow = figures.deliveries();
+    double seconds = Math.max(1e-3, (now - lastNanos) / 1e9);
+    double[] rates = {
+      (eventsNow - lastEvents) / seconds, (deliveriesNow - lastDeliveries) / seconds
+    };
+    lastNanos = now;
+    lastEvents = eventsNow;
+    lastDeliveries = deliveriesNow;
+    return rates;
+  }
+
+  private ServerMessage.SystemStatus status(double[] rates) {
+    HubStats stats = hub.stats();
+    Map<String, Long> jobs = new LinkedHashMap<>();
+    for (JobStatus status : JobStatus.values()) {
+      jobs.put(status.wireName(), stats.jobsByStatus().getOrDefault(status, 0L));
+    }
+    return new ServerMessage.SystemStatus(
+        clock.instant(),
+        jobs,
+        connections.size(),
+        stats.subscriptions(),
+        stats.watchedJobs(),
+        rates[0],
+        rates[1],
+        figures.storePendingWrites(),
+        figures.storeCommitMillisP99());
+  }
+
+  private byte[] frame(ServerMessage message) {
+    return WebSocketFrames.text(codec.encode(message));
+  }
+
+  @Override
+  public void close() {
+    stopObserving.run();
+    timer.shutdownNow();
+    watchers.clear();
+  }
+}
