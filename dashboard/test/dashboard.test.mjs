@@ -377,3 +377,25 @@ describe('the dashboard', () => {
     await assertClean(page);
   });
 });
+
+describe('the dashboard of a server without authentication', () => {
+  let open;
+  before(async () => {
+    open = await Server.start(['--insecure-no-auth']);
+  });
+  after(() => open?.stop());
+
+  test('needs no sign-in, says so, and shows the jobs live', async () => {
+    await open.createJob('dev-1');
+    const page = await newPage(browser);
+    pages.push(page);
+    await page.goto(open.url + '/');
+    await waitForJobsLoad(page);
+    assert.equal(await page.locator('#who-name').textContent(), 'developer (admin)');
+    assert.equal(await page.locator('#sign-in').isHidden(), true);
+    assert.deepEqual(await tableIds(page), ['dev-1']);
+    await open.publish('dev-1', { progress: 45 });
+    await page.waitForFunction(() => document.querySelector('tr[data-job="dev-1"] [role=progressbar]').getAttribute('aria-valuenow') === '45');
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'no token to keep');
+  });
+});
