@@ -8,6 +8,7 @@ import {
   ADMIN,
   Server,
   launchChromium,
+  lowContrastText,
   mintToken,
   newPage,
   screenshot,
@@ -85,7 +86,7 @@ describe('the dashboard', () => {
     await waitForJobsLoad(page);
     assert.ok((await tableIds(page)).includes('link-1'), 'still signed in after a reload');
 
-    const leaks = [...page.seen.requests, ...page.seen.sockets].filter((url, i) => i > 0 && url.includes(ADMIN));
+    const leaks = [...page.seen.requests, ...page.seen.sockets].filter((url) => url.includes(ADMIN));
     assert.deepEqual(leaks, [], 'the token is in no request or WebSocket URL');
     assert.ok(page.seen.sockets.some((url) => url.endsWith('/ws')), `sockets: ${page.seen.sockets}`);
     await assertClean(page);
@@ -347,6 +348,19 @@ describe('the dashboard', () => {
     assert.equal(await page.evaluate(() => document.activeElement.id), 'f-status');
     const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
     assert.equal(outline, 'solid', 'focus is visible');
+    const buttons = await page.$$eval('[onclick], a:not([href]), div[tabindex], span[tabindex]', (els) => els.length);
+    assert.equal(buttons, 0, 'actions are buttons or links, not clickable divs');
+  });
+
+  test('text keeps WCAG AA contrast on the jobs table, a job page and the sign-in form', async () => {
+    const page = await openJobs();
+    assert.deepEqual(await lowContrastText(page), [], 'jobs table');
+    await page.evaluate(() => (location.hash = '#/jobs/story'));
+    await page.waitForFunction(() => document.getElementById('job-view').dataset.loaded === 'true');
+    assert.deepEqual(await lowContrastText(page), [], 'job page');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('#sign-in').waitFor();
+    assert.deepEqual(await lowContrastText(page), [], 'sign-in form');
   });
 
   test('screenshots: the jobs table and a job page', async () => {

@@ -153,3 +153,39 @@ export async function waitForJobsLoad(page, after = 0) {
 export function tableIds(page) {
   return page.$$eval('#jobs-body tr[data-job]', (rows) => rows.map((r) => r.dataset.job));
 }
+
+/**
+ * Visible text whose contrast with its background is under WCAG AA (4.5:1, 3:1 for large text),
+ * as `tag#id.class "text" ratio` lines.
+ */
+export function lowContrastText(page) {
+  return page.evaluate(() => {
+    const parse = (c) => {
+      const [r, g, b, a = 1] = /rgba?\(([^)]+)\)/.exec(c)[1].split(/,\s*/).map(Number);
+      return { r, g, b, a };
+    };
+    const channel = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    const luminance = ({ r, g, b }) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    const background = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const c = parse(getComputedStyle(e).backgroundColor);
+        if (c.a > 0.5) return c;
+      }
+      return { r: 255, g: 255, b: 255, a: 1 };
+    };
+    const low = [];
+    for (const el of document.querySelectorAll('body *')) {
+      if (!el.checkVisibility() || el.closest('.visually-hidden')) continue;
+      if (![...el.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim())) continue;
+      const style = getComputedStyle(el);
+      const [light, dark] = [luminance(parse(style.color)), luminance(background(el))].sort((x, y) => y - x);
+      const ratio = (light + 0.05) / (dark + 0.05);
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (Number(style.fontWeight) >= 700 && size >= 18.66);
+      if (ratio < (large ? 3 : 4.5)) {
+        low.push(`${el.tagName}#${el.id}.${el.className} "${el.textContent.trim().slice(0, 24)}" ${ratio.toFixed(2)}`);
+      }
+    }
+    return low;
+  });
+}
