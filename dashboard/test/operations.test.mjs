@@ -1,6 +1,6 @@
 // The operator's side of the dashboard, on the operations API (docs/operations.md): live figures
 // from /ws/monitor, jobs appearing as the monitor announces them, a job's watchers and a message
-// to them, and ending a connection from the connections view.
+// to them, ending a connection from the connections view, and a store of 10,000 jobs.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ADMIN, Server, launchChromium, mintToken, newPage, waitForJobsLoad } from './helpers.mjs';
@@ -136,5 +136,53 @@ describe('the dashboard on the operations API', () => {
     assert.match(closed.reason, /maintenance/);
     await page.waitForFunction(() => document.querySelectorAll('#connections-table tbody tr[data-connection]').length === 0);
     assert.match(await page.locator('#connections-count').textContent(), /^0 of 0 connections$/);
+  });
+});
+
+describe('the dashboard with 10,000 jobs', () => {
+  let big;
+  before(async () => {
+    big = await Server.start();
+    let next = 0;
+    // 10,000 creates over 16 connections: the server's group commits keep this to seconds.
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < 10000) {
+          const i = next++;
+          await big.createJob(`many-${String(i).padStart(5, '0')}`, { type: i % 2 ? 'odd' : 'even' });
+        }
+      }),
+    );
+  });
+  after(() => big?.stop());
+
+  test('shows one page of 50 with the total, watches only those 50, and searches on the server', async () => {
+    const page = await newPage(browser);
+    pages.push(page);
+    const started = Date.now();
+    await page.goto(`${big.url}/#token=${ADMIN}`);
+    await waitForJobsLoad(page);
+    const shownInMs = Date.now() - started;
+    assert.equal(await page.locator('#jobs-count').textContent(), '1–50 of 10,000 jobs');
+    assert.equal(await page.locator('#jobs-body tr[data-job]').count(), 50);
+    assert.ok(shownInMs < 5000, `the first page took ${shownInMs} ms`);
+
+    // The page's one /ws connection holds a subscription per visible job, no more.
+    const watching = async () => {
+      const { connections } = await big.api('GET', '/api/connections?user=ops');
+      return connections.filter((c) => c.transport === 'websocket').map((c) => c.subscriptions);
+    };
+    await page.waitForFunction(() => document.getElementById('live-state').dataset.state === 'on');
+    for (let i = 0; i < 50 && (await watching())[0] !== 50; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(await watching(), [50]);
+
+    const loaded = Number(await page.locator('#jobs-view').getAttribute('data-loaded'));
+    await page.fill('#f-q', 'many-0999');
+    await page.click('#filters button[type=submit]');
+    await waitForJobsLoad(page, loaded);
+    assert.equal(await page.locator('#jobs-count').textContent(), '1–10 of 10 jobs');
+    assert.equal((await page.$$eval('#jobs-body tr[data-job]', (rows) => rows.map((r) => r.dataset.job)))[0], 'many-09999');
+    for (let i = 0; i < 50 && (await watching())[0] !== 10; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(await watching(), [10], 'the subscriptions follow the visible page');
   });
 });

@@ -13,6 +13,8 @@ import io.progresshub.server.internal.ServerInitializer;
 import io.progresshub.server.internal.WireErrors;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Serves the dashboard: {@code /} is its page, {@code /dashboard/{file}} its scripts, styles and
@@ -21,6 +23,7 @@ import java.util.regex.Pattern;
  * Content-Security-Policy that lets the page load only its own files and talk only to this server.
  */
 public final class Dashboard {
+  private static final Logger LOG = LoggerFactory.getLogger(Dashboard.class);
 
   private static final String PREFIX = "/dashboard/";
   private static final String INDEX = "index.html";
@@ -37,7 +40,12 @@ public final class Dashboard {
 
   /** The dashboard of the server's classpath. */
   public static Dashboard fromClasspath() {
-    return new Dashboard(StaticAssets.fromClasspath("dashboard", INDEX));
+    StaticAssets assets = StaticAssets.fromClasspath("dashboard", INDEX);
+    if (assets.isEmpty()) {
+      // A jar built without the server module's resources: the API works, / is a 404.
+      LOG.warn("No dashboard files on the class path (dashboard/{}): / answers 404", INDEX);
+    }
+    return new Dashboard(assets);
   }
 
   /** Whether {@code path} (decoded) is the dashboard's to answer. */
