@@ -129,6 +129,7 @@ function route() {
     job.show(decodeURIComponent(jobMatch[1]));
   } else if (hash === '#/connections' && connections) {
     $('nav-connections').setAttribute('aria-current', 'page');
+    session.live.show([], () => {}); // no job on this view to keep live
     connections.show();
   } else {
     $('nav-jobs').setAttribute('aria-current', 'page');

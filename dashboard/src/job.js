@@ -20,6 +20,7 @@ export class JobView {
     this._events = [];
     this._state = null;
     this._bar = progressBar('Job progress');
+    this._gone = new Set(); // connections disconnected from this page
 
     document.getElementById('job-cancel').addEventListener('click', () => this._cancel(), { signal });
     document.getElementById('broadcast-form').addEventListener('submit', (e) => {
@@ -175,8 +176,9 @@ export class JobView {
       return;
     }
     if (this._id !== id) return;
+    const watchers = page.connections.filter((c) => !this._gone.has(c.id));
     body.replaceChildren(
-      ...page.connections.map((c) =>
+      ...watchers.map((c) =>
         h(
           'tr',
           { 'data-connection': c.id },
@@ -185,11 +187,17 @@ export class JobView {
           h('td', {}, c.transport),
           h('td', {}, c.remote_address ?? ''),
           h('td', {}, time(c.connected_at)),
-          h('td', {}, disconnectButton(this._api, c, () => this._loadWatchers())),
+          h('td', {}, disconnectButton(this._api, c, (gone) => this._disconnected(gone))),
         ),
       ),
     );
-    if (page.connections.length === 0) body.append(h('tr', {}, h('td', { colSpan: 6, class: 'empty' }, 'Nobody watches this job.')));
+    if (watchers.length === 0) body.append(h('tr', {}, h('td', { colSpan: 6, class: 'empty' }, 'Nobody watches this job.')));
+  }
+
+  /** After a disconnect: the list may still hold it for a moment (it closes on its own thread). */
+  _disconnected(id) {
+    if (id) this._gone.add(id);
+    this._loadWatchers();
   }
 
   async _broadcast() {
@@ -213,7 +221,10 @@ export class JobView {
   }
 }
 
-/** A button that disconnects connection `c` after a confirmation, then calls `done`. */
+/**
+ * A button that disconnects connection `c` after a confirmation, then calls `done(id)` with its id
+ * once the server has disconnected it (`done()` when it did not).
+ */
 export function disconnectButton(api, c, done) {
   const button = h('button', { type: 'button', class: 'danger', 'aria-label': `Disconnect ${c.id} (${c.user})` }, 'Disconnect');
   button.addEventListener('click', async () => {
@@ -225,10 +236,11 @@ export function disconnectButton(api, c, done) {
     try {
       await api.disconnect(c.id, reason || 'disconnected by an operator');
       announce(`Disconnected ${c.id}`);
+      done(c.id);
     } catch (e) {
       alertError(`Could not disconnect ${c.id}: ${e.message}`);
+      done();
     }
-    done();
   });
   return button;
 }

@@ -98,6 +98,7 @@ export class JobsView {
   }
 
   async load() {
+    if (!this.visible) return;
     this._lastLoad = Date.now();
     const asked = { ...this._filters, offset: this._offset, limit: this._limit };
     const loading = this._api.jobs(asked);
@@ -109,7 +110,8 @@ export class JobsView {
       if (this._loading === loading) alertError(`Could not load jobs: ${e.message}`);
       return;
     }
-    if (this._loading !== loading) return; // a newer load is on its way
+    // A newer load is on its way, or another view took over (and the live subscriptions with it).
+    if (this._loading !== loading || !this.visible) return;
     alertError(null);
     this._total = page.total;
     if (page.jobs.length === 0 && this._offset > 0 && this._offset >= page.total) {
@@ -134,7 +136,9 @@ export class JobsView {
     this._count.textContent = `${first}–${last} of ${this._total.toLocaleString('en')} jobs`;
     document.getElementById('page-prev').disabled = this._offset === 0;
     document.getElementById('page-next').disabled = last >= this._total;
-    this._section.dataset.loaded = String(this._lastLoad);
+    // A count, not a time: tests wait for the next one, and two loads can share a millisecond.
+    this._loads = (this._loads ?? 0) + 1;
+    this._section.dataset.loaded = String(this._loads);
     this._live.show(
       jobs.map((j) => j.id),
       (state) => this._update(state),

@@ -136,6 +136,13 @@ describe('the dashboard on the operations API', () => {
     assert.match(closed.reason, /maintenance/);
     await page.waitForFunction(() => document.querySelectorAll('#connections-table tbody tr[data-connection]').length === 0);
     assert.match(await page.locator('#connections-count').textContent(), /^0 of 0 connections$/);
+    let left;
+    for (let i = 0; i < 50; i++) {
+      left = (await hub.api('GET', '/api/connections?user=dave')).total;
+      if (left === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(left, 0, 'the server lists the connection no more');
   });
 });
 
