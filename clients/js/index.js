@@ -148,7 +148,7 @@ export class ProgressClient {
         sub.callbacks.delete(entry);
         if (sub.callbacks.size === 0 && this._subs.get(jobId) === sub) {
           this._subs.delete(jobId);
-          if (this._authenticated) this._send({ type: 'unsubscribe', job_id: jobId });
+          if (this._authenticated) this._send({ type: 'unsubscribe', job_id: jobId, id: `u${this._nextId++}` });
         }
       },
     };
@@ -486,6 +486,16 @@ export class ProgressClient {
       case 'error':
         this._onError(msg);
         return;
+      case 'unsubscribed': {
+        // Unasked (no id): the server ended the subscription because the job was deleted; the
+        // error that follows cannot name the job, this does. Our own unsubscribes carry an id.
+        const sub = this._subs.get(msg.job_id);
+        if (msg.id !== undefined || !sub) return;
+        this._subs.delete(msg.job_id);
+        const err = new ProgressHubError(`job was deleted: ${msg.job_id}`, { code: 'job_not_found', jobId: msg.job_id });
+        for (const entry of sub.callbacks) entry.onError?.(err);
+        return;
+      }
       case 'broadcast': {
         // An administrator's message to a watched job's watchers (not a state: no seq bookkeeping).
         if (!this._subs.has(msg.job_id)) return;
@@ -494,7 +504,7 @@ export class ProgressClient {
         return;
       }
       default:
-        return; // heartbeat, unsubscribed and future types
+        return; // heartbeat and future types
     }
   }
 

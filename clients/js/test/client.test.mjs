@@ -116,6 +116,31 @@ describe('ProgressClient', { concurrency: true }, () => {
     assert.deepEqual(b, [1, 2]);
   });
 
+  test('a job deleted while watched ends its watch with job_not_found; the others go on', async () => {
+    await server.createJob('del-1');
+    await server.createJob('del-2');
+    const client = newClient();
+    const errors = [];
+    const kept = [];
+    client.watch('del-1', () => {}, { onError: (e) => errors.push(e) });
+    client.watch('del-2', (s) => kept.push(s.seq));
+    const waiting = client.waitFor('del-1').catch((e) => e);
+    await until(() => kept.length === 1 && client.connected, 10000, 'both subscribed');
+    await sleep(100);
+    const res = await fetch(`${server.url}/api/jobs/del-1`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN}` },
+    });
+    assert.equal(res.status, 204);
+    await until(() => errors.length === 1, 10000, 'the deletion reported to the watcher');
+    assert.equal(errors[0].code, 'job_not_found');
+    assert.equal(errors[0].jobId, 'del-1');
+    const rejected = await waiting;
+    assert.equal(rejected.code, 'job_not_found');
+    await server.publish('del-2', { progress: 50 });
+    await until(() => kept.length === 2, 10000, 'the other job goes on');
+  });
+
   test("an administrator's broadcast to a watched job arrives as a broadcast event", async () => {
     await server.createJob('bc-1');
     const client = newClient();

@@ -278,6 +278,8 @@ class ProgressClient:
                     self._on_subscribed(msg)
                 elif kind == "progress":
                     self._on_progress(msg)
+                elif kind == "unsubscribed":
+                    self._on_unsubscribed(msg)
                 elif kind == "error":
                     self._on_error(msg, delays)
         finally:
@@ -373,7 +375,8 @@ class ProgressClient:
         sub.watches.discard(watch)
         if not sub.watches and self._subs.get(sub.job_id) is sub:
             del self._subs[sub.job_id]
-            self._send({"type": "unsubscribe", "job_id": sub.job_id})
+            self._next_id += 1
+            self._send({"type": "unsubscribe", "job_id": sub.job_id, "id": f"u{self._next_id}"})
 
     def _on_subscribed(self, msg):
         sub = self._subs.get(msg.get("job_id"))
@@ -394,6 +397,16 @@ class ProgressClient:
         sub.state = state
         for watch in list(sub.watches):
             watch._put(state)
+
+    def _on_unsubscribed(self, msg):
+        # Unasked (no id): the server ended the subscription because the job was deleted; the
+        # error after it cannot name the job, this does. Our own unsubscribes carry an id.
+        sub = self._subs.get(msg.get("job_id"))
+        if msg.get("id") is not None or sub is None:
+            return
+        del self._subs[sub.job_id]
+        for watch in list(sub.watches):
+            watch._put(JobNotFound(sub.job_id))
 
     def _on_error(self, msg, delays):
         self.last_error = msg

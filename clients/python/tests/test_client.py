@@ -7,6 +7,7 @@ in the past works for about 3 s after it is minted, then the connection is close
 import asyncio
 import threading
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -224,6 +225,36 @@ def test_a_refused_subscribe_ends_that_watch_alone(server, publisher_token):
 
     client, states = asyncio.run(run())
     assert [s["status"] for s in states] == ["failed"]
+    assert client.connects == 1
+
+
+def test_a_job_deleted_while_watched_ends_that_watch_with_job_not_found(server, publisher_token):
+    pub = Publisher(server.url, publisher_token)
+    doomed = pub.create(new_id())["id"]
+    kept = Publisher(server.url, publisher_token)
+    kept.create(new_id())
+
+    def delete(job_id):
+        request = urllib.request.Request(f"{server.url}/api/jobs/{job_id}", method="DELETE",
+                                         headers={"Authorization": f"Bearer {publisher_token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 204
+
+    async def run():
+        async with fast(server.url, token=admin_token()) as client:
+            gone = client.watch(doomed)
+            other = client.watch(kept.job_id)
+            assert (await first(gone))["seq"] == 1
+            assert (await first(other))["seq"] == 1
+            await asyncio.to_thread(delete, doomed)
+            with pytest.raises(JobNotFound):
+                await first(gone)
+            await asyncio.to_thread(kept.start)
+            await asyncio.to_thread(kept.complete, {"ok": True})
+            return client, await collect(other)
+
+    client, states = asyncio.run(run())
+    assert [s["status"] for s in states] == ["in_progress", "completed"]
     assert client.connects == 1
 
 

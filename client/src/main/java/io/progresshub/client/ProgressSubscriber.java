@@ -167,7 +167,7 @@ public final class ProgressSubscriber implements AutoCloseable {
           }
           watch.cancel();
           if (connection != null && connection.ready) {
-            connection.send(new ClientMessage.Unsubscribe(jobId, Optional.empty()));
+            connection.send(unsubscribeCommand(jobId));
           }
         });
   }
@@ -251,6 +251,14 @@ public final class ProgressSubscriber implements AutoCloseable {
     on.send(new ClientMessage.Subscribe(watch.jobId, since, Optional.of(id)));
   }
 
+  /**
+   * Our unsubscribes carry an id: an {@code unsubscribed} without one is the server ending a
+   * subscription by itself (the job was deleted).
+   */
+  private ClientMessage.Unsubscribe unsubscribeCommand(String jobId) {
+    return new ClientMessage.Unsubscribe(jobId, Optional.of("u" + ++requestIds));
+  }
+
   /** The connection may carry subscriptions: authenticated, or open without a token. */
   private void ready(Connection on) {
     if (on.ready) {
@@ -295,8 +303,28 @@ public final class ProgressSubscriber implements AutoCloseable {
       ((ServerMessage.Authenticated) message).expiresAt().ifPresent(on::refreshBefore);
     } else if (message instanceof ServerMessage.Subscribed) {
       subscribed((ServerMessage.Subscribed) message);
+    } else if (message instanceof ServerMessage.Unsubscribed) {
+      unsubscribed((ServerMessage.Unsubscribed) message);
     } else if (message instanceof ServerMessage.Error) {
       error(on, (ServerMessage.Error) message);
+    }
+  }
+
+  /**
+   * Unasked (no request id): the server ended the subscription because the job was deleted. The
+   * {@code error} that follows cannot name the job; this does.
+   */
+  private void unsubscribed(ServerMessage.Unsubscribed unsubscribed) {
+    if (unsubscribed.requestId().isPresent()) {
+      return;
+    }
+    Watch watch = watches.remove(unsubscribed.jobId());
+    if (watch != null) {
+      watch.fail(
+          new HubApiException(
+              ErrorCode.JOB_NOT_FOUND.httpStatus(),
+              ErrorCode.JOB_NOT_FOUND,
+              "job was deleted while watched: " + watch.jobId));
     }
   }
 
@@ -319,20 +347,13 @@ public final class ProgressSubscriber implements AutoCloseable {
     if (state.isTerminal()) {
       watches.remove(state.jobId());
       if (connection != null && connection.ready) {
-        connection.send(new ClientMessage.Unsubscribe(state.jobId(), Optional.empty()));
+        connection.send(unsubscribeCommand(state.jobId()));
       }
     }
   }
 
   private void error(Connection on, ServerMessage.Error error) {
     Optional<String> jobId = error.requestId().map(pendingSubscribes::remove);
-    if (error.requestId().isEmpty()
-        && error.code() == ErrorCode.JOB_NOT_FOUND
-        && on == connection
-        && on.ready) {
-      recheckWatches(on);
-      return;
-    }
     if (jobId.isEmpty()) {
       LOG.log(
           System.Logger.Level.DEBUG,
@@ -366,18 +387,6 @@ public final class ProgressSubscriber implements AutoCloseable {
             ? "job was deleted while watched: " + watch.jobId
             : error.message();
     watch.fail(new HubApiException(code.httpStatus(), code, message));
-  }
-
-  /**
-   * A watched job was deleted: the server's {@code error} names no job (errors carry no {@code
-   * job_id}), so every watch subscribes again from its last seq. The deleted job's subscribe is
-   * answered {@code job_not_found} with its request id, which ends that watch; the others get
-   * {@code subscribed} and nothing they have already seen.
-   */
-  private void recheckWatches(Connection on) {
-    for (Watch watch : new ArrayList<>(watches.values())) {
-      subscribe(on, watch);
-    }
   }
 
   /** {@code on} is gone: reconnect unless its close code says that cannot help. */

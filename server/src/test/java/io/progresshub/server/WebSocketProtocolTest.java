@@ -62,6 +62,51 @@ class WebSocketProtocolTest {
     assertThat(Instant.parse(text)).isNotNull();
   }
 
+  // ------------------------------------------------------------------ a job deleted while watched
+
+  @Test
+  void aJobDeletedWhileWatchedIsNamedByAnUnaskedUnsubscribedThenAnErrorAndOthersGoOn() {
+    String doomed = server.newJob("dora");
+    String kept = server.newJob("dora");
+    publishOk(doomed, "{\"progress\":40}");
+    try (WsClient client = multiplexed("dora")) {
+      subscribe(client, doomed, "s1");
+      client.next("subscribed");
+      client.next("progress");
+      subscribe(client, kept, "s2");
+      client.next("subscribed");
+      client.next("progress");
+
+      assertThat(
+              server.send("DELETE", "/api/jobs/" + doomed, server.publisher(), null).statusCode())
+          .isEqualTo(204);
+
+      JsonNode ended = client.next("unsubscribed");
+      assertThat(ended.path("job_id").asText()).isEqualTo(doomed);
+      assertThat(ended.path("status").asText()).isEqualTo("in_progress");
+      assertThat(ended.path("seq").asLong()).isEqualTo(2);
+      assertThat(ended.has("id")).as("not an answer to a request").isFalse();
+      JsonNode error = client.next("error");
+      assertThat(error.path("code").asText()).isEqualTo("job_not_found");
+      assertThat(error.path("error").asText()).isEqualTo("job was deleted: " + doomed);
+      publishOk(kept, "{\"progress\":5}");
+      assertThat(client.next("progress").path("job_id").asText()).isEqualTo(kept);
+    }
+  }
+
+  @Test
+  void aJobDeletedWhileWatchedOnItsOwnEndpointClosesWith4404() {
+    String doomed = server.newJob("dora");
+    try (WsClient client = open("/ws/" + doomed, "dora")) {
+      client.next("connection_established");
+      client.next("subscribed");
+      client.next("progress");
+      server.send("DELETE", "/api/jobs/" + doomed, server.publisher(), null);
+      assertThat(client.next("error").path("code").asText()).isEqualTo("job_not_found");
+      assertThat(client.awaitClose()).isEqualTo(4404);
+    }
+  }
+
   // ------------------------------------------------------------------ connection_established
 
   @Test

@@ -60,8 +60,13 @@ public final class JobSubscriptions {
     /** Any other refused command ({@code not_subscribed}, {@code shutting_down}). */
     void refused(ErrorCode code, String message, Optional<String> requestId);
 
-    /** The job was deleted: its subscription has ended. */
-    void removed(String jobId);
+    /**
+     * The job was deleted: its subscription has ended.
+     *
+     * @param status the last status the subscription knew
+     * @param seq the last seq the subscription knew
+     */
+    void removed(String jobId, String status, long seq);
 
     /** The client reads a replay too slowly to finish it: it must resume instead. Any thread. */
     void replayAbandoned();
@@ -399,7 +404,7 @@ public final class JobSubscriptions {
               entries.remove(jobId, this);
             }
             cancel();
-            wire.removed(jobId);
+            wire.removed(jobId, status, seq);
           },
           null);
     }

@@ -282,7 +282,7 @@ public final class SseStream {
     }
 
     @Override
-    public void removed(String jobId) {
+    public void removed(String jobId, String status, long seq) {
       fail(ErrorCode.JOB_NOT_FOUND, "job was deleted: " + jobId);
     }
 

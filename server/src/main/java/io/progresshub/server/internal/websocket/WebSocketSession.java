@@ -433,8 +433,16 @@ public final class WebSocketSession extends HeartbeatHandler
     error(code, message, requestId);
   }
 
+  /**
+   * On {@code /ws} the client is told which subscription ended by an {@code unsubscribed} it did
+   * not ask for (no {@code id}; an {@code error} cannot name a job), then why; a single-job
+   * endpoint closes with 4404.
+   */
   @Override
-  public void removed(String jobId) {
+  public void removed(String jobId, String status, long seq) {
+    if (singleJobId == null) {
+      unsubscribed(jobId, status, seq, Optional.empty());
+    }
     subscribeFailed(jobId, ErrorCode.JOB_NOT_FOUND, "job was deleted: " + jobId, Optional.empty());
   }
 
