@@ -35,11 +35,12 @@ export function progressBar(label) {
   return wrap;
 }
 
-/** 0.42 -> "0.4s", 75 -> "1m 15s", undefined -> "–". */
+/** 0.042 -> "42ms", 4.2 -> "4.2s", 75 -> "1m 15s", undefined -> "–". */
 export function duration(seconds) {
   if (seconds === undefined || seconds === null || !Number.isFinite(Number(seconds))) return '–';
   const exact = Math.max(0, Number(seconds));
-  if (exact < 10) return `${Math.round(exact * 10) / 10}s`; // short stages differ in tenths
+  if (exact < 1) return `${Math.round(exact * 1000)}ms`; // quick stages still differ
+  if (exact < 10) return `${Math.round(exact * 10) / 10}s`;
   let s = Math.round(exact);
   if (s < 60) return `${s}s`;
   const d = Math.floor(s / 86400);
@@ -56,7 +57,9 @@ export function duration(seconds) {
 /** How long ago `iso` was, from `now` (ms). */
 export function age(iso, now = Date.now()) {
   const t = Date.parse(iso);
-  return Number.isFinite(t) ? duration((now - t) / 1000) : '–';
+  if (!Number.isFinite(t)) return '–';
+  const seconds = Math.round((now - t) / 1000); // an age in whole seconds reads calmer
+  return seconds < 1 ? 'now' : duration(seconds);
 }
 
 export function time(iso) {

@@ -36,6 +36,8 @@ export class JobView {
     this._section.hidden = false;
     this._section.dataset.job = id;
     delete this._section.dataset.loaded;
+    document.getElementById('job-messages').replaceChildren();
+    document.getElementById('job-messages-box').hidden = true;
     document.getElementById('job-title').textContent = `Job ${id}`;
     document.getElementById('job-admin').hidden = !this._isAdmin();
     let job;
@@ -55,6 +57,7 @@ export class JobView {
     this._renderAll();
     this._section.dataset.loaded = 'true';
     this._live.show([id], (state) => this._update(state));
+    this._live.onBroadcast((msg) => this._message(msg));
     if (this._isAdmin()) this._loadWatchers();
   }
 
@@ -194,6 +197,17 @@ export class JobView {
     if (watchers.length === 0) body.append(h('tr', {}, h('td', { colSpan: 6, class: 'empty' }, 'Nobody watches this job.')));
   }
 
+  /** An administrator's message to this job's watchers, this page among them. */
+  _message(msg) {
+    if (msg.job_id !== this._id) return;
+    const text = typeof msg.data === 'string' ? msg.data : JSON.stringify(msg.data);
+    document.getElementById('job-messages-box').hidden = false;
+    document
+      .getElementById('job-messages')
+      .append(h('li', {}, h('time', { dateTime: msg.timestamp }, time(msg.timestamp)), ' ', text));
+    announce(`Message about job ${msg.job_id}: ${text}`);
+  }
+
   /** After a disconnect: the list may still hold it for a moment (it closes on its own thread). */
   _disconnected(id) {
     if (id) this._gone.add(id);
@@ -213,6 +227,7 @@ export class JobView {
     }
     try {
       const answer = await this._api.broadcast(id, data);
+      document.getElementById('broadcast-form').dataset.delivered = String(answer.delivered);
       announce(`Message sent to ${answer.delivered} watcher${answer.delivered === 1 ? '' : 's'}`);
       field.value = '';
     } catch (e) {

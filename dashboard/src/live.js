@@ -15,6 +15,8 @@ export class LiveJobs {
     this._client.on('connected', () => hooks.onConnection(true, 'live'));
     this._client.on('disconnected', (e) => hooks.onConnection(false, e.willReconnect ? 'reconnecting' : 'offline'));
     this._client.on('stopped', (err) => hooks.onFatal(err));
+    this._client.on('broadcast', (msg) => this._onBroadcast(msg));
+    this._onBroadcast = () => {};
   }
 
   /** Watches exactly `ids` from now on; each new state goes to `onUpdate(state)`. */
@@ -36,6 +38,11 @@ export class LiveJobs {
         }),
       );
     }
+  }
+
+  /** An administrator's message to the watchers of a job shown: `onBroadcast({job_id, data, ...})`. */
+  onBroadcast(fn) {
+    this._onBroadcast = fn;
   }
 
   /** How many jobs the page watches now. */

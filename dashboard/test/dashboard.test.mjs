@@ -3,7 +3,7 @@
 // job page (timeline, stages, cancel) and the page's security (CSP header, no violations, no token
 // in any URL). Screenshots of the jobs table and a job page go to target/screenshots/.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import {
   ADMIN,
   Server,
@@ -24,8 +24,13 @@ before(async () => {
   [hub, browser] = await Promise.all([Server.start(), launchChromium()]);
 });
 
+// Each test's pages close after it: a page left open would keep watching jobs and count as a
+// watcher or a connection in the next test.
+afterEach(async () => {
+  while (pages.length) await pages.pop().closeAll().catch(() => {});
+});
+
 after(async () => {
-  for (const page of pages) await page.closeAll().catch(() => {});
   await browser?.close();
   await hub?.stop();
 });
@@ -381,10 +386,19 @@ describe('the dashboard', () => {
       }
       else if (i !== 7) await hub.publish(id, { progress, stage, eta_seconds: 30 + i * 17 });
     }
+    await hub.createJob('render-7', { type: 'video', owner: 'alice', metadata: { frames: 2400, codec: 'av1' } });
+    for (const [progress, stage] of [[3, 'fetch'], [20, 'decode'], [55, 'encode'], [82, 'encode'], [95, 'package']]) {
+      await hub.publish('render-7', { progress, stage, message: `${stage} ${progress}%` });
+    }
+    await hub.publish('render-7', { status: 'completed', result: { url: 's3://renders/7.mp4' } });
     const page = await openJobs();
     await page.waitForFunction(() => document.getElementById('live-state').dataset.state === 'on');
+    // The figures follow within one monitor interval (2 s): this page's own subscriptions show.
+    await page.waitForFunction(() => Number(document.getElementById('fig-subscriptions').textContent) > 0, null, {
+      timeout: 10000,
+    });
     const jobsShot = await screenshot(page, 'jobs.png');
-    await page.evaluate(() => (location.hash = '#/jobs/story'));
+    await page.evaluate(() => (location.hash = '#/jobs/render-7'));
     await page.waitForFunction(() => document.getElementById('job-view').dataset.loaded === 'true');
     const jobShot = await screenshot(page, 'job.png', { fullPage: true });
     console.log(`screenshots: ${jobsShot} ${jobShot}`);

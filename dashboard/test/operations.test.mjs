@@ -2,7 +2,7 @@
 // from /ws/monitor, jobs appearing as the monitor announces them, a job's watchers and a message
 // to them, ending a connection from the connections view, and a store of 10,000 jobs.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { ADMIN, Server, launchChromium, mintToken, newPage, waitForJobsLoad } from './helpers.mjs';
 
 let hub;
@@ -13,8 +13,13 @@ before(async () => {
   [hub, browser] = await Promise.all([Server.start(), launchChromium()]);
 });
 
+// Each test's pages close after it: a page left open would keep watching jobs and count as a
+// watcher or a connection in the next test.
+afterEach(async () => {
+  while (pages.length) await pages.pop().closeAll().catch(() => {});
+});
+
 after(async () => {
-  for (const page of pages) await page.closeAll().catch(() => {});
   await browser?.close();
   await hub?.stop();
 });
@@ -106,7 +111,15 @@ describe('the dashboard on the operations API', () => {
 
     await page.getByLabel("Message to this job's watchers (text or JSON)").fill('{"note": "maintenance at 10:00"}');
     await page.getByRole('button', { name: 'Send to watchers' }).click();
-    await page.waitForFunction(() => /^Message sent to \d+ watchers?$/.test(document.getElementById('announce').textContent));
+    await page.waitForFunction(() => document.getElementById('broadcast-form').dataset.delivered);
+    assert.equal(
+      await page.locator('#broadcast-form').getAttribute('data-delivered'),
+      '2',
+      'carol, and this page, which watches the job too',
+    );
+    // The page watches the job too, so it shows what its watchers got.
+    await page.waitForFunction(() => document.getElementById('job-messages').textContent.includes('maintenance at 10:00'));
+    assert.equal(await page.locator('#job-messages-box').isVisible(), true);
     await carol.waitForFunction(() => window.__msgs.some((m) => m.type === 'broadcast'));
     const broadcast = await carol.evaluate(() => window.__msgs.find((m) => m.type === 'broadcast'));
     assert.deepEqual(broadcast.data, { note: 'maintenance at 10:00' });
