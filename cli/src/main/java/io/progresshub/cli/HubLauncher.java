@@ -2,8 +2,9 @@ package io.progresshub.cli;
 
 import io.progresshub.core.Hub;
 import io.progresshub.core.HubException;
-import io.progresshub.core.spi.JobStore;
 import io.progresshub.server.ProgressHubServer;
+import io.progresshub.server.PrometheusHubMetrics;
+import io.progresshub.server.ServerConfig;
 import io.progresshub.server.auth.AuthConfig;
 import io.progresshub.store.sqlite.SqliteJobStore;
 import java.io.IOException;
@@ -40,7 +41,7 @@ final class HubLauncher {
         "Data directory {}, finished jobs kept {}",
         settings.dataDir().toAbsolutePath().normalize(),
         Durations.format(settings.retention()));
-    JobStore store;
+    SqliteJobStore store;
     try {
       store =
           SqliteJobStore.builder(settings.dataDir())
@@ -50,11 +51,17 @@ final class HubLauncher {
     } catch (HubException e) {
       throw new StartFailure(e.getMessage(), e); // e.g. another server holds the data directory
     }
+    ServerConfig config = settings.serverConfig(auth);
+    PrometheusHubMetrics metrics =
+        PrometheusHubMetrics.builder(config.metrics())
+            .storePendingWrites(store::pendingWrites)
+            .build();
     Hub hub;
     try {
       hub =
           Hub.builder()
               .store(store)
+              .metrics(metrics)
               .retention(settings.retention())
               .maxReplay(settings.hub().maxReplay())
               .maxMetadataKeys(settings.hub().job().maxMetadataKeys())
@@ -66,7 +73,7 @@ final class HubLauncher {
     }
     ProgressHubServer server;
     try {
-      server = ProgressHubServer.start(settings.serverConfig(auth), hub);
+      server = ProgressHubServer.start(config, hub, metrics);
     } catch (Exception e) { // Netty rethrows a bind failure, a checked IOException, unchecked
       hub.close();
       if (e instanceof IOException) {

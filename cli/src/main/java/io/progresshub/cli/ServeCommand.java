@@ -130,6 +130,19 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--jwt-audience", paramLabel = "AUD", description = "Required token aud.")
   String jwtAudience;
 
+  @Option(
+      names = "--metrics",
+      paramLabel = "ACCESS",
+      description =
+          "GET /metrics: open-on-loopback (no token from this host), open, token (admin) or off.")
+  String metrics;
+
+  @Option(
+      names = "--log-format",
+      paramLabel = "FORMAT",
+      description = "Access log lines (logger progress-hub.access): plain or json.")
+  String logFormat;
+
   @Override
   public Integer call() throws Exception {
     Settings settings =

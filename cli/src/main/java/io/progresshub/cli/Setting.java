@@ -24,6 +24,8 @@ enum Setting {
   JWKS_URL("jwks-url", "--jwks-url"),
   JWT_ISSUER("jwt-issuer", "--jwt-issuer"),
   JWT_AUDIENCE("jwt-audience", "--jwt-audience"),
+  METRICS("metrics", "--metrics"),
+  LOG_FORMAT("log-format", "--log-format"),
 
   // Limits: their flags are declared from this table (see ServeCommand), with these descriptions.
   MAX_CONNECTIONS_PER_USER("max-connections-per-user", "N", "WebSockets + SSE streams per user"),

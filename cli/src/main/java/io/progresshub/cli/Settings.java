@@ -1,8 +1,10 @@
 package io.progresshub.cli;
 
 import io.progresshub.core.JobLimits;
+import io.progresshub.server.AccessLogConfig;
 import io.progresshub.server.AddressLimits;
 import io.progresshub.server.LimitsConfig;
+import io.progresshub.server.MetricsConfig;
 import io.progresshub.server.NetworkConfig;
 import io.progresshub.server.ServerConfig;
 import io.progresshub.server.TlsConfig;
@@ -35,6 +37,8 @@ import java.util.Optional;
  * @param insecureNoAuth development only: no authentication at all
  * @param tls the certificate and key files when the port speaks TLS
  * @param jwt where else tokens may come from, and the claims they must carry
+ * @param metrics who may scrape {@code /metrics}, or off
+ * @param accessLog the access log's line format
  */
 record Settings(
     String host,
@@ -51,7 +55,9 @@ record Settings(
     NetworkConfig.Transport transport,
     boolean webSocketCompression,
     Optional<TlsConfig> tls,
-    Jwt jwt) {
+    Jwt jwt,
+    MetricsConfig metrics,
+    AccessLogConfig accessLog) {
 
   /**
    * Token settings beside the secret.
@@ -105,6 +111,8 @@ record Settings(
         .withWebSocket(
             WebSocketConfig.defaults()
                 .withHeartbeatInterval(heartbeatInterval)
-                .withCompression(webSocketCompression));
+                .withCompression(webSocketCompression))
+        .withMetrics(metrics)
+        .withAccessLog(accessLog);
   }
 }

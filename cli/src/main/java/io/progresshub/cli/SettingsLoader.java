@@ -1,8 +1,10 @@
 package io.progresshub.cli;
 
 import io.progresshub.core.JobLimits;
+import io.progresshub.server.AccessLogConfig;
 import io.progresshub.server.AddressLimits;
 import io.progresshub.server.LimitsConfig;
+import io.progresshub.server.MetricsConfig;
 import io.progresshub.server.NetworkConfig;
 import io.progresshub.server.Rate;
 import io.progresshub.server.TlsConfig;
@@ -121,7 +123,9 @@ final class SettingsLoader {
             raw(Setting.JWKS_URL).map(SettingsLoader::jwksUrl),
             raw(Setting.JWT_ISSUER)
                 .map(raw -> claim(raw, "an issuer such as https://id.example.com/")),
-            raw(Setting.JWT_AUDIENCE).map(raw -> claim(raw, "an audience such as progress-hub"))));
+            raw(Setting.JWT_AUDIENCE).map(raw -> claim(raw, "an audience such as progress-hub"))),
+        get(Setting.METRICS, SettingsLoader::metrics, MetricsConfig.defaults()),
+        get(Setting.LOG_FORMAT, SettingsLoader::accessLog, AccessLogConfig.defaults()));
   }
 
   /** Both files or neither: a certificate without its key cannot serve. */
@@ -271,6 +275,24 @@ final class SettingsLoader {
   private static NetworkConfig.Transport transport(Raw raw) {
     return NetworkConfig.Transport.fromWireName(raw.value().strip().toLowerCase(Locale.ROOT))
         .orElseThrow(() -> raw.invalid("auto, epoll, io_uring or nio"));
+  }
+
+  private static MetricsConfig metrics(Raw raw) {
+    try {
+      return new MetricsConfig(
+          MetricsConfig.Access.of(raw.value().strip().toLowerCase(Locale.ROOT)));
+    } catch (IllegalArgumentException e) {
+      throw raw.invalid("open-on-loopback, open, token or off");
+    }
+  }
+
+  private static AccessLogConfig accessLog(Raw raw) {
+    try {
+      return new AccessLogConfig(
+          AccessLogConfig.Format.of(raw.value().strip().toLowerCase(Locale.ROOT)));
+    } catch (IllegalArgumentException e) {
+      throw raw.invalid("plain or json");
+    }
   }
 
   /** A required claim value: blank would make every token fail the check. */

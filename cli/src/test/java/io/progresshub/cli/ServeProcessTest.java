@@ -3,6 +3,7 @@ package io.progresshub.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.progresshub.core.Role;
 import io.progresshub.server.auth.JwtTokens;
 import java.io.InputStream;
@@ -99,6 +100,44 @@ class ServeProcessTest {
     cli.setOut(new PrintWriter(out, true));
     assertThat(cli.execute(command.group(1).split(" "))).isZero();
     return out.toString().strip();
+  }
+
+  @Test
+  void metricsAreOpenOnLoopbackAndJsonLogFormatWritesBareJsonAccessLines() throws Exception {
+    ServerProcess server = start(Map.of(), "--log-format", "json");
+
+    HttpResponse<String> metrics = server.get("/metrics", Optional.empty());
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.headers().firstValue("Content-Type"))
+        .hasValue("text/plain; version=0.0.4; charset=utf-8");
+    assertThat(metrics.body())
+        .contains("progress_hub_store_pending_writes ")
+        .contains("progress_hub_events_stored_total{kind=\"transition\"}");
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(server.stderr())
+                    .anySatisfy(
+                        line -> {
+                          JsonNode entry = ServerProcess.parse(line);
+                          assertThat(entry.path("event").asText()).isEqualTo("request");
+                          assertThat(entry.path("path").asText()).isEqualTo("/metrics");
+                          assertThat(entry.path("status").asInt()).isEqualTo(200);
+                        }));
+  }
+
+  @Test
+  void metricsTokenWantsAnAdminTokenFromLoopbackToo() throws Exception {
+    ServerProcess server =
+        start(
+            Map.of(
+                "PROGRESS_HUB_METRICS", "token", "PROGRESS_HUB_JWT_SECRET", ServerProcess.SECRET));
+
+    assertThat(server.get("/metrics", Optional.empty()).statusCode()).isEqualTo(401);
+    String admin = ServerProcess.token("ops", Role.ADMIN);
+    assertThat(server.get("/metrics", Optional.of(admin)).statusCode()).isEqualTo(200);
   }
 
   @Test

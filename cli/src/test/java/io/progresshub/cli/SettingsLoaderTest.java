@@ -107,6 +107,8 @@ class SettingsLoaderTest {
       case INSECURE_NO_AUTH -> new String[] {"true", "false", "true"};
       case TRANSPORT -> new String[] {"nio", "io_uring", "epoll"};
       case WS_COMPRESSION -> new String[] {"true", "false", "true"};
+      case METRICS -> new String[] {"open", "token", "off"};
+      case LOG_FORMAT -> new String[] {"json", "plain", "json"};
       case MAX_CONNECTIONS_PER_USER,
           MAX_CONNECTIONS_PER_ADDRESS,
           MAX_HTTP_CONNECTIONS,
@@ -239,6 +241,8 @@ class SettingsLoaderTest {
         "PROGRESS_HUB_INSECURE_NO_AUTH   | maybe        | true or false",
         "PROGRESS_HUB_TRANSPORT          | kqueue       | auto, epoll, io_uring or nio",
         "PROGRESS_HUB_WS_COMPRESSION     | gzip         | true or false",
+        "PROGRESS_HUB_METRICS            | public       | open-on-loopback, open, token or off",
+        "PROGRESS_HUB_LOG_FORMAT         | xml          | plain or json",
         "PROGRESS_HUB_CONNECT_RATE       | -1           | a number per second",
         "PROGRESS_HUB_COMMAND_BURST      | 0            | a whole number greater than 0",
         "PROGRESS_HUB_MAX_FRAME_BYTES    | 0            | a size in bytes",

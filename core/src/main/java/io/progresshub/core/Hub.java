@@ -40,15 +40,16 @@ public final class Hub implements AutoCloseable {
   private final JobWriter writer;
   private final Subscriptions subscriptions;
   private final RetentionSweeper retention;
+  private final MetricsSinks metrics;
   private final List<Consumer<HubEvent>> observers = new CopyOnWriteArrayList<>();
 
   private Hub(Builder builder) {
     this.store = builder.store;
     this.broker = builder.broker;
     JobLimits limits = new JobLimits(builder.maxMetadataKeys, builder.maxJobStateBytes);
-    this.writer = new JobWriter(store, broker, builder.clock, limits, builder.metrics);
-    this.subscriptions =
-        new Subscriptions(store, writer::committed, builder.maxReplay, builder.metrics);
+    this.metrics = new MetricsSinks(builder.metrics);
+    this.writer = new JobWriter(store, broker, builder.clock, limits, metrics);
+    this.subscriptions = new Subscriptions(store, writer::committed, builder.maxReplay, metrics);
     this.retention =
         new RetentionSweeper(
             store,
@@ -74,6 +75,14 @@ public final class Hub implements AutoCloseable {
             .log(System.Logger.Level.WARNING, "a hub observer failed on " + event, e);
       }
     }
+  }
+
+  /**
+   * Reports to {@code metrics} too, from now on, besides the builder's: how a server that starts on
+   * a built hub gets its figures. An instance already reported to is not added twice.
+   */
+  public void reportTo(HubMetrics metrics) {
+    this.metrics.attach(Objects.requireNonNull(metrics, "metrics"));
   }
 
   /**

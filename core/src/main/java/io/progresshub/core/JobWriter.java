@@ -326,6 +326,9 @@ final class JobWriter {
     }
     if (landed) {
       metrics.eventStored(change != HubEvent.Change.TICK, storeNanos);
+      if (job.isTerminal()) {
+        metrics.jobFinished(job);
+      }
       broker.publish(new HubEvent.JobUpdated(job, change));
       pending.result.complete(job);
     }

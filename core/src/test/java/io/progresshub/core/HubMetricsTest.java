@@ -41,6 +41,26 @@ class HubMetricsTest {
   }
 
   @Test
+  void aJobReachingATerminalStatusIsReportedOnceWithItsFinalState() {
+    Hub hub = hub(Hub.builder());
+    hub.create(NewJob.builder().id("job-1").type("captions").build());
+    hub.lifecycle("job-1").markStarted();
+    hub.lifecycle("job-1").markProgress(40, "chunk 4/10");
+    assertThat(metrics.finished).isEmpty();
+
+    hub.lifecycle("job-1").markCompleted("done");
+
+    assertThat(metrics.finished)
+        .singleElement()
+        .satisfies(
+            job -> {
+              assertThat(job.type()).isEqualTo("captions");
+              assertThat(job.status()).isEqualTo(JobStatus.COMPLETED);
+              assertThat(job.elapsedSeconds()).isPresent();
+            });
+  }
+
+  @Test
   void refusedEventsAreReportedWithTheirReason() {
     Hub hub = hub(Hub.builder());
     hub.create(NewJob.builder().id("job-1").build());
@@ -117,6 +137,7 @@ class HubMetricsTest {
     final List<Integer> fannedOut = Collections.synchronizedList(new ArrayList<>());
     final AtomicInteger staleSeqRetries = new AtomicInteger();
     final AtomicInteger backfilled = new AtomicInteger();
+    final List<Job> finished = Collections.synchronizedList(new ArrayList<>());
 
     @Override
     public void eventStored(boolean transition, long nanos) {
@@ -142,6 +163,11 @@ class HubMetricsTest {
     @Override
     public void backfilled(int states) {
       backfilled.addAndGet(states);
+    }
+
+    @Override
+    public void jobFinished(Job job) {
+      finished.add(job);
     }
   }
 }

@@ -293,12 +293,32 @@ final class RestDecoder {
       }
     }
     ObjectNode connections = object(body.get("connections"), "connections");
+    // rates and store came later: an older server's answer has neither
+    ServerStats.Rates rates = ServerStats.Rates.NONE;
+    if (body.get("rates") != null) {
+      ObjectNode node = object(body.get("rates"), "rates");
+      rates =
+          new ServerStats.Rates(
+              requiredNumber(node, "publishes_per_second"),
+              requiredNumber(node, "deliveries_per_second"));
+    }
+    ServerStats.Store store = ServerStats.Store.NONE;
+    if (body.get("store") != null) {
+      ObjectNode node = object(body.get("store"), "store");
+      store =
+          new ServerStats.Store(
+              requiredLong(node, "pending_writes"),
+              requiredNumber(node, "commit_ms_p50"),
+              requiredNumber(node, "commit_ms_p99"));
+    }
     return new ServerStats(
         byStatus,
         new ServerStats.Connections(
             requiredLong(connections, "open"),
             requiredLong(connections, "subscriptions"),
-            requiredLong(connections, "watched_jobs")));
+            requiredLong(connections, "watched_jobs")),
+        rates,
+        store);
   }
 
   private static void rejectUnknown(ObjectNode body, Collection<String> known) {

@@ -174,13 +174,27 @@ class RestCodecTest {
     Map<String, Long> byStatus = new LinkedHashMap<>();
     byStatus.put("pending", 2L);
     byStatus.put("completed", 3L);
-    ServerStats stats = new ServerStats(byStatus, new ServerStats.Connections(4, 5, 1));
+    ServerStats stats =
+        new ServerStats(
+            byStatus,
+            new ServerStats.Connections(4, 5, 1),
+            new ServerStats.Rates(12.5, 250.25),
+            new ServerStats.Store(3, 0.75, 4.5));
 
     assertThat(json(stats))
         .isEqualTo(
             "{\"jobs\":{\"pending\":2,\"completed\":3,\"total\":5},"
-                + "\"connections\":{\"open\":4,\"subscriptions\":5,\"watched_jobs\":1}}");
+                + "\"connections\":{\"open\":4,\"subscriptions\":5,\"watched_jobs\":1},"
+                + "\"rates\":{\"publishes_per_second\":12.5,\"deliveries_per_second\":250.25},"
+                + "\"store\":{\"pending_writes\":3,\"commit_ms_p50\":0.75,\"commit_ms_p99\":4.5}}");
     assertThat(roundTrip(stats)).isEqualTo(stats);
+    ServerStats older =
+        read(
+            "{\"jobs\":{\"pending\":2,\"total\":2},"
+                + "\"connections\":{\"open\":4,\"subscriptions\":5,\"watched_jobs\":1}}",
+            ServerStats.class);
+    assertThat(older.rates()).isEqualTo(ServerStats.Rates.NONE);
+    assertThat(older.store()).isEqualTo(ServerStats.Store.NONE);
   }
 
   @Test

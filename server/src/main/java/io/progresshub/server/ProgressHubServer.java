@@ -23,10 +23,10 @@ import io.progresshub.core.Hub;
 import io.progresshub.protocol.RestCodec;
 import io.progresshub.protocol.WireCodec;
 import io.progresshub.server.auth.Authenticator;
+import io.progresshub.server.internal.AccessLog;
 import io.progresshub.server.internal.ConnectionLimiter;
 import io.progresshub.server.internal.Connections;
 import io.progresshub.server.internal.JobEncodings;
-import io.progresshub.server.internal.LiveFigures;
 import io.progresshub.server.internal.LoopWrites;
 import io.progresshub.server.internal.MonitorFeed;
 import io.progresshub.server.internal.OriginPolicy;
@@ -35,6 +35,7 @@ import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.ServerInitializer;
 import io.progresshub.server.internal.TlsCertificates;
 import io.progresshub.server.internal.http.RestJson;
+import io.progresshub.server.internal.metrics.ServerMeters;
 import io.progresshub.server.internal.websocket.HeartbeatWheels;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -84,10 +85,26 @@ public final class ProgressHubServer implements AutoCloseable {
     this.blocking = blocking;
   }
 
-  /** Binds and starts serving; returns once the port is open. */
+  /**
+   * Binds and starts serving; returns once the port is open. The server's metrics are made as
+   * {@code config} says, and the hub reports its events to them from now on.
+   */
   public static ProgressHubServer start(ServerConfig config, Hub hub) {
+    return start(config, hub, PrometheusHubMetrics.create(config.metrics()));
+  }
+
+  /**
+   * Binds and starts serving with {@code metrics} (e.g. one made with the store's queue gauge);
+   * returns once the port is open. The hub reports its events to them from now on, once even if it
+   * was built with them.
+   */
+  public static ProgressHubServer start(
+      ServerConfig config, Hub hub, PrometheusHubMetrics metrics) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(hub, "hub");
+    Objects.requireNonNull(metrics, "metrics");
+    ServerMeters meters = metrics.meters();
+    hub.reportTo(metrics);
     // Before anything is started: a bad certificate or key fails here, with nothing to undo.
     Optional<TlsCertificates> tls = config.network().tls().map(TlsCertificates::load);
     NetworkConfig.Transport transport = transport(config.network().transport());
@@ -119,7 +136,7 @@ public final class ProgressHubServer implements AutoCloseable {
         new ServerContext(
             hub,
             config,
-            new Authenticator(config.auth()),
+            new Authenticator(config.auth(), meters::authFailed),
             new OriginPolicy(config.network().allowedOrigins()),
             new ConnectionLimiter(config.limits(), config.addresses()),
             new JobEncodings(codec),
@@ -127,15 +144,18 @@ public final class ProgressHubServer implements AutoCloseable {
             blocking,
             connections,
             new HeartbeatWheels(config.webSocket().heartbeatInterval()),
-            new LoopWrites.PerLoop(),
+            new LoopWrites.PerLoop(meters::sampleWrite),
+            meters,
+            new AccessLog(config.accessLog()),
             new MonitorFeed(
                 hub,
                 connections,
-                LiveFigures.NONE,
+                meters::figures,
                 codec,
                 Clock.systemUTC(),
                 config.webSocket().monitorInterval()),
             new Readiness());
+    meters.bind(context, group);
     try {
       Channel channel =
           new ServerBootstrap()
@@ -164,6 +184,7 @@ public final class ProgressHubServer implements AutoCloseable {
       context.monitor().close();
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       blocking.shutdownNow();
+      meters.close();
       throw e;
     }
   }
@@ -261,6 +282,7 @@ public final class ProgressHubServer implements AutoCloseable {
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
       context.monitor().close();
       context.encodings().close();
+      context.meters().close();
       LOG.info("progress-hub stopped");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -12,7 +12,9 @@ public record ServerConfig(
     AuthConfig auth,
     LimitsConfig limits,
     AddressLimits addresses,
-    WebSocketConfig webSocket) {
+    WebSocketConfig webSocket,
+    MetricsConfig metrics,
+    AccessLogConfig accessLog) {
 
   public ServerConfig {
     Objects.requireNonNull(network, "network");
@@ -20,6 +22,8 @@ public record ServerConfig(
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(addresses, "addresses");
     Objects.requireNonNull(webSocket, "webSocket");
+    Objects.requireNonNull(metrics, "metrics");
+    Objects.requireNonNull(accessLog, "accessLog");
   }
 
   /** Defaults on loopback, with the given auth. */
@@ -29,22 +33,32 @@ public record ServerConfig(
         auth,
         LimitsConfig.defaults(),
         AddressLimits.defaults(),
-        WebSocketConfig.defaults());
+        WebSocketConfig.defaults(),
+        MetricsConfig.defaults(),
+        AccessLogConfig.defaults());
   }
 
   public ServerConfig withNetwork(NetworkConfig network) {
-    return new ServerConfig(network, auth, limits, addresses, webSocket);
+    return new ServerConfig(network, auth, limits, addresses, webSocket, metrics, accessLog);
   }
 
   public ServerConfig withLimits(LimitsConfig limits) {
-    return new ServerConfig(network, auth, limits, addresses, webSocket);
+    return new ServerConfig(network, auth, limits, addresses, webSocket, metrics, accessLog);
   }
 
   public ServerConfig withAddresses(AddressLimits addresses) {
-    return new ServerConfig(network, auth, limits, addresses, webSocket);
+    return new ServerConfig(network, auth, limits, addresses, webSocket, metrics, accessLog);
   }
 
   public ServerConfig withWebSocket(WebSocketConfig webSocket) {
-    return new ServerConfig(network, auth, limits, addresses, webSocket);
+    return new ServerConfig(network, auth, limits, addresses, webSocket, metrics, accessLog);
+  }
+
+  public ServerConfig withMetrics(MetricsConfig metrics) {
+    return new ServerConfig(network, auth, limits, addresses, webSocket, metrics, accessLog);
+  }
+
+  public ServerConfig withAccessLog(AccessLogConfig accessLog) {
+    return new ServerConfig(network, auth, limits, addresses, webSocket, metrics, accessLog);
   }
 }

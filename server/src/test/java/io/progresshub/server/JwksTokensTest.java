@@ -114,7 +114,9 @@ class JwksTokensTest {
                     auth,
                     config.limits(),
                     config.addresses(),
-                    config.webSocket()));
+                    config.webSocket(),
+                    config.metrics(),
+                    config.accessLog()));
   }
 
   private int status(String token) {

@@ -138,7 +138,10 @@ class RestWireFormatTest {
         .matches(
             "\\{\"jobs\":\\{\"pending\":\\d+,\"queued\":\\d+,\"in_progress\":\\d+,"
                 + "\"completed\":\\d+,\"failed\":\\d+,\"cancelled\":\\d+,\"total\":\\d+},"
-                + "\"connections\":\\{\"open\":\\d+,\"subscriptions\":0,\"watched_jobs\":0}}");
+                + "\"connections\":\\{\"open\":\\d+,\"subscriptions\":0,\"watched_jobs\":0},"
+                + "\"rates\":\\{\"publishes_per_second\":[0-9.]+,\"deliveries_per_second\":[0-9.]+},"
+                + "\"store\":\\{\"pending_writes\":\\d+,\"commit_ms_p50\":[0-9.]+,"
+                + "\"commit_ms_p99\":[0-9.]+}}");
   }
 
   @Test

@@ -65,6 +65,17 @@ final class TestServer implements AutoCloseable, BeforeAllCallback, AfterAllCall
     return this;
   }
 
+  /**
+   * A server whose hub reports to the server's metrics, as the {@code serve} command wires them.
+   */
+  static TestServer withMetrics(UnaryOperator<ServerConfig> customize) {
+    TestServer server = unstarted(Hub.builder()::build, customize);
+    PrometheusHubMetrics metrics = PrometheusHubMetrics.create(server.config.metrics());
+    server.hub = Hub.builder().metrics(metrics).build();
+    server.server = ProgressHubServer.start(server.config, server.hub, metrics);
+    return server;
+  }
+
   static TestServer start() {
     return start(config -> config);
   }

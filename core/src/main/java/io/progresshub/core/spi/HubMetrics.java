@@ -1,6 +1,7 @@
 package io.progresshub.core.spi;
 
 import io.progresshub.core.HubException;
+import io.progresshub.core.Job;
 
 /**
  * What a hub reports about its work, for a metrics system to record: a Micrometer or Prometheus
@@ -56,4 +57,10 @@ public interface HubMetrics {
    * a later one (written by different hubs, they crossed on the broker).
    */
   void backfilled(int states);
+
+  /**
+   * A job reached a terminal status on this hub (after {@link #eventStored}): a binding may record
+   * its run time per type. Does nothing unless overridden.
+   */
+  default void jobFinished(Job job) {}
 }

@@ -16,9 +16,16 @@ import java.util.Optional;
  */
 public final class Authenticator {
   private final JwtTokens tokens;
+  private final Runnable onRefused;
 
   public Authenticator(AuthConfig config) {
+    this(config, () -> {});
+  }
+
+  /** An authenticator that runs {@code onRefused} (a counter) for every token it refuses. */
+  public Authenticator(AuthConfig config, Runnable onRefused) {
     this.tokens = config.enabled() ? JwtTokens.of(config) : null;
+    this.onRefused = onRefused;
   }
 
   public boolean enabled() {
@@ -47,7 +54,7 @@ public final class Authenticator {
     if (tokens == null) {
       return Optional.of(Principal.developer());
     }
-    return token.map(tokens::verify);
+    return token.map(this::verified);
   }
 
   /**
@@ -65,6 +72,15 @@ public final class Authenticator {
     if (tokens == null) {
       return Principal.developer();
     }
-    return tokens.verify(token);
+    return verified(token);
+  }
+
+  private Principal verified(String token) {
+    try {
+      return tokens.verify(token);
+    } catch (HubException refused) {
+      onRefused.run();
+      throw refused;
+    }
   }
 }

@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.progresshub.protocol.ErrorCode;
 import io.progresshub.server.internal.dashboard.Dashboard;
 import io.progresshub.server.internal.http.RestApi;
+import io.progresshub.server.internal.metrics.ServerMeters;
 import io.progresshub.server.internal.websocket.WebSocketUpgrade;
 import java.util.Optional;
 
@@ -63,6 +64,7 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
     }
     QueryStringDecoder query = new QueryStringDecoder(request.uri());
     Optional<ConnectionLimiter.Refusal> refusal = context.limiter().admit(ctx.channel(), request);
+    refusal.ifPresent(this::count);
     if (isWebSocketUpgrade(request)) {
       webSockets.upgrade(ctx, request, query, refusal);
       return;
@@ -81,6 +83,15 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
       return;
     }
     rest.handle(ctx, request, query, target);
+  }
+
+  /** Admission refusals: the connect rate, or the address's cap behind a trusted proxy. */
+  private void count(ConnectionLimiter.Refusal refusal) {
+    if (refusal.code() == ErrorCode.RATE_LIMITED) {
+      context.meters().rateLimited(ServerMeters.RateLimit.CONNECT_RATE);
+    } else {
+      context.meters().connectionRefused(ServerMeters.ConnectionLimit.PER_ADDRESS);
+    }
   }
 
   private static boolean isWebSocketUpgrade(FullHttpRequest request) {

@@ -1,5 +1,6 @@
 package io.progresshub.server.internal;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.internal.PlatformDependent;
 import java.util.ArrayList;
@@ -38,7 +39,31 @@ public final class LoopWrites implements Runnable {
   /** The longest one producer waits at a time, so a stuck loop cannot stop the hub for good. */
   private static final long MAX_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+  /**
+   * Looks at the first live job state of each run as it is written: one sample per run keeps the
+   * cost off the per-message path, and a run holds whatever queued since the last one.
+   */
+  public interface WriteSampler {
+    WriteSampler NONE = frame -> {};
+
+    /** Called on the event loop with a frame about to be written; must not keep it. */
+    void sample(ByteBuf frame);
+  }
+
+  /**
+   * What the connections of one loop have been written and spared, for metrics: plain fields,
+   * written by this loop only (deliveries once per run, the rest by {@link Outbox} on its slow
+   * paths) and summed by {@link PerLoop#totals}. A reader on another thread may see them a little
+   * late, never torn (64-bit JVMs write a long at once).
+   */
+  long deliveries;
+
+  long conflated;
+  long dropped;
+  long overflows;
+
   private final EventExecutor loop;
+  private final WriteSampler sampler;
   private final Queue<Outbox.Message> queue = PlatformDependent.newMpscQueue();
   private final List<Outbox> written = new ArrayList<>();
   private volatile int scheduled;
@@ -48,21 +73,56 @@ public final class LoopWrites implements Runnable {
 
   private final int maxQueued;
 
-  private LoopWrites(EventExecutor loop) {
-    this(loop, MAX_QUEUED);
+  public LoopWrites(EventExecutor loop, int maxQueued) {
+    this(loop, maxQueued, WriteSampler.NONE);
   }
 
-  public LoopWrites(EventExecutor loop, int maxQueued) {
+  private LoopWrites(EventExecutor loop, int maxQueued, WriteSampler sampler) {
     this.loop = loop;
     this.maxQueued = maxQueued;
+    this.sampler = sampler;
   }
+
+  /**
+   * The counts of every loop together.
+   *
+   * @param deliveries job states written to subscribers
+   * @param conflated progress ticks replaced by a newer state before they could be written
+   * @param dropped messages discarded unwritten: their connection closed, overflowed or went away
+   * @param overflows connections handed over as slow consumers
+   */
+  public record Totals(long deliveries, long conflated, long dropped, long overflows) {}
 
   /** One {@link LoopWrites} per event loop of a server, made on first use. */
   public static final class PerLoop {
     private final Map<EventExecutor, LoopWrites> loops = new ConcurrentHashMap<>();
+    private final WriteSampler sampler;
+
+    public PerLoop() {
+      this(WriteSampler.NONE);
+    }
+
+    public PerLoop(WriteSampler sampler) {
+      this.sampler = sampler;
+    }
 
     public LoopWrites of(EventExecutor loop) {
-      return loops.computeIfAbsent(loop, LoopWrites::new);
+      return loops.computeIfAbsent(loop, l -> new LoopWrites(l, MAX_QUEUED, sampler));
+    }
+
+    /** The counts of all loops, read as they are now. */
+    public Totals totals() {
+      long deliveries = 0;
+      long conflated = 0;
+      long dropped = 0;
+      long overflows = 0;
+      for (LoopWrites writes : loops.values()) {
+        deliveries += writes.deliveries;
+        conflated += writes.conflated;
+        dropped += writes.dropped;
+        overflows += writes.overflows;
+      }
+      return new Totals(deliveries, conflated, dropped, overflows);
     }
   }
 
@@ -89,13 +149,27 @@ public final class LoopWrites implements Runnable {
     SCHEDULED.set(this, 0); // from here on, a new message schedules another run
     Outbox.Message message;
     int count = 0;
+    boolean sampled = false;
+    long delivered = 0;
     while (count++ < MAX_PER_RUN && (message = queue.poll()) != null) {
       Outbox target = message.outbox();
-      if (target.write(message) && !target.pendingFlush) {
-        target.pendingFlush = true;
-        written.add(target);
+      boolean aboutAJob = message.jobId() != null;
+      if (!sampled && aboutAJob && message.frame() != null) {
+        sampled = true;
+        sampler.sample(message.frame());
+      }
+      if (target.write(message)) {
+        if (aboutAJob) {
+          delivered++;
+        }
+        if (!target.pendingFlush) {
+          target.pendingFlush = true;
+          written.add(target);
+        }
       }
     }
+    // Once per run, not per message: producers write this object's cache line on every add.
+    deliveries += delivered;
     for (Outbox target : written) {
       target.pendingFlush = false;
       target.flush();

@@ -7,6 +7,7 @@ import io.progresshub.core.Job;
 import io.progresshub.core.JobStatus;
 import io.progresshub.protocol.ServerMessage;
 import io.progresshub.protocol.WireCodec;
+import io.progresshub.server.internal.metrics.Figures;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -16,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * for every job created or changing status that this node learns of. Each message is encoded once
  * for all monitors; each monitor's {@link Outbox} bounds what it may fall behind (4008 past it).
  *
- * <p>Costs nothing while no monitor is open: the hub observer counts events (for the publish rate)
- * and returns, and the status is not computed.
+ * <p>Costs nothing while no monitor is open: the hub observer returns at once, and the status is
+ * not computed.
  */
 public final class MonitorFeed implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MonitorFeed.class);
@@ -39,24 +40,23 @@ public final class MonitorFeed implements AutoCloseable {
 
   private final Hub hub;
   private final Connections connections;
-  private final LiveFigures figures;
+  private final Supplier<Figures> figures;
   private final WireCodec codec;
   private final Clock clock;
   private final Duration interval;
   private final Set<Watcher> watchers = ConcurrentHashMap.newKeySet();
-  private final LongAdder events = new LongAdder();
   private final ScheduledExecutorService timer;
   private final Runnable stopObserving;
 
-  // Timer thread only: the totals at the last status, for the rates.
-  private long lastEvents;
-  private long lastDeliveries;
-  private long lastNanos = System.nanoTime();
+  /** The totals at the last two ticks, for the rates; timer thread only. */
+  private Figures last;
+
+  private Figures previous;
 
   public MonitorFeed(
       Hub hub,
       Connections connections,
-      LiveFigures figures,
+      Supplier<Figures> figures,
       WireCodec codec,
       Clock clock,
       Duration interval) {
@@ -66,6 +66,8 @@ public final class MonitorFeed implements AutoCloseable {
     this.codec = codec;
     this.clock = clock;
     this.interval = interval;
+    this.last = figures.get();
+    this.previous = last;
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             runnable ->
@@ -78,7 +80,7 @@ public final class MonitorFeed implements AutoCloseable {
   /** Starts sending to {@code watcher}, beginning with a status at once. */
   public void join(Watcher watcher) {
     watchers.add(watcher);
-    timer.execute(() -> watcher.send(frame(status(rates()))));
+    timer.execute(() -> watcher.send(frame(status(last, last.ratesSince(previous)))));
   }
 
   public void leave(Watcher watcher) {
@@ -92,7 +94,6 @@ public final class MonitorFeed implements AutoCloseable {
 
   /** On the broker's delivery thread: must be quick. */
   private void observed(HubEvent event) {
-    events.increment();
     if (watchers.isEmpty()
         || !(event instanceof HubEvent.JobUpdated updated)
         || (updated.change() != HubEvent.Change.CREATED
@@ -119,9 +120,11 @@ public final class MonitorFeed implements AutoCloseable {
 
   private void tick() {
     try {
-      double[] rates = rates();
+      Figures now = figures.get();
+      previous = last;
+      last = now;
       if (!watchers.isEmpty()) {
-        byte[] frame = frame(status(rates));
+        byte[] frame = frame(status(now, now.ratesSince(previous)));
         for (Watcher watcher : watchers) {
           watcher.send(frame);
         }
@@ -131,22 +134,7 @@ public final class MonitorFeed implements AutoCloseable {
     }
   }
 
-  /** Publishes and deliveries per second since the last call; timer thread only. */
-  private double[] rates() {
-    long now = System.nanoTime();
-    long eventsNow = events.sum();
-    long deliveriesNow = figures.deliveries();
-    double seconds = Math.max(1e-3, (now - lastNanos) / 1e9);
-    double[] rates = {
-      (eventsNow - lastEvents) / seconds, (deliveriesNow - lastDeliveries) / seconds
-    };
-    lastNanos = now;
-    lastEvents = eventsNow;
-    lastDeliveries = deliveriesNow;
-    return rates;
-  }
-
-  private ServerMessage.SystemStatus status(double[] rates) {
+  private ServerMessage.SystemStatus status(Figures figures, Figures.Rates rates) {
     HubStats stats = hub.stats();
     Map<String, Long> jobs = new LinkedHashMap<>();
     for (JobStatus status : JobStatus.values()) {
@@ -158,10 +146,10 @@ public final class MonitorFeed implements AutoCloseable {
         connections.size(),
         stats.subscriptions(),
         stats.watchedJobs(),
-        rates[0],
-        rates[1],
+        rates.publishesPerSecond(),
+        rates.deliveriesPerSecond(),
         figures.storePendingWrites(),
-        figures.storeCommitMillisP99());
+        figures.storeCommitP99Ms());
   }
 
   private byte[] frame(ServerMessage message) {

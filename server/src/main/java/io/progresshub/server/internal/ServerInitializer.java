@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.flow.FlowControlHandler;
 import io.progresshub.protocol.ErrorCode;
 import io.progresshub.server.LimitsConfig;
+import io.progresshub.server.internal.metrics.ServerMeters;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -49,6 +50,7 @@ public final class ServerInitializer extends ChannelInitializer<SocketChannel> {
   @Override
   protected void initChannel(SocketChannel channel) {
     if (!context.limiter().tryOpen(channel)) {
+      context.meters().connectionRefused(ServerMeters.ConnectionLimit.ACCEPT);
       // Over a hard cap: drop it before it costs a handler, a buffer or a timer.
       channel.config().setOption(ChannelOption.SO_LINGER, 0);
       channel.close();
@@ -63,6 +65,9 @@ public final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     pipeline.addLast(new RequestTimeoutHandler(limits.handshakeTimeout(), KEEP_ALIVE_IDLE));
     pipeline.addLast(
         "http-codec", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, MAX_CHUNK_SIZE));
+    if (context.accessLog().enabled()) {
+      pipeline.addLast(AccessLogHandler.NAME, new AccessLogHandler(context.accessLog()));
+    }
     // Bodies over the limit get 413 from the aggregator before any of it is buffered.
     pipeline.addLast("http-aggregator", new BodyAggregator(limits.maxBodyBytes()));
     // Hands the router one request at a time once it turns auto-read off (see RestApi), so answers

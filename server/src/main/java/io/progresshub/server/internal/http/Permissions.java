@@ -4,6 +4,7 @@ import io.progresshub.core.HubException;
 import io.progresshub.core.Principal;
 import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.Text;
+import io.progresshub.server.internal.metrics.ServerMeters;
 import java.time.Duration;
 
 /** The role and rate checks REST resources make of their caller. */
@@ -33,6 +34,7 @@ final class Permissions {
   void requireWithinPublishRate(Principal caller, int events) {
     long wait = context.limiter().tryPublish(caller.subject(), events);
     if (wait > 0) {
+      context.meters().rateLimited(ServerMeters.RateLimit.PUBLISH_RATE);
       throw new HubException(
           HubException.Code.RATE_LIMITED,
           "too many events from "

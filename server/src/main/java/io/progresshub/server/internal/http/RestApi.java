@@ -19,6 +19,7 @@ import io.progresshub.core.Principal;
 import io.progresshub.protocol.ErrorCode;
 import io.progresshub.protocol.RestCodec;
 import io.progresshub.server.auth.Authenticator;
+import io.progresshub.server.internal.AccessLogHandler;
 import io.progresshub.server.internal.ApiException;
 import io.progresshub.server.internal.HttpResponses;
 import io.progresshub.server.internal.ServerContext;
@@ -59,7 +60,7 @@ public final class RestApi {
     ConnectionsResource connections =
         new ConnectionsResource(
             context, context.json(), context.encodings().codec(), Clock.systemUTC());
-    this.routes =
+    Routes.Builder table =
         Routes.builder()
             .param("id", JobIds::check)
             .route(GET, "/api/jobs", jobs::list)
@@ -77,8 +78,11 @@ public final class RestApi {
             .route(DELETE, "/api/connections/{connection}", connections::disconnect)
             .route(DELETE, "/api/users/{user}/connections", connections::disconnectUser)
             .open(GET, "/health", health::get)
-            .open(GET, "/ready", health::ready)
-            .build();
+            .open(GET, "/ready", health::ready);
+    if (context.meters().scrapable()) {
+      table.anyCaller(GET, "/metrics", new MetricsResource(context)::scrape);
+    }
+    this.routes = table.build();
   }
 
   /** One request, detached from Netty's reference-counted buffers. */
@@ -90,7 +94,8 @@ public final class RestApi {
       byte[] body,
       boolean isJson,
       Optional<String> token,
-      Optional<String> lastEventId) {}
+      Optional<String> lastEventId,
+      HttpHeaders headers) {}
 
   public void handle(
       ChannelHandlerContext ctx,
@@ -108,7 +113,8 @@ public final class RestApi {
             contentType == null
                 || contentType.toLowerCase(Locale.ROOT).startsWith("application/json"),
             Authenticator.token(request, query),
-            Optional.ofNullable(request.headers().get("Last-Event-ID")));
+            Optional.ofNullable(request.headers().get("Last-Event-ID")),
+            request.headers());
     if (call.match().open()) {
       serve(call, connection); // needs neither a token nor the store: answered on the loop
       return;
@@ -127,8 +133,8 @@ public final class RestApi {
   private void serve(Call call, HttpResponses.Target target) {
     try {
       Routes.Match match = call.match();
-      Optional<Principal> caller =
-          match.open() ? Optional.empty() : Optional.of(authenticate(call));
+      Optional<Principal> caller = caller(call);
+      caller.ifPresent(known -> AccessLogHandler.identify(target.ctx().channel(), known.subject()));
       Map<String, String> params = routes.checked(match);
       if (match.allowed().isEmpty()) {
         throw new ApiException(ErrorCode.NOT_FOUND, "no such endpoint");
@@ -146,6 +152,7 @@ public final class RestApi {
               call.isJson(),
               call.token(),
               call.lastEventId(),
+              call.headers(),
               target);
       write(target, match.route().get().handler().handle(request));
     } catch (HubException e) {
@@ -156,6 +163,19 @@ public final class RestApi {
       LOG.error("request failed: {} {}", call.method(), call.path(), e);
       HttpResponses.error(target, ErrorCode.INTERNAL_ERROR, "internal error");
     }
+  }
+
+  /** Who calls: nobody on an open row or an any-caller row without a token, else the token's. */
+  private Optional<Principal> caller(Call call) {
+    Routes.Match match = call.match();
+    if (match.open()) {
+      return Optional.empty();
+    }
+    boolean anyCaller = match.route().map(Routes.Route::anyCaller).orElse(false);
+    if (anyCaller && call.token().isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(authenticate(call));
   }
 
   private Principal authenticate(Call call) {

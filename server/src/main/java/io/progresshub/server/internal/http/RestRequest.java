@@ -1,5 +1,6 @@
 package io.progresshub.server.internal.http;
 
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.progresshub.core.Principal;
 import io.progresshub.protocol.ErrorCode;
@@ -21,6 +22,7 @@ final class RestRequest {
   private final boolean isJson;
   private final Optional<String> token;
   private final Optional<String> lastEventId;
+  private final HttpHeaders headers;
   private final HttpResponses.Target target;
 
   RestRequest(
@@ -31,6 +33,7 @@ final class RestRequest {
       boolean isJson,
       Optional<String> token,
       Optional<String> lastEventId,
+      HttpHeaders headers,
       HttpResponses.Target target) {
     this.caller = caller;
     this.params = Map.copyOf(params);
@@ -39,6 +42,7 @@ final class RestRequest {
     this.isJson = isJson;
     this.token = token;
     this.lastEventId = lastEventId;
+    this.headers = headers;
     this.target = target;
   }
 
@@ -58,6 +62,16 @@ final class RestRequest {
       throw new IllegalArgumentException("param: '" + name + "' (expected: one of " + params + ")");
     }
     return value;
+  }
+
+  /** The caller, when a valid token came; on an any-caller row there may be none. */
+  Optional<Principal> callerIfAny() {
+    return caller;
+  }
+
+  /** The request's headers. */
+  HttpHeaders headers() {
+    return headers;
   }
 
   QueryParams query() {

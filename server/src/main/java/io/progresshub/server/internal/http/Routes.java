@@ -32,9 +32,16 @@ final class Routes {
    *
    * @param open needs no token, and is served on the event loop, so it must not block
    * @param headless has no {@code HEAD}: a {@code GET} whose answer streams
+   * @param anyCaller served off the event loop to callers with or without a token (a token given is
+   *     checked); the handler decides who may have the answer
    */
   record Route(
-      HttpMethod method, List<String> pattern, Handler handler, boolean open, boolean headless) {
+      HttpMethod method,
+      List<String> pattern,
+      Handler handler,
+      boolean open,
+      boolean headless,
+      boolean anyCaller) {
 
     boolean matches(List<String> path) {
       if (path.size() != pattern.size()) {
@@ -75,7 +82,7 @@ final class Routes {
     this.paramChecks = Map.copyOf(paramChecks);
     Set<String> prefixes = new LinkedHashSet<>();
     for (Route route : routes) {
-      if (!route.open()) {
+      if (!route.open() && !route.anyCaller()) {
         prefixes.add(route.pattern().get(0));
       }
     }
@@ -172,12 +179,20 @@ final class Routes {
 
     /** A row for callers with a token. */
     Builder route(HttpMethod method, String pattern, Handler handler) {
-      return add(new Route(method, pattern(pattern), handler, false, false));
+      return add(new Route(method, pattern(pattern), handler, false, false, false));
+    }
+
+    /**
+     * A row for callers with or without a token, served off the event loop: the handler sees the
+     * caller if a valid token came, and decides itself whom to answer.
+     */
+    Builder anyCaller(HttpMethod method, String pattern, Handler handler) {
+      return add(new Route(method, pattern(pattern), handler, false, false, true));
     }
 
     /** A {@code GET} row whose answer streams, so has no {@code HEAD}. */
     Builder stream(String pattern, Handler handler) {
-      return add(new Route(HttpMethod.GET, pattern(pattern), handler, false, true));
+      return add(new Route(HttpMethod.GET, pattern(pattern), handler, false, true, false));
     }
 
     /**
@@ -185,7 +200,7 @@ final class Routes {
      * and never wait on the store.
      */
     Builder open(HttpMethod method, String pattern, Handler handler) {
-      return add(new Route(method, pattern(pattern), handler, true, false));
+      return add(new Route(method, pattern(pattern), handler, true, false, false));
     }
 
     private Builder add(Route route) {

@@ -21,6 +21,7 @@ import io.progresshub.core.Job;
 import io.progresshub.core.Principal;
 import io.progresshub.core.Role;
 import io.progresshub.protocol.ErrorCode;
+import io.progresshub.server.internal.AccessLog;
 import io.progresshub.server.internal.Connection;
 import io.progresshub.server.internal.ConnectionLimiter;
 import io.progresshub.server.internal.Connections;
@@ -31,6 +32,7 @@ import io.progresshub.server.internal.QueryParams;
 import io.progresshub.server.internal.RequestTimeoutHandler;
 import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.Text;
+import io.progresshub.server.internal.metrics.ServerMeters;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Optional;
@@ -73,10 +75,12 @@ public final class SseStream {
     }
     ConnectionLimiter limiter = context.limiter();
     if (!limiter.tryAcquireTotal()) {
+      context.meters().connectionRefused(ServerMeters.ConnectionLimit.MAX_CONNECTIONS);
       HttpResponses.error(target, ErrorCode.TOO_MANY_CONNECTIONS, "too many open connections");
       return;
     }
     if (!limiter.tryAcquireUser(caller.subject())) {
+      context.meters().connectionRefused(ServerMeters.ConnectionLimit.PER_USER);
       limiter.releaseTotal();
       HttpResponses.error(
           target, ErrorCode.TOO_MANY_CONNECTIONS, "too many connections for this user");
@@ -166,7 +170,10 @@ public final class SseStream {
           Outbox.sse(
               channel,
               context.config().limits(),
-              channel::close,
+              () -> {
+                AccessLog.ending(channel, -1, "slow consumer");
+                channel.close();
+              },
               context.writes().of(channel.eventLoop()),
               responseHead(target));
       this.subscriptions = new JobSubscriptions(context, this);
@@ -190,6 +197,7 @@ public final class SseStream {
       // RestApi paused reading for this request; keep reading to see the client leave.
       channel.config().setAutoRead(true);
       context.connections().add(this);
+      context.accessLog().opened(this, Optional.of(caller.subject()));
       long every = context.config().webSocket().heartbeatInterval().toMillis();
       ScheduledFuture<?> heartbeat =
           channel
@@ -212,6 +220,7 @@ public final class SseStream {
           .addListener(
               closed -> {
                 context.connections().remove(this);
+                context.accessLog().closed(this, outbox.written(), Optional.of(caller.subject()));
                 heartbeat.cancel(false);
                 if (tokenEnd != null) {
                   tokenEnd.cancel(false);
@@ -240,6 +249,7 @@ public final class SseStream {
     }
 
     private void fail(ErrorCode code, String message) {
+      AccessLog.ending(channel, -1, code.wireName());
       outbox.send(errorEvent(code, message));
       end();
     }
@@ -261,6 +271,7 @@ public final class SseStream {
     @Override
     public void afterState(Job job) {
       if (job.isTerminal()) {
+        AccessLog.ending(channel, -1, "job finished");
         end();
       }
     }
@@ -288,6 +299,8 @@ public final class SseStream {
 
     @Override
     public void replayAbandoned() {
+      context.meters().replayAbandoned();
+      AccessLog.ending(channel, -1, "slow consumer: replay abandoned");
       channel.close(); // EventSource reconnects with Last-Event-ID
     }
 
@@ -359,6 +372,7 @@ public final class SseStream {
 
     @Override
     public void goAway() {
+      AccessLog.ending(channel, -1, "server shutting down");
       end();
     }
   }

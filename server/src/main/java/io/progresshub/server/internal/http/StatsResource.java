@@ -4,10 +4,14 @@ import io.progresshub.core.HubStats;
 import io.progresshub.core.JobStatus;
 import io.progresshub.protocol.ServerStats;
 import io.progresshub.server.internal.ServerContext;
+import io.progresshub.server.internal.metrics.Figures;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** {@code GET /api/stats}: what the hub holds and this node serves, for admins. */
+/**
+ * {@code GET /api/stats}: what the hub holds and this node serves, its traffic and its store's
+ * latency, for admins.
+ */
 final class StatsResource {
   private final ServerContext context;
 
@@ -22,10 +26,17 @@ final class StatsResource {
     for (JobStatus status : JobStatus.values()) {
       jobs.put(status.wireName(), stats.jobsByStatus().getOrDefault(status, 0L));
     }
+    Figures figures = context.meters().figures();
+    Figures.Rates rates = context.meters().rates();
     return Reply.ok(
         new ServerStats(
             jobs,
             new ServerStats.Connections(
-                context.connections().size(), stats.subscriptions(), stats.watchedJobs())));
+                context.connections().size(), stats.subscriptions(), stats.watchedJobs()),
+            new ServerStats.Rates(rates.publishesPerSecond(), rates.deliveriesPerSecond()),
+            new ServerStats.Store(
+                figures.storePendingWrites(),
+                figures.storeCommitP50Ms(),
+                figures.storeCommitP99Ms())));
   }
 }

@@ -6,6 +6,7 @@ import io.progresshub.core.Principal;
 import io.progresshub.protocol.ClientMessage;
 import io.progresshub.protocol.ErrorCode;
 import io.progresshub.protocol.ServerMessage;
+import io.progresshub.server.internal.metrics.ServerMeters;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -81,6 +82,7 @@ final class SessionAuth {
     cancelDeadline();
     if (!countedUser) {
       if (!session.context().limiter().tryAcquireUser(verified.subject())) {
+        session.context().meters().connectionRefused(ServerMeters.ConnectionLimit.PER_USER);
         session.fail(
             ErrorCode.TOO_MANY_CONNECTIONS, "too many connections for this user", requestId);
         return false;

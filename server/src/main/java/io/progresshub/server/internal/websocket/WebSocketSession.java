@@ -29,6 +29,7 @@ import io.progresshub.protocol.ProtocolException;
 import io.progresshub.protocol.ServerMessage;
 import io.progresshub.server.Rate;
 import io.progresshub.server.WebSocketConfig;
+import io.progresshub.server.internal.AccessLog;
 import io.progresshub.server.internal.Connection;
 import io.progresshub.server.internal.Connections;
 import io.progresshub.server.internal.JobAccess;
@@ -38,6 +39,7 @@ import io.progresshub.server.internal.Outbox;
 import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.WebSocketFrames;
 import io.progresshub.server.internal.WireErrors;
+import io.progresshub.server.internal.metrics.ServerMeters;
 import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.time.Instant;
@@ -173,6 +175,7 @@ public final class WebSocketSession extends HeartbeatHandler
           // No token in the handshake: wait a little for a first-message auth, nothing else.
           auth.awaitFirstAuth();
     }
+    context.accessLog().opened(this, user());
   }
 
   @Override
@@ -180,6 +183,7 @@ public final class WebSocketSession extends HeartbeatHandler
     if (wheel != null) {
       wheel.remove(this);
       context.connections().remove(this);
+      context.accessLog().closed(this, outbox.written(), user());
     }
     if (monitoring) {
       context.monitor().leave(this);
@@ -344,6 +348,7 @@ public final class WebSocketSession extends HeartbeatHandler
       refusedCommands = 0;
       return true;
     }
+    context.meters().rateLimited(ServerMeters.RateLimit.COMMAND_RATE);
     if (++refusedCommands > MAX_REFUSED_COMMANDS) {
       close(CloseCode.RATE_LIMITED, "command rate exceeded");
     } else {
@@ -448,6 +453,7 @@ public final class WebSocketSession extends HeartbeatHandler
 
   @Override
   public void replayAbandoned() {
+    context.meters().replayAbandoned();
     close(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason());
   }
 
@@ -558,6 +564,7 @@ public final class WebSocketSession extends HeartbeatHandler
           }
           closing = true;
           String trimmed = reason.length() > 120 ? reason.substring(0, 120) : reason;
+          AccessLog.ending(channel, code.code(), trimmed);
           outbox.close(
               new CloseWebSocketFrame(new WebSocketCloseStatus(code.code(), trimmed)), false);
         };
@@ -586,6 +593,7 @@ public final class WebSocketSession extends HeartbeatHandler
       CloseCode code = tooBig ? CloseCode.MESSAGE_TOO_BIG : CloseCode.PROTOCOL_ERROR;
       if (!closing && outbox != null) {
         closing = true;
+        AccessLog.ending(ctx.channel(), code.code(), code.reason());
         outbox.discard();
         ctx.channel()
             .writeAndFlush(new CloseWebSocketFrame(code.code(), code.reason()))

@@ -25,6 +25,7 @@ import io.progresshub.protocol.ErrorCode;
 import io.progresshub.server.LimitsConfig;
 import io.progresshub.server.WebSocketConfig;
 import io.progresshub.server.auth.Authenticator;
+import io.progresshub.server.internal.AccessLogHandler;
 import io.progresshub.server.internal.ConnectionLimiter;
 import io.progresshub.server.internal.HttpResponses;
 import io.progresshub.server.internal.QueryParams;
@@ -32,6 +33,7 @@ import io.progresshub.server.internal.RequestTimeoutHandler;
 import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.ServerInitializer;
 import io.progresshub.server.internal.Text;
+import io.progresshub.server.internal.metrics.ServerMeters;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -101,6 +103,7 @@ public final class WebSocketUpgrade {
       return;
     }
     if (!context.limiter().tryAcquireTotal()) {
+      context.meters().connectionRefused(ServerMeters.ConnectionLimit.MAX_CONNECTIONS);
       HttpResponses.error(target, ErrorCode.TOO_MANY_CONNECTIONS, "too many open connections");
       return;
     }
@@ -175,6 +178,9 @@ public final class WebSocketUpgrade {
       ChannelHandler session) {
     if (webSocket.compression() && offersDeflate(request)) {
       RequestTimeoutHandler.removeFrom(ctx.pipeline());
+      if (ctx.pipeline().get(AccessLogHandler.NAME) != null) {
+        ctx.pipeline().remove(AccessLogHandler.NAME); // the lean path drops it with the rest
+      }
       addDeflateChain(ctx.pipeline(), ctx.name(), rawPath, limits, session);
       ctx.fireChannelRead(request.retain());
       return true;
