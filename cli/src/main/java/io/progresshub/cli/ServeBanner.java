@@ -8,18 +8,34 @@ final class ServeBanner {
   private ServeBanner() {}
 
   /**
-   * What serve prints on stdout once it listens: where to connect, and how to get a token. It
-   * prints no token: stdout ends up in service logs, where a long-lived admin token would be
-   * anyone's.
+   * What serve prints on stdout once it listens: where to connect, the dashboard, and how to get a
+   * token. The dashboard link carries a token only when serve was given one to show (on a terminal,
+   * see {@link DashboardLink}): stdout that is not a terminal ends up in service logs, where an
+   * admin token would be anyone's.
    *
    * @param mintCommand the command that prints an admin token; empty when auth is off
+   * @param dashboardToken a short-lived admin token for the dashboard link, if any
    */
-  static String banner(HubAddress address, Optional<String> mintCommand) {
+  static String banner(
+      HubAddress address, Optional<String> mintCommand, Optional<String> dashboardToken) {
     String http = address.httpUrl();
     StringBuilder text = new StringBuilder();
     text.append("progress-hub ").append(Version.current()).append(" is ready\n");
     text.append("  HTTP:      ").append(http).append('\n');
     text.append("  WebSocket: ").append(address.webSocketUrl()).append('\n');
+    if (dashboardToken.isPresent()) {
+      text.append("  Dashboard: ")
+          .append(http)
+          .append("/#token=")
+          .append(dashboardToken.get())
+          .append("  (signed in as admin for ")
+          .append(DashboardLink.TOKEN_TTL.toHours())
+          .append("h)\n");
+    } else if (mintCommand.isPresent()) {
+      text.append("  Dashboard: ").append(http).append("/  (sign in with an admin token)\n");
+    } else {
+      text.append("  Dashboard: ").append(http).append("/\n");
+    }
     if (address.allInterfaces()) {
       text.append("  (listening on all interfaces, ").append(address.host()).append(")\n");
     }

@@ -176,7 +176,9 @@ final class ServeCommand implements Callable<Integer> {
                   ServeBanner.mintCommand(
                       Optional.ofNullable(dataDir), Optional.ofNullable(config)))
               : Optional.empty();
-      out.print(ServeBanner.banner(hub.address(), mintCommand));
+      Optional<String> dashboardToken =
+          DashboardLink.adminToken(hub.settings(), DashboardLink.onTerminal());
+      out.print(ServeBanner.banner(hub.address(), mintCommand, dashboardToken));
       out.flush();
       hub.awaitShutdown();
     }

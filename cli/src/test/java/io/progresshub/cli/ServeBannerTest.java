@@ -11,28 +11,49 @@ class ServeBannerTest {
   @Test
   void bannerShowsWhereToConnectAndHowToMintATokenToTryWith() {
     String mint = "progress-hub token --sub admin --role admin";
-    String banner = ServeBanner.banner(new HubAddress("127.0.0.1", 8080, false), Optional.of(mint));
+    String banner =
+        ServeBanner.banner(
+            new HubAddress("127.0.0.1", 8080, false), Optional.of(mint), Optional.empty());
 
     assertThat(banner)
         .contains("http://127.0.0.1:8080")
         .contains("ws://127.0.0.1:8080/ws")
         .contains("valid 1h: " + mint)
         .contains(
-            "curl -H \"Authorization: Bearer $(" + mint + ")\" http://127.0.0.1:8080/api/jobs");
+            "curl -H \"Authorization: Bearer $(" + mint + ")\" http://127.0.0.1:8080/api/jobs")
+        .contains("Dashboard: http://127.0.0.1:8080/  (sign in with an admin token)")
+        .doesNotContain("#token=");
+  }
+
+  @Test
+  void theDashboardLinkCarriesTheTokenItIsGivenInItsFragment() {
+    String banner =
+        ServeBanner.banner(
+            new HubAddress("127.0.0.1", 8080, false),
+            Optional.of("progress-hub token --sub admin --role admin"),
+            Optional.of("eyJ.header.sig"));
+
+    assertThat(banner)
+        .contains("Dashboard: http://127.0.0.1:8080/#token=eyJ.header.sig  (signed in as admin")
+        .doesNotContain("?token=");
   }
 
   @Test
   void bannerWithTlsShowsHttpsAndWssUrls() {
     String banner =
         ServeBanner.banner(
-            new HubAddress("127.0.0.1", 8443, true), Optional.of("progress-hub token"));
+            new HubAddress("127.0.0.1", 8443, true),
+            Optional.of("progress-hub token"),
+            Optional.empty());
 
     assertThat(banner).contains("https://127.0.0.1:8443").contains("wss://127.0.0.1:8443/ws");
   }
 
   @Test
   void bannerForAWildcardBindUsesLocalhostInUrls() {
-    String banner = ServeBanner.banner(new HubAddress("0.0.0.0", 9000, false), Optional.empty());
+    String banner =
+        ServeBanner.banner(
+            new HubAddress("0.0.0.0", 9000, false), Optional.empty(), Optional.empty());
 
     assertThat(banner)
         .contains("http://localhost:9000")

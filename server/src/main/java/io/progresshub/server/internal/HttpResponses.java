@@ -62,6 +62,18 @@ public final class HttpResponses {
     send(target, response);
   }
 
+  /**
+   * A file: its body with {@code headers}, which name its type and say how it may be cached (the
+   * API's {@code no-store} applies only when they do not).
+   */
+  public static void file(
+      Target target, HttpResponseStatus status, HttpHeaders headers, byte[] body) {
+    FullHttpResponse response =
+        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+    response.headers().add(headers);
+    send(target, response);
+  }
+
   public static void error(Target target, ErrorCode code, String message) {
     error(target, new WireErrors.WireError(code, message, Optional.empty()));
   }
@@ -108,7 +120,9 @@ public final class HttpResponses {
 
   private static void send(Target target, FullHttpResponse response) {
     response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
-    response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+    if (!response.headers().contains(HttpHeaderNames.CACHE_CONTROL)) {
+      response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+    }
     allowOrigin(response.headers(), target.corsOrigin());
     if (target.keepAlive()) {
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.progresshub.protocol.ErrorCode;
+import io.progresshub.server.internal.dashboard.Dashboard;
 import io.progresshub.server.internal.http.RestApi;
 import io.progresshub.server.internal.metrics.ServerMeters;
 import io.progresshub.server.internal.websocket.WebSocketUpgrade;
@@ -21,7 +22,8 @@ import java.util.Optional;
 
 /**
  * The first stop of every HTTP request: checks the origin, then hands WebSocket upgrades to {@link
- * WebSocketUpgrade} and everything else to {@link RestApi}.
+ * WebSocketUpgrade}, the dashboard's page and files to {@link Dashboard}, and everything else to
+ * {@link RestApi}.
  */
 @ChannelHandler.Sharable
 public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -30,6 +32,7 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
   private final RefusedOrigins refusedOrigins = new RefusedOrigins();
   private final RestApi rest;
   private final WebSocketUpgrade webSockets;
+  private final Dashboard dashboard = Dashboard.fromClasspath();
 
   public HttpRouter(ServerContext context) {
     this.context = context;
@@ -73,6 +76,10 @@ public final class HttpRouter extends SimpleChannelInboundHandler<FullHttpReques
     }
     if (request.method().equals(HttpMethod.OPTIONS)) {
       preflight(target);
+      return;
+    }
+    if (dashboard.serves(query.path())) {
+      dashboard.handle(request, query.path(), target);
       return;
     }
     rest.handle(ctx, request, query, target);
