@@ -1,14 +1,15 @@
 package io.progresshub.redis;
 
 import io.progresshub.core.HubEvent;
+import io.progresshub.store.json.JobJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
  * The one encoding of a {@link HubEvent} on a Redis channel, written by the append script and by
  * {@link RedisBroker}: lines {@code U}, origin node, {@link HubEvent.Change} name, job JSON ({@link
- * StoredJobJson}) for an update; {@code R}, origin node, job id for a removal. The origin lets a
- * node skip its own events, which it has delivered locally already.
+ * JobJson}) for an update; {@code R}, origin node, job id for a removal. The origin lets a node
+ * skip its own events, which it has delivered locally already.
  */
 final class RedisEventCodec {
 
@@ -26,7 +27,7 @@ final class RedisEventCodec {
               + "\n"
               + updated.change().name()
               + "\n"
-              + StoredJobJson.write(updated.job());
+              + JobJson.SORTED.write(updated.job());
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
@@ -55,7 +56,7 @@ final class RedisEventCodec {
         HubEvent.Change change = HubEvent.Change.valueOf(text.substring(originEnd + 1, changeEnd));
         yield new Message(
             origin,
-            new HubEvent.JobUpdated(StoredJobJson.read(text.substring(changeEnd + 1)), change));
+            new HubEvent.JobUpdated(JobJson.SORTED.read(text.substring(changeEnd + 1)), change));
       }
       default -> throw new IllegalArgumentException("unknown event kind: " + abbreviate(text));
     };

@@ -13,6 +13,7 @@ import io.progresshub.core.spi.JobPage;
 import io.progresshub.core.spi.JobQuery;
 import io.progresshub.core.spi.JobStore;
 import io.progresshub.core.spi.StoredEvent;
+import io.progresshub.store.json.JobJson;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -138,9 +139,9 @@ public final class RedisJobStore implements JobStore {
     String builtOnState = null;
     HubException rejected = null;
     try {
-      state = StoredJobJson.write(event.job());
+      state = JobJson.SORTED.write(event.job());
       if (event.builtOn().isPresent()) {
-        builtOnState = StoredJobJson.write(event.builtOn().get());
+        builtOnState = JobJson.SORTED.write(event.builtOn().get());
       }
     } catch (IOException | RuntimeException e) {
       rejected =
@@ -212,7 +213,7 @@ public final class RedisJobStore implements JobStore {
                 case "built_on" -> {
                   String stored = (String) answer.get(1);
                   if (mayRetry
-                      && StoredJobJson.read(stored).equals(event.builtOn().orElseThrow())) {
+                      && JobJson.SORTED.read(stored).equals(event.builtOn().orElseThrow())) {
                     yield send(event, state, stored, false);
                   }
                   yield CompletableFuture.<Void>failedFuture(event.builtOnOther());
@@ -288,7 +289,7 @@ public final class RedisJobStore implements JobStore {
     return read(
         "job " + jobId,
         redis ->
-            Optional.ofNullable(redis.hget(keys.job(jobId), "state")).map(StoredJobJson::read));
+            Optional.ofNullable(redis.hget(keys.job(jobId), "state")).map(JobJson.SORTED::read));
   }
 
   @Override
@@ -306,7 +307,7 @@ public final class RedisJobStore implements JobStore {
                     Range.from(Range.Boundary.excluding(afterSeq), Range.Boundary.unbounded()),
                     Limit.create(0, limit))
                 .stream()
-                .map(StoredJobJson::read)
+                .map(JobJson.SORTED::read)
                 .toList());
   }
 
@@ -318,7 +319,7 @@ public final class RedisJobStore implements JobStore {
         "event " + eventId + " of job " + jobId,
         redis ->
             Optional.ofNullable(redis.hget(keys.eventIds(jobId), eventId))
-                .map(StoredJobJson::read));
+                .map(JobJson.SORTED::read));
   }
 
   @Override
@@ -345,7 +346,7 @@ public final class RedisJobStore implements JobStore {
             keys.prefix());
     List<Job> jobs = new ArrayList<>(reply.size() - 1);
     for (Object state : reply.subList(1, reply.size())) {
-      jobs.add(StoredJobJson.read((String) state));
+      jobs.add(JobJson.SORTED.read((String) state));
     }
     return new JobPage(jobs, (Long) reply.get(0));
   }

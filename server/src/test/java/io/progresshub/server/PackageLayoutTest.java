@@ -54,7 +54,16 @@ class PackageLayoutTest {
   void everyPackageSaysWhatLivesThereAndTheInternalOnesSayTheyAreNotApi() throws IOException {
     List<Path> packages = new ArrayList<>();
     for (String module :
-        List.of("protocol", "core", "store-sqlite", "redis", "server", "client", "cli", "bench")) {
+        List.of(
+            "protocol",
+            "core",
+            "store-json",
+            "store-sqlite",
+            "redis",
+            "server",
+            "client",
+            "cli",
+            "bench")) {
       try (Stream<Path> files = Files.walk(REPO.resolve(module).resolve("src/main/java"))) {
         files
             .filter(file -> file.toString().endsWith(".java"))
@@ -84,7 +93,8 @@ class PackageLayoutTest {
       codes.add(code.wireName());
     }
     for (String module :
-        List.of("protocol", "core", "store-sqlite", "redis", "server", "client", "cli")) {
+        List.of(
+            "protocol", "core", "store-json", "store-sqlite", "redis", "server", "client", "cli")) {
       for (Path file : javaFiles(REPO.resolve(module).resolve("src/main/java"))) {
         String source = read(file);
         for (String code : codes) {

@@ -1,6 +1,7 @@
 package io.progresshub.store.sqlite;
 
 import io.progresshub.core.HubException;
+import io.progresshub.store.json.JobJson;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -13,7 +14,7 @@ import java.time.Instant;
  * that a later release can migrate an older file step by step.
  *
  * <p>Instants in columns are epoch nanoseconds (exact, and ordered like the instants); the {@code
- * state} columns hold the full job snapshot as JSON ({@link StoredJobJson}).
+ * state} columns hold the full job snapshot as JSON ({@link JobJson}).
  */
 final class Schema {
 

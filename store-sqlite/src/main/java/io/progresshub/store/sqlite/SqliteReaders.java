@@ -5,6 +5,7 @@ import io.progresshub.core.Job;
 import io.progresshub.core.JobStatus;
 import io.progresshub.core.spi.JobPage;
 import io.progresshub.core.spi.JobQuery;
+import io.progresshub.store.json.JobJson;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -66,7 +67,7 @@ final class SqliteReaders implements AutoCloseable {
           List<Job> jobs = new ArrayList<>();
           try (ResultSet rows = query.executeQuery()) {
             while (rows.next()) {
-              jobs.add(StoredJobJson.read(rows.getString(1)));
+              jobs.add(JobJson.AS_GIVEN.read(rows.getString(1)));
             }
           }
           return jobs;
@@ -139,7 +140,7 @@ final class SqliteReaders implements AutoCloseable {
             List<Job> jobs = new ArrayList<>();
             try (ResultSet rows = page.executeQuery()) {
               while (rows.next()) {
-                jobs.add(StoredJobJson.read(rows.getString(1)));
+                jobs.add(JobJson.AS_GIVEN.read(rows.getString(1)));
               }
             }
             PreparedStatement count = reader.prepare("SELECT COUNT(*) FROM jobs" + where);
@@ -187,7 +188,7 @@ final class SqliteReaders implements AutoCloseable {
 
   private static Optional<Job> single(PreparedStatement query) throws SQLException {
     try (ResultSet rows = query.executeQuery()) {
-      return rows.next() ? Optional.of(StoredJobJson.read(rows.getString(1))) : Optional.empty();
+      return rows.next() ? Optional.of(JobJson.AS_GIVEN.read(rows.getString(1))) : Optional.empty();
     }
   }
 

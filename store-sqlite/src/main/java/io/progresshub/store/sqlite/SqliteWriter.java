@@ -10,6 +10,7 @@ import static io.progresshub.store.sqlite.Sqlite.setNullableLong;
 import io.progresshub.core.HubException;
 import io.progresshub.core.Job;
 import io.progresshub.core.spi.StoredEvent;
+import io.progresshub.store.json.JobJson;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -120,9 +121,9 @@ final class SqliteWriter implements AutoCloseable {
     HubException rejected = null;
     try {
       // Serialized here, on the caller's thread, to keep the writer thread on I/O.
-      state = StoredJobJson.write(event.job());
+      state = JobJson.AS_GIVEN.write(event.job());
       if (event.builtOn().isPresent()) {
-        builtOnState = StoredJobJson.write(event.builtOn().get());
+        builtOnState = JobJson.AS_GIVEN.write(event.builtOn().get());
       }
     } catch (IOException | RuntimeException e) {
       rejected =
@@ -441,7 +442,7 @@ final class SqliteWriter implements AutoCloseable {
       }
       String stored = rows.getString(2);
       if (stored.equals(append.builtOnState())
-          || StoredJobJson.read(stored).equals(builtOn.get())) {
+          || JobJson.AS_GIVEN.read(stored).equals(builtOn.get())) {
         return null;
       }
       return append.event().builtOnOther();

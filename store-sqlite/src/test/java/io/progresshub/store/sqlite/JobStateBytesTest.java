@@ -61,9 +61,7 @@ class JobStateBytesTest {
     assertThat(JobLimits.stateBytes(done)).isEqualTo(expected);
   }
 
-  /**
-   * As StoredJobJson writes it: text (then stored as UTF-8), with characters outside the BMP kept.
-   */
+  /** As JobJson writes it: text (then stored as UTF-8), with characters outside the BMP kept. */
   private static long json(Object value) throws Exception {
     return MAPPER.writeValueAsString(value).getBytes(StandardCharsets.UTF_8).length;
   }

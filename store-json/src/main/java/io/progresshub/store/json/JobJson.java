@@ -1,8 +1,9 @@
-package io.progresshub.store.sqlite;
+package io.progresshub.store.json;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.progresshub.core.HubException;
 import io.progresshub.core.Job;
@@ -19,7 +20,11 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
- * A {@link Job} snapshot as one JSON object, the form the store keeps it in.
+ * A {@link Job} snapshot as one JSON object, the form the stores keep it in. Thread-safe.
+ *
+ * <p>Two forms differ only in the order of map keys: {@link #AS_GIVEN} keeps metadata keys in the
+ * order the producer gave them; {@link #SORTED} sorts them, so that equal states are equal texts
+ * (the Redis append script compares them as strings). Either form reads the other.
  *
  * <p>Field names are the wire names ({@code created_at}, {@code eta_seconds}...); absent optionals
  * are absent keys. Instants are ISO-8601 strings with all their digits ({@link Instant#toString}),
@@ -29,16 +34,29 @@ import java.util.OptionalDouble;
  * fractions; {@code String}, {@code Boolean}, lists and maps (unmodifiable), {@code null} inside
  * containers.
  */
-final class StoredJobJson {
+public final class JobJson {
 
-  private static final ObjectMapper MAPPER = JsonMapper.builder().build();
+  /** Metadata keys in the order the producer gave them. */
+  public static final JobJson AS_GIVEN = new JobJson(JsonMapper.builder().build());
+
+  /** Map keys sorted: equal states are equal texts. */
+  public static final JobJson SORTED =
+      new JobJson(
+          JsonMapper.builder().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build());
+
+  private static final ObjectMapper READER = JsonMapper.builder().build();
   private static final TypeReference<Map<String, Object>> OBJECT = new TypeReference<>() {};
 
-  private StoredJobJson() {}
+  private final ObjectMapper writer;
 
-  static String write(Job job) throws IOException {
+  private JobJson(ObjectMapper writer) {
+    this.writer = writer;
+  }
+
+  /** The job as one JSON object. */
+  public String write(Job job) throws IOException {
     StringWriter out = new StringWriter(256);
-    try (JsonGenerator json = MAPPER.createGenerator(out)) {
+    try (JsonGenerator json = writer.createGenerator(out)) {
       json.writeStartObject();
       json.writeStringField("id", job.id());
       json.writeStringField("owner", job.owner());
@@ -68,10 +86,15 @@ final class StoredJobJson {
     return out.toString();
   }
 
-  static Job read(String text) {
+  /**
+   * The job a {@link #write} wrote, in either form.
+   *
+   * @throws HubException {@code store_unavailable} for a text that is not a stored job
+   */
+  public Job read(String text) {
     Map<String, Object> json;
     try {
-      json = MAPPER.readValue(text, OBJECT);
+      json = READER.readValue(text, OBJECT);
     } catch (IOException e) {
       throw corrupt("not a JSON object: " + e.getMessage(), e);
     }
