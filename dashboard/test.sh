@@ -46,6 +46,7 @@ node --test \
   test/*.test.mjs || status=$?
 # One <testsuite> with every case, so that ./run-tests counts them all.
 if [[ -s "$report" ]]; then
-  node test/flatten-junit.mjs "$report" dashboard
+  # the JS client suite's flattener: one <testsuite> with every case
+  node ../clients/js/test/flatten-junit.mjs "$report" dashboard dashboard
 fi
 exit "$status"

@@ -1,9 +1,9 @@
 // Rewrites node's JUnit report (one <testsuite> per describe, plus loose <testcase>s) as a single
 // <testsuite> holding every test case, whose totals ./run-tests reads from the first line.
-// Usage: node test/flatten-junit.mjs <report.xml> [suite-name]
+// Usage: node test/flatten-junit.mjs <report.xml> [suite-name] [label for the summary line]
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const [file, name = 'clients-js'] = process.argv.slice(2);
+const [file, name = 'clients-js', label = 'clients/js'] = process.argv.slice(2);
 const xml = readFileSync(file, 'utf8');
 // Attribute values may hold an unescaped '>': skip over quoted strings.
 const cases = xml.match(/<testcase\b(?:[^>"]|"[^"]*")*?(?:\/>|>[\s\S]*?<\/testcase>)/g) ?? [];
@@ -25,4 +25,4 @@ const out = [
   '',
 ].join('\n');
 writeFileSync(file, out);
-console.log(`clients/js: ${cases.length - failures - skipped} passed, ${failures} failed, ${skipped} skipped`);
+console.log(`${label}: ${cases.length - failures - skipped} passed, ${failures} failed, ${skipped} skipped`);
