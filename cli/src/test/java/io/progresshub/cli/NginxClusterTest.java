@@ -148,6 +148,7 @@ class NginxClusterTest {
   void aNodeStoppedGracefullyHandsItsClientsToTheOthersAndTheyMissNothing() {
     Watcher moved = watchers.getFirst();
     int victim = nodeOf(moved);
+    assertThat(victim).as("%s is connected to a node", moved.name).isNotNegative();
     ServerProcess stopping = nodes.get(victim);
 
     stopped.add(victim);
