@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the seed-client tests (SeedClientsTest) and the Redis tests need, when it is missing:
-#   - Debian packages: chromium (the browser), python3-websockets (for /usr/bin/python3) and
-#     redis-server (the redis module's tests start one of their own);
+#   - Debian packages: chromium (the browser), python3-websockets (for /usr/bin/python3),
+#     redis-server (the redis module's tests start one of their own) and nginx (NginxClusterTest
+#     runs docs/nginx/progress-hub.conf in front of serve processes; its service is not used);
 #   - npm packages of server/src/test/js (playwright-core, pinned in its package-lock.json).
 # Idempotent and quiet when everything is already present. Needs root only for apt-get.
 set -euo pipefail
@@ -15,6 +16,7 @@ say() { printf 'install-test-deps: %s\n' "$*" >&2; }
 apt_missing=()
 [[ -x /usr/bin/chromium ]] || apt_missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || [[ -x /usr/bin/redis-server ]] || apt_missing+=(redis-server)
+[[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null 2>&1 || apt_missing+=(nginx)
 if ! /usr/bin/python3 -c 'import websockets' >/dev/null 2>&1; then
   apt_missing+=(python3-websockets)
 fi

@@ -153,6 +153,12 @@ export declare const TERMINAL_STATUSES: readonly JobStatus[];
 /** Whether to reconnect after a close with `code` (protocol.md, "Close codes"). */
 export declare function shouldReconnect(code: number): boolean;
 
+/**
+ * The reconnect delay a server asks for in the reason of a 1001 close when it shuts down
+ * (`server shutting down; retry_after_ms=2140`), in ms; undefined when the reason has none.
+ */
+export declare function retryAfterMs(reason: string | undefined): number | undefined;
+
 export class ProgressClient {
   constructor(baseUrl: string, options: ProgressClientOptions);
   /** The WebSocket URL (`ws(s)://host/ws`). */

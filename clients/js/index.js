@@ -19,6 +19,15 @@ export function shouldReconnect(code) {
   return code < 4000 && code !== 1000;
 }
 
+/**
+ * The reconnect delay a server asks for in the reason of a 1001 close when it shuts down
+ * (`server shutting down; retry_after_ms=2140`), in ms; undefined when the reason has none.
+ */
+export function retryAfterMs(reason) {
+  const match = /(?:^|[;\s])retry_after_ms=(\d{1,9})\b/.exec(reason || '');
+  return match ? Number(match[1]) : undefined;
+}
+
 /** An error reported by the client or the server; `code` is the protocol's error code or close. */
 export class ProgressHubError extends Error {
   constructor(message, { code, closeCode, jobId, state } = {}) {
@@ -326,7 +335,7 @@ export class ProgressClient {
       this._unauthorizedInARow++;
       reconnect = !!this._getToken && this._unauthorizedInARow < 2;
     }
-    const delayMs = reconnect ? this._nextDelay(code) : undefined;
+    const delayMs = reconnect ? this._nextDelay(code, reason) : undefined;
     this._emit('disconnected', { code, reason, willReconnect: reconnect, delayMs, wasConnected: wasAuthenticated });
     if (!reconnect) {
       const err = new ProgressHubError(
@@ -359,11 +368,14 @@ export class ProgressClient {
     }
   }
 
-  _nextDelay(code) {
+  _nextDelay(code, reason) {
     const cap = Math.min(this._backoff.maxMs, this._backoff.initialMs * 2 ** this._attempt);
     this._attempt++;
     let delay = Math.random() * cap; // full jitter
     if (code === 4429) delay = Math.max(delay, this._backoff.initialMs);
+    // A stopping server spreads its clients' returns over its drain window: wait at least the
+    // hint, and add the usual jitter on top so that equal hints still do not coincide.
+    if (code === 1001) delay += retryAfterMs(reason) ?? 0;
     return Math.round(delay);
   }
 

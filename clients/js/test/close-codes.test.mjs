@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WebSocketServer } from 'ws';
-import { ProgressClient, shouldReconnect } from '../index.js';
+import { ProgressClient, retryAfterMs, shouldReconnect } from '../index.js';
 import { ADMIN, Proxy, Server, WebSocket, mintToken, record, sleep, until } from './helpers.mjs';
 
 const clients = [];
@@ -26,12 +26,13 @@ function newClient(url, options = {}) {
 }
 
 /** A server that speaks just enough protocol v1, then closes each connection with `code`. */
-async function scriptedServer(code) {
+async function scriptedServer(code, reason = 'scripted') {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise((r) => wss.once('listening', r));
-  const state = { connections: 0, tokens: [] };
+  const state = { connections: 0, tokens: [], connectedAt: [] };
   wss.on('connection', (ws) => {
     state.connections++;
+    state.connectedAt.push(Date.now());
     ws.send(JSON.stringify({ type: 'connection_established', connection_id: 'c', heartbeat_interval: 25 }));
     ws.on('message', (data) => {
       const msg = JSON.parse(String(data));
@@ -42,7 +43,7 @@ async function scriptedServer(code) {
             ? { type: 'error', code: 'unauthorized', error: 'bad token', id: msg.id }
             : { type: 'authenticated', sub: 'a', role: 'admin', id: msg.id };
         ws.send(JSON.stringify(reply));
-        setTimeout(() => (code === 1006 ? ws.terminate() : ws.close(code, 'scripted')), 30);
+        setTimeout(() => (code === 1006 ? ws.terminate() : ws.close(code, reason)), 30);
       }
     });
   });
@@ -86,6 +87,25 @@ describe('close codes', { concurrency: true }, () => {
       if (code === 4429) assert.ok(log.disconnected.every((d) => d.delayMs >= 20), 'a 4429 always waits');
     });
   }
+
+  test('1001 with a retry_after_ms hint waits at least the hint before reconnecting', async () => {
+    const { url, state } = await scriptedServer(1001, 'server shutting down; retry_after_ms=700');
+    const client = newClient(url); // back-off alone: under 100 ms
+    const log = record(client);
+    client.watch('job-x', () => {});
+    await until(() => state.connections >= 3, 5000, 'two reconnects');
+    assert.equal(retryAfterMs('server shutting down; retry_after_ms=700'), 700);
+    assert.equal(retryAfterMs('idle timeout: no traffic for 62 s'), undefined);
+    // each delay is the hint plus the back-off's jitter
+    assert.ok(
+      log.disconnected.every((d) => d.code === 1001 && d.delayMs >= 700 && d.delayMs <= 800),
+      JSON.stringify(log.disconnected),
+    );
+    for (let i = 1; i < 3; i++) {
+      const gap = state.connectedAt[i] - state.connectedAt[i - 1];
+      assert.ok(gap >= 700, `reconnect ${i} came after ${gap} ms`);
+    }
+  });
 
   test('4401 with getToken: asks for a new token once, then stops when it is refused again', async () => {
     const { url, state } = await scriptedServer(4401);

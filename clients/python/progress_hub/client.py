@@ -14,7 +14,7 @@ from ._retry import Backoff
 from .errors import (JobNotFound, ProgressHubError, RetriesExhausted, SubscribeRefused,
                      Unauthorized, WatchClosed)
 from .tokens import token_expiry
-from .watcher import TERMINAL, should_reconnect
+from .watcher import TERMINAL, retry_after, should_reconnect
 
 # Subscribe errors after which asking again later can succeed (on the same connection).
 RETRYABLE_ERRORS = frozenset({"store_unavailable", "rate_limited", "shutting_down"})
@@ -32,10 +32,11 @@ def ws_endpoint(url):
 
 
 class _Reconnect(Exception):
-    def __init__(self, why, floor=0.0, unauthorized=False):
+    def __init__(self, why, floor=0.0, unauthorized=False, after=0.0):
         super().__init__(why)
         self.floor = floor
         self.unauthorized = unauthorized
+        self.after = after  # the server's retry hint, waited on top of the back-off
 
 
 class _Subscription:
@@ -103,7 +104,8 @@ class ProgressClient:
     Like the JavaScript client it authenticates with a first `auth` message; reconnects after
     network failures and the protocol's reconnect close codes (1001, 1006, 1011, 4008, 4429) with
     exponential back-off and full jitter (`initial_backoff` doubling to `max_backoff`, reset by a
-    connection that stayed up `stable_after` seconds); resubscribes every job with `since` = the
+    connection that stayed up `stable_after` seconds), after a 1001 from a server shutting down
+    at least the `retry_after_ms` its close reason carries; resubscribes every job with `since` = the
     last `seq` it gave out and drops any state at or below it; replaces a connection on which
     nothing (not even a heartbeat) arrives for `heartbeat_timeout` seconds (default 2.5 announced
     heartbeat intervals). Final close codes end every watch with `Unauthorized` (4401),
@@ -213,7 +215,7 @@ class ProgressClient:
                 if self.max_reconnects is not None and self.reconnects >= self.max_reconnects:
                     self._end_all(RetriesExhausted(f"gave up after {self.reconnects} reconnects: {r}"))
                     return
-                await asyncio.sleep(delays.next_delay(r.floor))
+                await asyncio.sleep(r.after + delays.next_delay(r.floor))
                 self.reconnects += 1
             except ProgressHubError as e:
                 self.disconnects.append(str(e))
@@ -322,8 +324,10 @@ class ProgressClient:
 
     def _closed_with(self, code, reason):
         if should_reconnect(code):
-            # 4429: back off before trying again, however small the jitter came out.
-            return _Reconnect(f"close {code}", floor=self.initial_backoff if code == 4429 else 0.0)
+            # 4429: back off before trying again, however small the jitter came out. 1001 from a
+            # server shutting down: wait its hint first, which spreads its clients' returns.
+            return _Reconnect(f"close {code}", floor=self.initial_backoff if code == 4429 else 0.0,
+                              after=retry_after(reason) if code == 1001 else 0.0)
         if code == 4401:
             return _Reconnect(f"close 4401 {reason}".rstrip(), unauthorized=True)
         return WatchClosed(code, reason)

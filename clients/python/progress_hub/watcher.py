@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import re
 import urllib.parse
 
 import websockets
@@ -27,6 +28,17 @@ def should_reconnect(code):
     return code is None or (code < 4000 and code != 1000)
 
 
+_RETRY_HINT = re.compile(r"(?:^|[;\s])retry_after_ms=(\d{1,9})\b")
+
+
+def retry_after(reason):
+    """The reconnect delay, in seconds, that a server shutting down asks for in the reason of its
+    1001 close (`server shutting down; retry_after_ms=2140`); 0.0 when the reason has none.
+    Each connection gets its own, so that a stopping node's clients come back spread out."""
+    match = _RETRY_HINT.search(reason or "")
+    return int(match.group(1)) / 1000.0 if match else 0.0
+
+
 def ws_url(url, job_id, since=None, token_in_query=None):
     """ws(s)://host:port/ws/{job_id}?since=N from an http(s) or ws(s) base URL."""
     parts = urllib.parse.urlsplit(url)
@@ -41,9 +53,10 @@ def ws_url(url, job_id, since=None, token_in_query=None):
 
 
 class _Reconnect(Exception):
-    def __init__(self, why, floor=0.0):
+    def __init__(self, why, floor=0.0, after=0.0):
         super().__init__(why)
         self.floor = floor
+        self.after = after  # the server's retry hint, waited on top of the back-off
 
 
 class Watcher:
@@ -138,7 +151,7 @@ class Watcher:
                 self.disconnects.append(str(r))
                 if self.max_reconnects is not None and self.reconnects >= self.max_reconnects:
                     raise RetriesExhausted(f"gave up after {self.reconnects} reconnects: {r}")
-                await asyncio.sleep(delays.next_delay(r.floor))
+                await asyncio.sleep(r.after + delays.next_delay(r.floor))
                 self.reconnects += 1
             finally:
                 if ws is not None and not ws.closed:
@@ -157,7 +170,8 @@ class Watcher:
     def _closed(self, code, reason):
         if should_reconnect(code):
             # 4429: back off before trying again, however small the jitter came out.
-            raise _Reconnect(f"close {code}", floor=1.0 if code == 4429 else 0.0)
+            raise _Reconnect(f"close {code}", floor=1.0 if code == 4429 else 0.0,
+                             after=retry_after(reason) if code == 1001 else 0.0)
         if code == 4401:
             raise Unauthorized(f"closed with 4401: {reason}")
         if code == 4404:

@@ -318,3 +318,33 @@ def test_close_ends_every_watch(server, publisher_token):
             client.watch(pub.job_id)
 
     asyncio.run(run())
+
+
+def test_a_1001_with_a_retry_hint_waits_at_least_the_hint_before_reconnecting():
+    """A scripted server that closes every connection after auth as a draining node does."""
+    import websockets
+
+    connected_at = []
+
+    async def handler(ws, path=None):
+        connected_at.append(time.monotonic())
+        await ws.send('{"type":"connection_established","connection_id":"c","heartbeat_interval":25}')
+        await ws.recv()  # auth
+        await ws.send('{"type":"authenticated","sub":"a","role":"admin","id":"auth"}')
+        await ws.close(1001, "server shutting down; retry_after_ms=700")
+
+    async def run():
+        async with websockets.serve(handler, "127.0.0.1", 0) as stub:
+            port = stub.sockets[0].getsockname()[1]
+            client = ProgressClient(f"http://127.0.0.1:{port}", token="t", initial_backoff=0.02,
+                                    max_backoff=0.1)  # back-off alone: under 0.1 s
+            async with client:
+                client.watch("job-x")
+                await until(lambda: len(connected_at) >= 3, 10, "two reconnects")
+            return client
+
+    client = asyncio.run(run())
+    gaps = [b - a for a, b in zip(connected_at, connected_at[1:])]
+    assert all(gap >= 0.7 for gap in gaps), gaps
+    assert all(gap < 5 for gap in gaps), gaps
+    assert client.disconnects[:2] == ["close 1001", "close 1001"]

@@ -91,6 +91,14 @@ final class ServeCommand implements Callable<Integer> {
   String heartbeatInterval;
 
   @Option(
+      names = "--drain-spread",
+      paramLabel = "DURATION",
+      description =
+          "At shutdown, tell each client to wait a random time below this before reconnecting"
+              + " (5s; 0 for no wait).")
+  String drainSpread;
+
+  @Option(
       names = "--ws-compression",
       arity = "0..1",
       fallbackValue = "true",

@@ -29,6 +29,7 @@ import java.util.Optional;
  * @param allowedOrigins browser origins allowed besides same-origin ({@code *} for any)
  * @param retention how long finished jobs are kept
  * @param heartbeatInterval WebSocket ping and JSON heartbeat interval
+ * @param drainSpread the window over which the clients of a stopping server are told to reconnect
  * @param limits the bounds on connections, input, rates and outbound bytes
  * @param addresses the limits per client address, and the trusted proxies
  * @param hub the bounds the hub and its store keep: replay, job state, store queue
@@ -50,6 +51,7 @@ record Settings(
     List<String> allowedOrigins,
     Duration retention,
     Duration heartbeatInterval,
+    Duration drainSpread,
     LimitsConfig limits,
     AddressLimits addresses,
     HubLimits hub,
@@ -83,6 +85,7 @@ record Settings(
   static final Path DEFAULT_DATA_DIR = Path.of("data");
   static final Duration DEFAULT_RETENTION = Duration.ofHours(24);
   static final Duration DEFAULT_HEARTBEAT_INTERVAL = WebSocketConfig.defaults().heartbeatInterval();
+  static final Duration DEFAULT_DRAIN_SPREAD = NetworkConfig.defaults().drainSpread();
   static final int DEFAULT_MAX_REPLAY = 10_000;
 
   /**
@@ -108,7 +111,8 @@ record Settings(
                 .withPort(port)
                 .withAllowedOrigins(allowedOrigins)
                 .withTransport(transport)
-                .withTls(tls))
+                .withTls(tls)
+                .withDrainSpread(drainSpread))
         .withLimits(limits)
         .withAddresses(addresses)
         .withWebSocket(

@@ -113,6 +113,7 @@ final class SettingsLoader {
             Setting.HEARTBEAT_INTERVAL,
             SettingsLoader::heartbeat,
             Settings.DEFAULT_HEARTBEAT_INTERVAL),
+        get(Setting.DRAIN_SPREAD, SettingsLoader::drainSpread, Settings.DEFAULT_DRAIN_SPREAD),
         limits(),
         addresses(),
         hubLimits(),
@@ -472,6 +473,12 @@ final class SettingsLoader {
     return Durations.parse(raw.value())
         .filter(d -> d.compareTo(MIN_HEARTBEAT_INTERVAL) >= 0)
         .orElseThrow(() -> raw.invalid(Durations.EXPECTED + ", at least 1s"));
+  }
+
+  private static Duration drainSpread(Raw raw) {
+    return Durations.parse(raw.value())
+        .or(() -> raw.value().strip().equals("0") ? Optional.of(Duration.ZERO) : Optional.empty())
+        .orElseThrow(() -> raw.invalid(Durations.EXPECTED + ", or 0 for no wait"));
   }
 
   private static boolean bool(Raw raw) {

@@ -103,6 +103,7 @@ class SettingsLoaderTest {
       case ALLOWED_ORIGINS -> new String[] {"https://a.test", "https://b.test", "https://c.test"};
       case RETENTION -> new String[] {"1h", "2h", "3h"};
       case HEARTBEAT_INTERVAL -> new String[] {"1s", "2s", "3s"};
+      case DRAIN_SPREAD -> new String[] {"0", "2s", "1500ms"};
       case MAX_CONNECTIONS -> new String[] {"1", "2", "3"};
       case INSECURE_NO_AUTH -> new String[] {"true", "false", "true"};
       case TRANSPORT -> new String[] {"nio", "io_uring", "epoll"};
@@ -247,6 +248,7 @@ class SettingsLoaderTest {
         "PROGRESS_HUB_RETENTION          | 0s           | greater than 0",
         "PROGRESS_HUB_HEARTBEAT_INTERVAL | 500ms        | at least 1s",
         "PROGRESS_HUB_HEARTBEAT_INTERVAL | soon         | a duration such as 30s",
+        "PROGRESS_HUB_DRAIN_SPREAD       | -1s          | or 0 for no wait",
         "PROGRESS_HUB_MAX_CONNECTIONS    | 0            | a whole number greater than 0",
         "PROGRESS_HUB_MAX_CONNECTIONS    | lots         | a whole number greater than 0",
         "PROGRESS_HUB_INSECURE_NO_AUTH   | maybe        | true or false",
@@ -350,6 +352,7 @@ class SettingsLoaderTest {
     flags.put(Setting.ALLOWED_ORIGINS, "https://a.test");
     flags.put(Setting.HEARTBEAT_INTERVAL, "10s");
     flags.put(Setting.MAX_CONNECTIONS, "50");
+    flags.put(Setting.DRAIN_SPREAD, "2s");
 
     ServerConfig config =
         load(flags, Map.of(), null).serverConfig(AuthConfig.hs256(SECRET.getBytes()));
@@ -359,6 +362,7 @@ class SettingsLoaderTest {
     assertThat(config.network().allowedOrigins()).isEqualTo(List.of("https://a.test"));
     assertThat(config.webSocket().heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
     assertThat(config.limits().maxConnections()).isEqualTo(50);
+    assertThat(config.network().drainSpread()).isEqualTo(Duration.ofSeconds(2));
     assertThat(config.auth().enabled()).isTrue();
   }
 

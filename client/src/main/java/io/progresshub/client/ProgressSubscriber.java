@@ -6,6 +6,7 @@ import io.progresshub.protocol.CloseCode;
 import io.progresshub.protocol.ErrorCode;
 import io.progresshub.protocol.JobState;
 import io.progresshub.protocol.ProtocolException;
+import io.progresshub.protocol.RetryHint;
 import io.progresshub.protocol.ServerMessage;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -37,7 +38,8 @@ import java.util.function.Supplier;
  * Thread-safe; listeners are called on one event thread of its own.
  *
  * <p>The connection opens with the first {@link #watch} and is kept open: when it is lost it is
- * opened again after a {@link Backoff} delay (0.5 s to 20 s with full jitter by default), and every
+ * opened again after a {@link Backoff} delay (0.5 s to 20 s with full jitter by default; after a
+ * 1001 from a server shutting down, plus the {@code retry_after_ms} its reason asks for), and every
  * watched job is resumed with {@code since} = the last {@code seq} seen, so that a listener misses
  * no status change, stage change or terminal state, and never sees a {@code seq} twice (states at
  * or below the last one seen are dropped). Whether to reconnect follows the close-code table
@@ -416,9 +418,20 @@ public final class ProgressSubscriber implements AutoCloseable {
               null));
       return;
     }
-    Duration delay = backoff.delay(failedAttempts++);
+    Duration delay = backoff.delay(failedAttempts++).plus(retryHint(closeCode, reason));
     safely(() -> connectionListener.onDisconnected(closeCode, reason, delay));
     reconnect = events.schedule(this::connect, delay.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The wait a server shutting down asks for in its 1001 (a different one per connection, so that
+   * its clients come back spread out), taken on top of the back-off's jitter.
+   */
+  private static Duration retryHint(int closeCode, String reason) {
+    if (closeCode != CloseCode.GOING_AWAY.code()) {
+      return Duration.ZERO;
+    }
+    return Duration.ofMillis(RetryHint.retryAfterMillis(reason).orElse(0));
   }
 
   /**

@@ -7,6 +7,7 @@ import io.progresshub.core.Role;
 import io.progresshub.protocol.CloseCode;
 import io.progresshub.protocol.ErrorCode;
 import io.progresshub.protocol.JobState;
+import io.progresshub.protocol.RetryHint;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -422,6 +423,53 @@ class ProgressSubscriberTest {
   }
 
   /** Records the connection's comings and goings. */
+  @Test
+  void after1001WithARetryHintTheSubscriberWaitsAtLeastTheHintBeforeReconnecting()
+      throws Exception {
+    hub = TestHub.start(dataDir, Duration.ofSeconds(25), Duration.ofSeconds(2));
+    ProgressPublisher publisher = hub.publisher();
+    String id = publisher.create().id();
+    List<String> reasons = new CopyOnWriteArrayList<>();
+    List<Duration> retries = new CopyOnWriteArrayList<>();
+    List<Long> events = new CopyOnWriteArrayList<>(); // nanoTime of each disconnect and connect
+    subscriber =
+        ProgressSubscriber.builder(hub.url())
+            .token(hub.token("admin", Role.ADMIN, Duration.ofHours(1)))
+            .backoff(new Backoff(Duration.ofMillis(10), Duration.ofMillis(50)))
+            .connectionListener(
+                new ConnectionListener() {
+                  @Override
+                  public void onConnected() {
+                    events.add(System.nanoTime());
+                  }
+
+                  @Override
+                  public void onDisconnected(int closeCode, String reason, Duration retryIn) {
+                    events.add(System.nanoTime());
+                    reasons.add(closeCode + " " + reason);
+                    retries.add(retryIn);
+                  }
+                })
+            .build();
+    Recorder recorder = new Recorder();
+    subscriber.watch(id, recorder);
+    await().until(() -> recorder.seqs().contains(1L));
+
+    hub.restart();
+    publisher.progress(id, 50, "after-restart", null);
+
+    await().atMost(Duration.ofSeconds(15)).until(() -> recorder.seqs().contains(2L));
+    assertThat(reasons.get(0)).matches("1001 server shutting down; retry_after_ms=\\d+");
+    long hint = RetryHint.retryAfterMillis(reasons.get(0)).orElseThrow();
+    assertThat(hint).isBetween(0L, 1999L);
+    // the hint plus the back-off's jitter (at most 10 ms for a first retry)
+    assertThat(retries.get(0).toMillis()).isBetween(hint, hint + 10);
+    long waitedMillis = TimeUnit.NANOSECONDS.toMillis(events.getLast() - events.get(1));
+    assertThat(waitedMillis)
+        .as("reconnected %d ms after the close", waitedMillis)
+        .isGreaterThanOrEqualTo(hint);
+  }
+
   static final class CloseCodes implements ConnectionListener {
     final List<Integer> codes = new CopyOnWriteArrayList<>();
     final AtomicInteger connects = new AtomicInteger();

@@ -31,22 +31,30 @@ final class TestHub implements AutoCloseable {
 
   private final Path dataDir;
   private final Duration heartbeat;
+  private final Duration drainSpread;
   private final JwtTokens tokens = new JwtTokens(SECRET, Optional.empty(), Clock.systemUTC());
   private int port;
   private Hub hub;
   private ProgressHubServer server;
 
-  private TestHub(Path dataDir, Duration heartbeat) {
+  private TestHub(Path dataDir, Duration heartbeat, Duration drainSpread) {
     this.dataDir = dataDir;
     this.heartbeat = heartbeat;
+    this.drainSpread = drainSpread;
   }
 
   static TestHub start(Path dataDir) {
     return start(dataDir, Duration.ofSeconds(25));
   }
 
+  /** No reconnect delay asked of clients at shutdown: restarts in tests stay quick. */
   static TestHub start(Path dataDir, Duration heartbeat) {
-    TestHub testHub = new TestHub(dataDir, heartbeat);
+    return start(dataDir, heartbeat, Duration.ZERO);
+  }
+
+  /** Clients are asked to wait a random time below {@code drainSpread} after a shutdown. */
+  static TestHub start(Path dataDir, Duration heartbeat, Duration drainSpread) {
+    TestHub testHub = new TestHub(dataDir, heartbeat, drainSpread);
     testHub.startServer();
     return testHub;
   }
@@ -55,7 +63,9 @@ final class TestHub implements AutoCloseable {
     hub = Hub.builder().store(SqliteJobStore.open(dataDir)).build();
     ServerConfig config =
         ServerConfig.defaults(AuthConfig.hs256(SECRET))
-            .withNetwork(new NetworkConfig("127.0.0.1", port, List.of(), Duration.ofSeconds(2)))
+            .withNetwork(
+                new NetworkConfig("127.0.0.1", port, List.of(), Duration.ofSeconds(2))
+                    .withDrainSpread(drainSpread))
             .withAddresses(new AddressLimits(1_000_000, Rate.UNLIMITED, List.of()))
             .withLimits(LimitsConfig.builder().publishRate(Rate.UNLIMITED).build())
             .withWebSocket(new WebSocketConfig(heartbeat, false));

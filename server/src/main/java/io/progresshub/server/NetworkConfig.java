@@ -17,6 +17,9 @@ import java.util.Optional;
  * @param transport the socket I/O engine: {@code auto} (epoll where available, else NIO), {@code
  *     epoll}, {@code io_uring} or {@code nio}
  * @param tls if present, the port speaks only TLS (HTTPS, WSS); else only plain HTTP
+ * @param drainSpread at shutdown each WebSocket is asked to wait a random time in [0, this) before
+ *     reconnecting, and each SSE stream gets that {@code retry:}, so that the clients of a stopping
+ *     node do not all land on the others at once (default 5 s; zero for no wait)
  */
 public record NetworkConfig(
     String host,
@@ -24,7 +27,10 @@ public record NetworkConfig(
     List<String> allowedOrigins,
     Duration shutdownGrace,
     Transport transport,
-    Optional<TlsConfig> tls) {
+    Optional<TlsConfig> tls,
+    Duration drainSpread) {
+
+  static final Duration DEFAULT_DRAIN_SPREAD = Duration.ofSeconds(5);
 
   /** The socket I/O engine the event loops use. */
   public enum Transport {
@@ -56,6 +62,21 @@ public record NetworkConfig(
     Objects.requireNonNull(shutdownGrace, "shutdownGrace");
     Objects.requireNonNull(transport, "transport");
     Objects.requireNonNull(tls, "tls");
+    Objects.requireNonNull(drainSpread, "drainSpread");
+    if (drainSpread.isNegative()) {
+      throw new IllegalArgumentException("drainSpread: " + drainSpread + " (expected: >= 0)");
+    }
+  }
+
+  /** With the default drain spread. */
+  public NetworkConfig(
+      String host,
+      int port,
+      List<String> allowedOrigins,
+      Duration shutdownGrace,
+      Transport transport,
+      Optional<TlsConfig> tls) {
+    this(host, port, allowedOrigins, shutdownGrace, transport, tls, DEFAULT_DRAIN_SPREAD);
   }
 
   /** Without TLS. */
@@ -78,28 +99,38 @@ public record NetworkConfig(
   }
 
   public NetworkConfig withHost(String host) {
-    return new NetworkConfig(host, port, allowedOrigins, shutdownGrace, transport, tls);
+    return new NetworkConfig(
+        host, port, allowedOrigins, shutdownGrace, transport, tls, drainSpread);
   }
 
   public NetworkConfig withPort(int port) {
-    return new NetworkConfig(host, port, allowedOrigins, shutdownGrace, transport, tls);
+    return new NetworkConfig(
+        host, port, allowedOrigins, shutdownGrace, transport, tls, drainSpread);
   }
 
   public NetworkConfig withAllowedOrigins(List<String> allowedOrigins) {
-    return new NetworkConfig(host, port, allowedOrigins, shutdownGrace, transport, tls);
+    return new NetworkConfig(
+        host, port, allowedOrigins, shutdownGrace, transport, tls, drainSpread);
   }
 
   public NetworkConfig withTransport(Transport transport) {
-    return new NetworkConfig(host, port, allowedOrigins, shutdownGrace, transport, tls);
+    return new NetworkConfig(
+        host, port, allowedOrigins, shutdownGrace, transport, tls, drainSpread);
   }
 
   public NetworkConfig withTls(TlsConfig tls) {
     return new NetworkConfig(
-        host, port, allowedOrigins, shutdownGrace, transport, Optional.of(tls));
+        host, port, allowedOrigins, shutdownGrace, transport, Optional.of(tls), drainSpread);
   }
 
   /** With TLS if {@code tls} is present, else plain HTTP. */
   public NetworkConfig withTls(Optional<TlsConfig> tls) {
-    return new NetworkConfig(host, port, allowedOrigins, shutdownGrace, transport, tls);
+    return new NetworkConfig(
+        host, port, allowedOrigins, shutdownGrace, transport, tls, drainSpread);
+  }
+
+  public NetworkConfig withDrainSpread(Duration drainSpread) {
+    return new NetworkConfig(
+        host, port, allowedOrigins, shutdownGrace, transport, tls, drainSpread);
   }
 }

@@ -263,7 +263,7 @@ public final class ProgressHubServer implements AutoCloseable {
     try {
       serverChannel.close().syncUninterruptibly();
       Connections connections = context.connections();
-      connections.goingAway();
+      connections.goingAway(config.network().drainSpread());
       Duration grace = config.network().shutdownGrace();
       long deadline = System.nanoTime() + grace.toNanos();
       while (!connections.isEmpty() && System.nanoTime() < deadline) {

@@ -5,10 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.progresshub.core.Role;
 import io.progresshub.protocol.CloseCode;
+import io.progresshub.protocol.RetryHint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -47,6 +52,60 @@ class ServerShutdownTest {
         assertThat(server.hub.get(id).seq()).isEqualTo(2);
         assertThat(server.hub.get(id).stage()).hasValue("last-words");
       }
+    }
+  }
+
+  @Test
+  void eachClientIsToldItsOwnReconnectDelayBelowTheDrainSpread() {
+    Duration spread = Duration.ofSeconds(2);
+    TestServer server =
+        TestServer.start(config -> config.withNetwork(config.network().withDrainSpread(spread)));
+    String id = server.createJob("drain-spread", "alice");
+    String alice = server.token("alice", Role.SUBSCRIBER);
+    List<WsClient> clients = new ArrayList<>();
+    try (SseClient sse =
+        SseClient.open(server.port(), "/api/jobs/" + id + "/stream?token=" + alice)) {
+      for (int i = 0; i < 20; i++) {
+        WsClient ws = server.connect("/ws/" + id + "?token=" + alice);
+        ws.next("connection_established");
+        clients.add(ws);
+      }
+      sse.next();
+
+      server.close();
+
+      List<Long> delays = new ArrayList<>();
+      for (WsClient ws : clients) {
+        assertThat(ws.awaitClose()).isEqualTo(CloseCode.GOING_AWAY.code());
+        assertThat(ws.closeReason).matches("server shutting down; retry_after_ms=\\d+");
+        delays.add(RetryHint.retryAfterMillis(ws.closeReason).orElseThrow());
+      }
+      assertThat(delays).allSatisfy(d -> assertThat(d).isBetween(0L, spread.toMillis() - 1));
+      // 20 draws from 2000 values: all within 200 ms of each other by chance is ~1e-18
+      assertThat(Collections.max(delays) - Collections.min(delays))
+          .as("delays spread across the window: %s", delays)
+          .isGreaterThan(200);
+      assertThat(sse.awaitEnd().clean()).isTrue();
+      assertThat(Long.parseLong(sse.retry()))
+          .as("the SSE stream's last retry: is its reconnect delay")
+          .isBetween(0L, spread.toMillis() - 1);
+    } finally {
+      clients.forEach(WsClient::close);
+    }
+  }
+
+  @Test
+  void aZeroDrainSpreadAsksForNoWait() {
+    TestServer server =
+        TestServer.start(
+            config -> config.withNetwork(config.network().withDrainSpread(Duration.ZERO)));
+    try (WsClient ws = server.connect("/ws?token=" + server.token("alice", Role.SUBSCRIBER))) {
+      ws.next("connection_established");
+
+      server.close();
+
+      assertThat(ws.awaitClose()).isEqualTo(CloseCode.GOING_AWAY.code());
+      assertThat(ws.closeReason).isEqualTo("server shutting down; retry_after_ms=0");
     }
   }
 

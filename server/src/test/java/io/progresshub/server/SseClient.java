@@ -54,6 +54,8 @@ final class SseClient implements AutoCloseable {
   private final BlockingQueue<Item> items = new LinkedBlockingQueue<>();
   final CompletableFuture<End> ended = new CompletableFuture<>();
 
+  private volatile String retry = "";
+
   private SseClient(RawHttp connection, RawHttp.Head head, RawHttp.Response response) {
     this.connection = connection;
     this.head = head;
@@ -81,6 +83,11 @@ final class SseClient implements AutoCloseable {
 
   static SseClient open(int port, String pathAndQuery) {
     return open(port, pathAndQuery, Map.of());
+  }
+
+  /** The last {@code retry:} the stream sent, as sent. */
+  String retry() {
+    return retry;
   }
 
   int status() {
@@ -127,6 +134,8 @@ final class SseClient implements AutoCloseable {
             }
             if (name.equals("data")) {
               data.append(value).append('\n');
+            } else if (name.equals("retry")) {
+              retry = value;
             } else {
               fields.put(name, value);
             }

@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.progresshub.core.Role;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
@@ -57,9 +58,10 @@ public interface Connection {
 
   /**
    * Ends the connection gracefully after what is already queued: close 1001 for a WebSocket, the
-   * end of the stream for SSE. Safe from any thread.
+   * end of the stream for SSE, each asking the client to wait {@code retryAfter} before it
+   * reconnects. Safe from any thread.
    */
-  void goAway();
+  void goAway(Duration retryAfter);
 
   /**
    * Ends the connection at an administrator's request, telling the client why: an {@code error}

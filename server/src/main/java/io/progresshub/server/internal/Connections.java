@@ -97,9 +97,18 @@ public final class Connections {
     return answers;
   }
 
-  /** Asks every open connection to end gracefully ({@link Connection#goAway}). */
-  public void goingAway() {
-    open.forEach(Connection::goAway);
+  /**
+   * Asks every open connection to end gracefully ({@link Connection#goAway}), each with its own
+   * random reconnect delay below {@code spread}: the clients of a node that stops would otherwise
+   * all reconnect to the remaining nodes in the same instant.
+   */
+  public void goingAway(Duration spread) {
+    long spreadMillis = spread.toMillis();
+    open.forEach(
+        connection ->
+            connection.goAway(
+                Duration.ofMillis(
+                    spreadMillis <= 0 ? 0 : ThreadLocalRandom.current().nextLong(spreadMillis))));
   }
 
   /** Closes every open connection at once, without a goodbye. */

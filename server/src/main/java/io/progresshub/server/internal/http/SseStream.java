@@ -21,6 +21,7 @@ import io.progresshub.core.Job;
 import io.progresshub.core.Principal;
 import io.progresshub.core.Role;
 import io.progresshub.protocol.ErrorCode;
+import io.progresshub.protocol.RetryHint;
 import io.progresshub.server.internal.AccessLog;
 import io.progresshub.server.internal.Connection;
 import io.progresshub.server.internal.ConnectionLimiter;
@@ -34,6 +35,7 @@ import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.Text;
 import io.progresshub.server.internal.metrics.ServerMeters;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -370,9 +372,11 @@ public final class SseStream {
       return Set.of(jobId);
     }
 
+    /** {@code retry:} tells EventSource how long to wait before it reconnects. */
     @Override
-    public void goAway() {
-      AccessLog.ending(channel, -1, "server shutting down");
+    public void goAway(Duration retryAfter) {
+      AccessLog.ending(channel, -1, RetryHint.shutdownReason(retryAfter.toMillis()));
+      outbox.send(("retry: " + retryAfter.toMillis() + "\n\n").getBytes(StandardCharsets.US_ASCII));
       end();
     }
   }

@@ -26,6 +26,7 @@ import io.progresshub.protocol.ClientMessage;
 import io.progresshub.protocol.CloseCode;
 import io.progresshub.protocol.ErrorCode;
 import io.progresshub.protocol.ProtocolException;
+import io.progresshub.protocol.RetryHint;
 import io.progresshub.protocol.ServerMessage;
 import io.progresshub.server.Rate;
 import io.progresshub.server.WebSocketConfig;
@@ -548,10 +549,10 @@ public final class WebSocketSession extends HeartbeatHandler
     return subscriptions == null ? Set.of() : subscriptions.jobIds();
   }
 
-  /** Graceful shutdown: close 1001 after everything already queued. */
+  /** Graceful shutdown: close 1001 after everything already queued, with the reconnect hint. */
   @Override
-  public void goAway() {
-    close(CloseCode.GOING_AWAY, "server shutting down");
+  public void goAway(Duration retryAfter) {
+    close(CloseCode.GOING_AWAY, RetryHint.shutdownReason(retryAfter.toMillis()));
   }
 
   /** Closes with a close frame after everything already queued; safe from any thread. */
