@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A producer that publishes over REST to the nodes of a cluster in turn, every event with an {@code
@@ -25,6 +26,7 @@ final class ClusterPublisher {
   private final String token;
   private final Map<String, Long> acknowledged = new ConcurrentHashMap<>();
   private final AtomicInteger unavailable = new AtomicInteger();
+  private final AtomicLong slowestRefusalNanos = new AtomicLong();
   private final AtomicInteger unreachable = new AtomicInteger();
   private final List<String> unexpected = new CopyOnWriteArrayList<>();
 
@@ -44,6 +46,7 @@ final class ClusterPublisher {
     long deadline = System.nanoTime() + patience.toNanos();
     for (int attempt = 0; ; attempt++) {
       ServerProcess node = nodes.get((first + attempt) % nodes.size());
+      long sent = System.nanoTime();
       try {
         HttpResponse<String> response =
             node.post("/api/jobs/" + jobId + "/events", Optional.of(token), body);
@@ -55,6 +58,7 @@ final class ClusterPublisher {
         if (response.statusCode() == 503
             && answer.path("code").asText().equals("store_unavailable")) {
           unavailable.incrementAndGet();
+          slowestRefusalNanos.accumulateAndGet(System.nanoTime() - sent, Math::max);
         } else {
           unexpected.add(eventId + ": " + response.statusCode() + " " + response.body());
           throw new AssertionError(
@@ -87,6 +91,11 @@ final class ClusterPublisher {
   /** 503 {@code store_unavailable} answers seen. */
   int unavailable() {
     return unavailable.get();
+  }
+
+  /** The longest a 503 {@code store_unavailable} took to come. */
+  Duration slowestRefusal() {
+    return Duration.ofNanos(slowestRefusalNanos.get());
   }
 
   /** Publishes that found no node listening, or lost the connection. */
