@@ -29,7 +29,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -59,9 +58,7 @@ class ClusterFailureTest {
   /** Long enough for a node's Redis clients to reconnect and repair, on a loaded machine. */
   private static final Duration DELIVERY = Duration.ofSeconds(30);
 
-  // A failed test keeps the nodes' logs (node-N/serve-M.stderr) for a look.
-  @TempDir(cleanup = CleanupMode.ON_SUCCESS)
-  static Path dir;
+  @TempDir static Path dir;
 
   private static ClusterNodes cluster;
 
