@@ -13,6 +13,7 @@ import io.progresshub.server.ServerConfig;
 import io.progresshub.server.auth.AuthConfig;
 import io.progresshub.store.sqlite.SqliteJobStore;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -33,6 +34,7 @@ import org.slf4j.LoggerFactory;
 final class HubLauncher {
 
   private static final Logger LOG = LoggerFactory.getLogger(HubLauncher.class);
+  private static final Duration MAX_RETENTION_SWEEP_INTERVAL = Duration.ofMinutes(1);
 
   private HubLauncher() {}
 
@@ -91,6 +93,7 @@ final class HubLauncher {
               .store(store)
               .metrics(metrics)
               .retention(settings.retention())
+              .retentionSweepInterval(retentionSweepInterval(settings.retention()))
               .maxReplay(settings.hub().maxReplay())
               .maxMetadataKeys(settings.hub().job().maxMetadataKeys())
               .maxJobStateBytes(settings.hub().job().maxStateBytes())
@@ -115,6 +118,16 @@ final class HubLauncher {
       throw e;
     }
     return new RunningHub(settings, hub, server);
+  }
+
+  /**
+   * A minute, or the retention when that is shorter: with a retention of seconds, a sweep once a
+   * minute would keep a finished job, on every node, many times longer than asked.
+   */
+  static Duration retentionSweepInterval(Duration retention) {
+    return retention.compareTo(MAX_RETENTION_SWEEP_INTERVAL) < 0
+        ? retention
+        : MAX_RETENTION_SWEEP_INTERVAL;
   }
 
   /** No auth with {@code --insecure-no-auth}; else HS256 with the secret, and the JWT settings. */

@@ -39,6 +39,7 @@ public final class Hub implements AutoCloseable {
   private final Broker broker;
   private final JobWriter writer;
   private final Subscriptions subscriptions;
+  private final RepairRetries repairRetries = new RepairRetries(this::repair);
   private final RetentionSweeper retention;
   private final MetricsSinks metrics;
   private final List<Consumer<HubEvent>> observers = new CopyOnWriteArrayList<>();
@@ -51,7 +52,13 @@ public final class Hub implements AutoCloseable {
     JobInterest interest = new JobInterest(broker);
     this.writer = new JobWriter(store, broker, interest, builder.clock, limits, metrics);
     this.subscriptions =
-        new Subscriptions(store, interest, writer::committed, builder.maxReplay, metrics);
+        new Subscriptions(
+            store,
+            interest,
+            writer::committed,
+            builder.maxReplay,
+            metrics,
+            repairRetries::schedule);
     this.retention =
         new RetentionSweeper(
             store,
@@ -94,6 +101,9 @@ public final class Hub implements AutoCloseable {
               System.Logger.Level.WARNING,
               "cannot read job " + jobId + " to repair what this node may have missed of it",
               e);
+      if (subscriptions.watches(jobId)) {
+        repairRetries.schedule(jobId); // else its subscribers may never get what they missed
+      }
       return;
     }
     writer.observe(
@@ -237,6 +247,7 @@ public final class Hub implements AutoCloseable {
   /** Stops the retention sweep, then closes the broker and flushes and closes the store. */
   @Override
   public void close() {
+    repairRetries.close();
     retention.close();
     broker.close();
     store.close();

@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -22,7 +23,9 @@ import java.util.function.Function;
  * subscription that gets a state beyond the next seq first reads what it missed from the store's
  * history (every transition and the latest tick), once per broadcast state however many
  * subscriptions need it; the late states are then dropped as already delivered. A single node
- * broadcasts in seq order and never reads.
+ * broadcasts in seq order and never reads. When that read fails (the store is unreachable), the
+ * subscription stays at its last seq rather than skip what it missed, and the job is handed to
+ * {@code behind} to be read again later.
  */
 final class Subscriptions {
 
@@ -39,6 +42,7 @@ final class Subscriptions {
   private final Function<String, Optional<Job>> committed;
   private final int maxReplay;
   private final HubMetrics metrics;
+  private final Consumer<String> behind;
 
   /** Local subscriptions per job id. */
   private final ConcurrentHashMap<String, Set<HubSubscription>> topics = new ConcurrentHashMap<>();
@@ -46,18 +50,22 @@ final class Subscriptions {
   /**
    * @param committed the latest durable state of a job, as the hub knows it
    * @param maxReplay most history entries replayed to one subscriber
+   * @param behind told of a job whose subscribers were held back by a failed read of what they
+   *     missed; it should {@link #resync} them later
    */
   Subscriptions(
       JobStore store,
       JobInterest interest,
       Function<String, Optional<Job>> committed,
       int maxReplay,
-      HubMetrics metrics) {
+      HubMetrics metrics,
+      Consumer<String> behind) {
     this.store = store;
     this.interest = interest;
     this.committed = committed;
     this.maxReplay = maxReplay;
     this.metrics = metrics;
+    this.behind = behind;
   }
 
   /** See {@link Hub#subscribe}. */
@@ -164,6 +172,11 @@ final class Subscriptions {
     return subscriptions;
   }
 
+  /** Whether the job has a subscription on this node. */
+  boolean watches(String jobId) {
+    return topics.containsKey(jobId);
+  }
+
   /** How many jobs have at least one subscription on this node. */
   int watchedJobs() {
     return topics.size();
@@ -193,13 +206,21 @@ final class Subscriptions {
     private final String jobId;
     private long readAfter = -1;
     private List<Job> read = List.of();
+    private boolean failed;
 
     Backfill(String jobId) {
       this.jobId = jobId;
     }
 
-    /** Retained states with {@code afterSeq < seq < beforeSeq}, oldest first. */
-    synchronized List<Job> between(long afterSeq, long beforeSeq) {
+    /**
+     * Retained states with {@code afterSeq < seq < beforeSeq}, oldest first; empty when the store
+     * cannot be read (then not tried again for this broadcast, and the job is handed to {@code
+     * behind}).
+     */
+    synchronized Optional<List<Job>> between(long afterSeq, long beforeSeq) {
+      if (failed) {
+        return Optional.empty();
+      }
       if (readAfter != afterSeq) {
         try {
           read = store.history(jobId, afterSeq, (int) Math.min(beforeSeq - afterSeq, maxReplay));
@@ -210,13 +231,15 @@ final class Subscriptions {
                   + jobId
                   + " after seq "
                   + afterSeq
-                  + " that reached this node late; its subscribers go without them",
+                  + " that reached this node late; its subscribers wait for them",
               e);
-          read = List.of();
+          failed = true;
+          behind.accept(jobId);
+          return Optional.empty();
         }
         readAfter = afterSeq;
       }
-      return read.stream().filter(job -> job.seq() < beforeSeq).toList();
+      return Optional.of(read.stream().filter(job -> job.seq() < beforeSeq).toList());
     }
   }
 
@@ -342,11 +365,18 @@ final class Subscriptions {
       }
     }
 
-    /** Delivers a live state, after what is missing between it and the last one delivered. */
+    /**
+     * Delivers a live state, after what is missing between it and the last one delivered; nothing
+     * when what is missing cannot be read (a later state, or the resync, brings it all).
+     */
     private void deliverLive(Job job, boolean transition, Backfill backfill) {
       if (job.seq() > lastSeq + 1) {
         Job previous = last;
-        List<Job> missing = backfill.between(lastSeq, job.seq());
+        Optional<List<Job>> read = backfill.between(lastSeq, job.seq());
+        if (read.isEmpty()) {
+          return; // skipping ahead would lose transitions for good
+        }
+        List<Job> missing = read.get();
         if (!missing.isEmpty()) {
           metrics.backfilled(missing.size());
         }

@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
  * A {@link JobStore} for fault tests: appends wait in a queue, as they do behind a real store's
  * writer thread, until {@link #release} hands them on, in order, to the store it wraps; the one
  * chosen with {@link #failOnce} fails instead of reaching it, as a write refused by the disk would.
+ * With {@link #failReads}, {@code find} and {@code history} fail as a store out of reach does.
  */
 final class FaultyJobStore implements JobStore {
 
@@ -26,6 +27,7 @@ final class FaultyJobStore implements JobStore {
   private boolean holding;
   private String failJobId;
   private long failSeq;
+  private volatile boolean failReads;
 
   FaultyJobStore(JobStore inner) {
     this.inner = inner;
@@ -40,6 +42,17 @@ final class FaultyJobStore implements JobStore {
   synchronized void failOnce(String jobId, long seq) {
     this.failJobId = jobId;
     this.failSeq = seq;
+  }
+
+  /** While on, {@code find} and {@code history} fail with {@code store_unavailable}. */
+  void failReads(boolean on) {
+    failReads = on;
+  }
+
+  private void checkReadable() {
+    if (failReads) {
+      throw HubException.unavailable("injected: store out of reach", null);
+    }
   }
 
   /** Hands the oldest held append on; holding goes on. Returns whether there was one. */
@@ -110,11 +123,13 @@ final class FaultyJobStore implements JobStore {
 
   @Override
   public Optional<Job> find(String jobId) {
+    checkReadable();
     return inner.find(jobId);
   }
 
   @Override
   public List<Job> history(String jobId, long afterSeq, int limit) {
+    checkReadable();
     return inner.history(jobId, afterSeq, limit);
   }
 
