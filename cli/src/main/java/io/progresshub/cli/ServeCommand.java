@@ -91,6 +91,12 @@ final class ServeCommand implements Callable<Integer> {
   String heartbeatInterval;
 
   @Option(
+      names = "--monitor-interval",
+      paramLabel = "DURATION",
+      description = "How often /ws/monitor gets a system_status (2s).")
+  String monitorInterval;
+
+  @Option(
       names = "--drain-spread",
       paramLabel = "DURATION",
       description =

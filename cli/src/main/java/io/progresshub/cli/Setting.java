@@ -15,6 +15,7 @@ enum Setting {
   ALLOWED_ORIGINS("allowed-origins", "--allowed-origin"),
   RETENTION("retention", "--retention"),
   HEARTBEAT_INTERVAL("heartbeat-interval", "--heartbeat-interval"),
+  MONITOR_INTERVAL("monitor-interval", "--monitor-interval"),
   DRAIN_SPREAD("drain-spread", "--drain-spread"),
   MAX_CONNECTIONS("max-connections", "--max-connections"),
   TRANSPORT("transport", "--transport"),

@@ -29,6 +29,7 @@ import java.util.Optional;
  * @param allowedOrigins browser origins allowed besides same-origin ({@code *} for any)
  * @param retention how long finished jobs are kept
  * @param heartbeatInterval WebSocket ping and JSON heartbeat interval
+ * @param monitorInterval how often {@code /ws/monitor} gets a {@code system_status}
  * @param drainSpread the window over which the clients of a stopping server are told to reconnect
  * @param limits the bounds on connections, input, rates and outbound bytes
  * @param addresses the limits per client address, and the trusted proxies
@@ -51,6 +52,7 @@ record Settings(
     List<String> allowedOrigins,
     Duration retention,
     Duration heartbeatInterval,
+    Duration monitorInterval,
     Duration drainSpread,
     LimitsConfig limits,
     AddressLimits addresses,
@@ -85,6 +87,7 @@ record Settings(
   static final Path DEFAULT_DATA_DIR = Path.of("data");
   static final Duration DEFAULT_RETENTION = Duration.ofHours(24);
   static final Duration DEFAULT_HEARTBEAT_INTERVAL = WebSocketConfig.defaults().heartbeatInterval();
+  static final Duration DEFAULT_MONITOR_INTERVAL = WebSocketConfig.defaults().monitorInterval();
   static final Duration DEFAULT_DRAIN_SPREAD = NetworkConfig.defaults().drainSpread();
   static final int DEFAULT_MAX_REPLAY = 10_000;
 
@@ -118,6 +121,7 @@ record Settings(
         .withWebSocket(
             WebSocketConfig.defaults()
                 .withHeartbeatInterval(heartbeatInterval)
+                .withMonitorInterval(monitorInterval)
                 .withCompression(webSocketCompression))
         .withMetrics(metrics)
         .withAccessLog(accessLog);

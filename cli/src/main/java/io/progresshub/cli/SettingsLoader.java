@@ -113,6 +113,7 @@ final class SettingsLoader {
             Setting.HEARTBEAT_INTERVAL,
             SettingsLoader::heartbeat,
             Settings.DEFAULT_HEARTBEAT_INTERVAL),
+        get(Setting.MONITOR_INTERVAL, SettingsLoader::heartbeat, Settings.DEFAULT_MONITOR_INTERVAL),
         get(Setting.DRAIN_SPREAD, SettingsLoader::drainSpread, Settings.DEFAULT_DRAIN_SPREAD),
         limits(),
         addresses(),
@@ -469,6 +470,7 @@ final class SettingsLoader {
         .orElseThrow(() -> raw.invalid(Durations.EXPECTED + ", greater than 0"));
   }
 
+  /** A heartbeat's or the monitor's interval: at least a second. */
   private static Duration heartbeat(Raw raw) {
     return Durations.parse(raw.value())
         .filter(d -> d.compareTo(MIN_HEARTBEAT_INTERVAL) >= 0)

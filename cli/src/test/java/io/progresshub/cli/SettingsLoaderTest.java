@@ -102,7 +102,7 @@ class SettingsLoaderTest {
       case JWT_SECRET -> throw new IllegalArgumentException();
       case ALLOWED_ORIGINS -> new String[] {"https://a.test", "https://b.test", "https://c.test"};
       case RETENTION -> new String[] {"1h", "2h", "3h"};
-      case HEARTBEAT_INTERVAL -> new String[] {"1s", "2s", "3s"};
+      case HEARTBEAT_INTERVAL, MONITOR_INTERVAL -> new String[] {"1s", "2s", "3s"};
       case DRAIN_SPREAD -> new String[] {"0", "2s", "1500ms"};
       case MAX_CONNECTIONS -> new String[] {"1", "2", "3"};
       case INSECURE_NO_AUTH -> new String[] {"true", "false", "true"};
@@ -248,6 +248,7 @@ class SettingsLoaderTest {
         "PROGRESS_HUB_RETENTION          | 0s           | greater than 0",
         "PROGRESS_HUB_HEARTBEAT_INTERVAL | 500ms        | at least 1s",
         "PROGRESS_HUB_HEARTBEAT_INTERVAL | soon         | a duration such as 30s",
+        "PROGRESS_HUB_MONITOR_INTERVAL   | 10ms         | at least 1s",
         "PROGRESS_HUB_DRAIN_SPREAD       | -1s          | or 0 for no wait",
         "PROGRESS_HUB_MAX_CONNECTIONS    | 0            | a whole number greater than 0",
         "PROGRESS_HUB_MAX_CONNECTIONS    | lots         | a whole number greater than 0",
@@ -351,6 +352,7 @@ class SettingsLoaderTest {
     flags.put(Setting.PORT, "0");
     flags.put(Setting.ALLOWED_ORIGINS, "https://a.test");
     flags.put(Setting.HEARTBEAT_INTERVAL, "10s");
+    flags.put(Setting.MONITOR_INTERVAL, "5s");
     flags.put(Setting.MAX_CONNECTIONS, "50");
     flags.put(Setting.DRAIN_SPREAD, "2s");
 
@@ -361,6 +363,7 @@ class SettingsLoaderTest {
     assertThat(config.network().port()).isZero();
     assertThat(config.network().allowedOrigins()).isEqualTo(List.of("https://a.test"));
     assertThat(config.webSocket().heartbeatInterval()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(config.webSocket().monitorInterval()).isEqualTo(Duration.ofSeconds(5));
     assertThat(config.limits().maxConnections()).isEqualTo(50);
     assertThat(config.network().drainSpread()).isEqualTo(Duration.ofSeconds(2));
     assertThat(config.auth().enabled()).isTrue();
