@@ -97,7 +97,12 @@ final class SubscribeCommand implements Callable<Integer> {
         if (line.equals("quit")) {
           break;
         }
-        out.println(answer(line, net, clients, conns));
+        try {
+          out.println(answer(line, net, clients, conns));
+        } catch (RuntimeException e) {
+          e.printStackTrace();
+          out.println("error " + e);
+        }
       }
       clients.listener = Clients.Listener.NONE;
       clients.closeAll(conns);
@@ -168,41 +173,43 @@ final class SubscribeCommand implements Callable<Integer> {
             jobs.put(
                 (String) id,
                 ((List<?>) v).stream().mapToLong(n -> ((Number) n).longValue()).toArray()));
-    return net.call(
-        () -> {
-          long finalOk = 0;
-          long lost = 0;
-          long missing = 0;
-          long extra = 0;
-          long closed = 0;
-          long outOfOrder = 0;
-          long gaps = 0;
-          for (WsConn c : conns) {
-            long[] job = jobs.get(c.jobId);
-            if (c.terminal && c.terminalSeq == job[1]) {
-              finalOk++;
-            }
-            lost += c.lostTransitions + Math.max(0, job[2] - c.lastStage);
-            missing += Math.max(0, job[0] - live[c.index]);
-            extra += Math.max(0, live[c.index] - job[0]);
-            outOfOrder += c.outOfOrder;
-            gaps += c.gaps;
-            if (c.state == WsConn.CLOSED) {
-              closed++;
-            }
-          }
-          Map<String, Object> m = new LinkedHashMap<>();
-          m.put("subscribers", (long) conns.size());
-          m.put("subscribers_with_final_state", finalOk);
-          m.put("missing_messages", missing);
-          m.put("extra_messages", extra);
-          m.put("lost_transitions", lost);
-          m.put("out_of_order", outOfOrder);
-          m.put("conflated_or_skipped_seqs", gaps);
-          m.put("closed_early", closed);
-          m.put("protocol_errors", clients.errors);
-          m.put("connection_failures", clients.failures());
-          return m;
-        });
+    Map<String, Object> counts =
+        net.call(
+            () -> {
+              long finalOk = 0;
+              long lost = 0;
+              long missing = 0;
+              long extra = 0;
+              long closed = 0;
+              long outOfOrder = 0;
+              long gaps = 0;
+              for (WsConn c : conns) {
+                long[] job = jobs.get(c.jobId);
+                if (c.terminal && c.terminalSeq == job[1]) {
+                  finalOk++;
+                }
+                lost += c.lostTransitions + Math.max(0, job[2] - c.lastStage);
+                missing += Math.max(0, job[0] - live[c.index]);
+                extra += Math.max(0, live[c.index] - job[0]);
+                outOfOrder += c.outOfOrder;
+                gaps += c.gaps;
+                if (c.state == WsConn.CLOSED) {
+                  closed++;
+                }
+              }
+              Map<String, Object> m = new LinkedHashMap<>();
+              m.put("subscribers", (long) conns.size());
+              m.put("subscribers_with_final_state", finalOk);
+              m.put("missing_messages", missing);
+              m.put("extra_messages", extra);
+              m.put("lost_transitions", lost);
+              m.put("out_of_order", outOfOrder);
+              m.put("conflated_or_skipped_seqs", gaps);
+              m.put("closed_early", closed);
+              m.put("protocol_errors", clients.errors);
+              return m;
+            });
+    counts.put("connection_failures", clients.failures());
+    return counts;
   }
 }
