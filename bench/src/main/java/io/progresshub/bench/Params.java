@@ -68,7 +68,7 @@ final class Params {
     v.put("cluster.jobs", "100");
     v.put("cluster.rate", "20");
     v.put("cluster.stage-every", "10");
-    v.put("cluster.warmup-seconds", "10");
+    v.put("cluster.warmup-seconds", "30");
     v.put("cluster.seconds", "20");
     v.put("connect.concurrency", "500");
     v.put("connect.timeout-seconds", "120");
