@@ -51,6 +51,11 @@ final class Auth {
         user -> Jwt.hs256(secret, userPrefix + user, "publisher", 24 * 3600));
   }
 
+  /** The HS256 secret, for generator processes of our own; null without auth. */
+  byte[] secret() {
+    return secret;
+  }
+
   /** The publisher's token (admin role: create, publish, stats), or null without auth. */
   String publisherToken() {
     return publisherToken;

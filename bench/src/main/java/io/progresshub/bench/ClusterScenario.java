@@ -1,6 +1,7 @@
 package io.progresshub.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +23,9 @@ import org.HdrHistogram.Histogram;
  * (publish times are CLOCK_MONOTONIC, comparable across processes on one machine).
  */
 final class ClusterScenario implements Scenario {
+  /** Where the subscriber processes find the HS256 secret. */
+  private static final String SECRET_ENV = "BENCH_SUBSCRIBER_JWT_SECRET";
+
   private final ObjectMapper json = new ObjectMapper();
 
   @Override
@@ -109,8 +113,12 @@ final class ClusterScenario implements Scenario {
         jobs.add(set);
         ids.addAll(List.of(set.ids));
       }
+      long[] heapBefore = nodes.stream().mapToLong(ClusterScenario::liveHeap).toArray();
       long[] rssBefore = nodes.stream().mapToLong(node -> ProcStats.rssKb(node.pid())).toArray();
-      String secretEnv = ctx.auth.enabled() ? ctx.jwtSecretEnv : null;
+      Map<String, String> env =
+          ctx.auth.enabled()
+              ? Map.of(SECRET_ENV, new String(ctx.auth.secret(), StandardCharsets.UTF_8))
+              : Map.of();
       long connected = 0;
       for (int k = 0; k < n; k++) {
         List<String> args = new ArrayList<>();
@@ -128,12 +136,12 @@ final class ClusterScenario implements Scenario {
                 p.get("connect.concurrency"),
                 "--connect-timeout-seconds",
                 p.get("connect.timeout-seconds")));
-        if (secretEnv != null) {
-          args.addAll(List.of("--jwt-secret-env", secretEnv));
+        if (ctx.auth.enabled()) {
+          args.addAll(List.of("--jwt-secret-env", SECRET_ENV));
         }
         // One node at a time: three cold generators connecting at once on two CPUs kept
         // handshakes queued past the server's 5 s handshake timeout.
-        SubscriberProcess process = SubscriberProcess.start(label + "/" + k, args);
+        SubscriberProcess process = SubscriberProcess.start(label + "/" + k, args, env);
         subscribers.add(process);
         connected +=
             Long.parseLong(process.await("subscribed", p.d("connect.timeout-seconds") + 60));
@@ -141,6 +149,7 @@ final class ClusterScenario implements Scenario {
       ctx.log("cluster %s: %d x %d subscribers, %d subscribed", label, n, perNode, connected);
       Clients.sleep(2000);
       long[] rssIdle = nodes.stream().mapToLong(node -> ProcStats.rssKb(node.pid())).toArray();
+      long[] heapIdle = nodes.stream().mapToLong(ClusterScenario::liveHeap).toArray();
 
       double warmup = p.d("cluster.warmup-seconds");
       double seconds = p.d("cluster.seconds");
@@ -245,6 +254,14 @@ final class ClusterScenario implements Scenario {
         kbPerConnection.add(Latencies.round((rssIdle[k] - rssBefore[k]) / (double) perNode));
       }
       row.put("node_kb_per_connection", kbPerConnection);
+      List<Object> heapPerConnection = new ArrayList<>();
+      for (int k = 0; k < n; k++) {
+        heapPerConnection.add(
+            heapIdle[k] < 0 || heapBefore[k] < 0
+                ? null
+                : Latencies.round((heapIdle[k] - heapBefore[k]) / (double) perNode));
+      }
+      row.put("node_heap_bytes_per_connection", heapPerConnection);
       row.put(
           "server_cpu_us_per_delivery",
           delivered == 0 ? null : Latencies.round((double) serverCpu / delivered));
@@ -279,6 +296,13 @@ final class ClusterScenario implements Scenario {
       pools.forEach(HttpPool::close);
       nets.forEach(ClientNetwork::close);
     }
+  }
+
+  /** Live heap bytes after a full GC, or -1 (not a JVM, or no pid: jcmd 0 would mean every JVM). */
+  private static long liveHeap(ScenarioContext.Node node) {
+    return node.pid() > 0 && ProcStats.isJvm(node.pid())
+        ? ProcStats.jvmLiveHeapBytes(node.pid())
+        : -1;
   }
 
   private static List<Object> mb(long[] kb) {

@@ -130,7 +130,8 @@ final class ReportCommand implements Callable<Integer> {
             col("p99_ms", "p99 ms"),
             col("max_ms", "max ms"),
             col("node_rss_idle_mb", "RSS MiB per node"),
-            col("node_kb_per_connection", "KiB/conn per node"),
+            col("node_kb_per_connection", "RSS KiB/conn per node"),
+            col("node_heap_bytes_per_connection", "live heap B/conn per node"),
             col("server_cpu_us_per_delivery", "servers CPU us/msg"),
             col("missing_messages", "missing")));
   }

@@ -115,7 +115,6 @@ final class RunCommand implements Callable<Integer> {
             server, uri.getHost(), uri.getPort(), pid, params, auth, sources, System.out)) {
       ctx.clusterNodes = clusterNodes.stream().map(ScenarioContext.Node::parse).toList();
       ctx.redisPid = redisPid;
-      ctx.jwtSecretEnv = jwtSecretEnv;
       record.put("server_is_jvm", ctx.jvm);
       record.put("transport", ctx.net.epoll ? "epoll" : "nio");
       record.put("server_rss_start_mb", Latencies.round(ProcStats.rssKb(pid) / 1024.0));

@@ -23,9 +23,6 @@ final class ScenarioContext implements AutoCloseable {
   /** The Redis server of that cluster, for its CPU (0: unknown). */
   long redisPid;
 
-  /** The environment variable holding the HS256 secret, for generator processes of our own. */
-  String jwtSecretEnv;
-
   /** One server process: where it listens and its process id (0: unknown). */
   record Node(String host, int port, long pid) {
     /** Parses {@code http://HOST:PORT,PID}. */

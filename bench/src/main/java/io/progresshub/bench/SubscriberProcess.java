@@ -4,9 +4,9 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -43,23 +43,26 @@ final class SubscriberProcess implements AutoCloseable {
     reader.start();
   }
 
-  /** Starts {@code subscribe} with {@code args}; its stderr goes to ours (the generator log). */
-  static SubscriberProcess start(String name, List<String> args) throws IOException {
+  /**
+   * Starts {@code subscribe} with {@code args} and {@code env} added to our environment (secrets go
+   * there, never on a command line); its stderr goes to ours (the generator log).
+   */
+  static SubscriberProcess start(String name, List<String> args, Map<String, String> env)
+      throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
-    Path jar;
-    try {
-      jar = Path.of(BenchMain.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-    } catch (java.net.URISyntaxException e) {
-      throw new IllegalStateException("cannot locate the bench jar", e);
-    }
     List<String> command = new ArrayList<>();
     command.add(java);
     // Like the main generator: one event loop thread, a heap that holds 19k connections.
     command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-Xms256m", "-Xmx2g"));
-    command.addAll(List.of("-cp", jar.toString(), BenchMain.class.getName(), "subscribe"));
+    // Our class path: the bench jar under bench/run, the module's classes in a test.
+    command.addAll(
+        List.of(
+            "-cp", System.getProperty("java.class.path"), BenchMain.class.getName(), "subscribe"));
     command.addAll(args);
-    Process process =
-        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+    builder.environment().putAll(env);
+    Process process = builder.start();
     return new SubscriberProcess(name, process);
   }
 
