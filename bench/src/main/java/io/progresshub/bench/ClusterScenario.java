@@ -94,69 +94,19 @@ final class ClusterScenario implements Scenario {
     int n = nodes.size();
     int jobCount = p.i("cluster.jobs");
     double rate = p.d("cluster.rate");
-    List<ClientNetwork> nets = new ArrayList<>();
-    List<HttpPool> pools = new ArrayList<>();
-    List<Jobs> jobs = new ArrayList<>();
     List<SubscriberProcess> subscribers = new ArrayList<>();
-    try {
-      List<String> ids = new ArrayList<>();
-      for (int k = 0; k < n; k++) {
-        ScenarioContext.Node node = nodes.get(k);
-        ClientNetwork net = new ClientNetwork(node.host(), node.port(), 32);
-        nets.add(net);
-        HttpPool pool = new HttpPool(net, p.i("http.connections"), ctx.auth.publisherToken());
-        pools.add(pool);
-        // Job j is published through node j % n: the nodes share the publishing evenly.
-        int count = jobCount / n + (k < jobCount % n ? 1 : 0);
-        Jobs set = new Jobs(net, pool, "cluster-" + k, count, p.i("cluster.stage-every"));
-        set.createAll();
-        jobs.add(set);
-        ids.addAll(List.of(set.ids));
-      }
+    try (ClusterPublisher publisher = new ClusterPublisher(ctx, nodes, jobCount)) {
       long[] heapBefore = nodes.stream().mapToLong(ClusterScenario::liveHeap).toArray();
-      long[] rssBefore = nodes.stream().mapToLong(node -> ProcStats.rssKb(node.pid())).toArray();
-      Map<String, String> env =
-          ctx.auth.enabled()
-              ? Map.of(SECRET_ENV, new String(ctx.auth.secret(), StandardCharsets.UTF_8))
-              : Map.of();
-      long connected = 0;
-      for (int k = 0; k < n; k++) {
-        List<String> args = new ArrayList<>();
-        args.addAll(
-            List.of(
-                "--url",
-                "http://" + nodes.get(k).host() + ":" + nodes.get(k).port(),
-                "--jobs",
-                String.join(",", ids),
-                "--connections",
-                Integer.toString(perNode),
-                "--user-prefix",
-                "bench-n" + k + "-user-",
-                "--connect-concurrency",
-                p.get("connect.concurrency"),
-                "--connect-timeout-seconds",
-                p.get("connect.timeout-seconds")));
-        if (ctx.auth.enabled()) {
-          args.addAll(List.of("--jwt-secret-env", SECRET_ENV));
-        }
-        // One node at a time: three cold generators connecting at once on two CPUs kept
-        // handshakes queued past the server's 5 s handshake timeout.
-        SubscriberProcess process = SubscriberProcess.start(label + "/" + k, args, env);
-        subscribers.add(process);
-        connected +=
-            Long.parseLong(process.await("subscribed", p.d("connect.timeout-seconds") + 60));
-      }
+      long[] rssBefore = rss(nodes);
+      long connected = startSubscribers(ctx, label, nodes, perNode, publisher.ids(), subscribers);
       ctx.log("cluster %s: %d x %d subscribers, %d subscribed", label, n, perNode, connected);
       Clients.sleep(2000);
-      long[] rssIdle = nodes.stream().mapToLong(node -> ProcStats.rssKb(node.pid())).toArray();
+      long[] rssIdle = rss(nodes);
       long[] heapIdle = nodes.stream().mapToLong(ClusterScenario::liveHeap).toArray();
 
       double warmup = p.d("cluster.warmup-seconds");
       double seconds = p.d("cluster.seconds");
-      List<OpenLoop> loops = new ArrayList<>();
-      for (Jobs set : jobs) {
-        loops.add(new OpenLoop(set, rate / n, warmup + seconds).start());
-      }
+      publisher.start(rate, warmup + seconds);
       Clients.sleep((long) (warmup * 1000));
       for (SubscriberProcess s : subscribers) {
         s.ask("measure", "measuring", 30);
@@ -177,41 +127,16 @@ final class ClusterScenario implements Scenario {
         generatorCpu += ((Number) w.get("generator_cpu_us")).longValue();
         latency.add(Latencies.decode((String) w.get("histogram")));
       }
-      long[][] used = cpus.stream().map(ProcStats.Cpu::stop).toArray(long[][]::new);
+      long serverCpu = 0;
+      for (ProcStats.Cpu cpu : cpus) {
+        serverCpu += cpu.stop()[0];
+      }
       long[] redisUsed = redisCpu.stop();
-      long[] rssLoaded = nodes.stream().mapToLong(node -> ProcStats.rssKb(node.pid())).toArray();
-      long skipped = 0;
-      for (int k = 0; k < n; k++) {
-        OpenLoop loop = loops.get(k);
-        loop.awaitSent(0);
-        OpenLoop.awaitAnswered(jobs.get(k), 10);
-        skipped += nets.get(k).call(() -> loop.skipped);
-      }
+      double wall = redisUsed[2];
+      long[] rssLoaded = rss(nodes);
+      long skipped = publisher.awaitDone();
 
-      Map<String, Object> expected = new LinkedHashMap<>();
-      long rejected = 0;
-      long failed = 0;
-      for (Jobs set : jobs) {
-        set.net.run(
-            () -> {
-              long t = System.nanoTime();
-              for (int j = 0; j < set.count(); j++) {
-                set.complete(j, t);
-              }
-            });
-      }
-      for (Jobs set : jobs) {
-        OpenLoop.awaitAnswered(set, 30);
-        rejected += set.net.call(() -> set.rejected);
-        failed += set.net.call(() -> set.failed);
-        set.net.run(
-            () -> {
-              for (int j = 0; j < set.count(); j++) {
-                expected.put(set.ids[j], List.of(set.events[j], set.lastSeq[j], set.stage[j]));
-              }
-            });
-      }
-      String expect = "expect " + json.writeValueAsString(expected);
+      String expect = "expect " + json.writeValueAsString(publisher.completeAll());
       Map<String, Long> sums = new LinkedHashMap<>();
       Map<String, Object> failures = new LinkedHashMap<>();
       for (int k = 0; k < n; k++) {
@@ -229,11 +154,6 @@ final class ClusterScenario implements Scenario {
 
       long total = (long) n * perNode;
       double offered = rate * total / jobCount;
-      long serverCpu = 0;
-      for (long[] u : used) {
-        serverCpu += u[0];
-      }
-      double wall = used[0][2];
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("phase", label);
       row.put("nodes", n);
@@ -249,19 +169,8 @@ final class ClusterScenario implements Scenario {
       row.put("node_rss_before_mb", mb(rssBefore));
       row.put("node_rss_idle_mb", mb(rssIdle));
       row.put("node_rss_loaded_mb", mb(rssLoaded));
-      List<Object> kbPerConnection = new ArrayList<>();
-      for (int k = 0; k < n; k++) {
-        kbPerConnection.add(Latencies.round((rssIdle[k] - rssBefore[k]) / (double) perNode));
-      }
-      row.put("node_kb_per_connection", kbPerConnection);
-      List<Object> heapPerConnection = new ArrayList<>();
-      for (int k = 0; k < n; k++) {
-        heapPerConnection.add(
-            heapIdle[k] < 0 || heapBefore[k] < 0
-                ? null
-                : Latencies.round((heapIdle[k] - heapBefore[k]) / (double) perNode));
-      }
-      row.put("node_heap_bytes_per_connection", heapPerConnection);
+      row.put("node_kb_per_connection", perConnection(rssBefore, rssIdle, perNode));
+      row.put("node_heap_bytes_per_connection", perConnection(heapBefore, heapIdle, perNode));
       row.put(
           "server_cpu_us_per_delivery",
           delivered == 0 ? null : Latencies.round((double) serverCpu / delivered));
@@ -270,17 +179,21 @@ final class ClusterScenario implements Scenario {
       row.put("generator_cpu_util_sum", Latencies.round(generatorCpu / wall));
       row.put("publisher_cpu_util", Latencies.round(redisUsed[1] / wall));
       row.put("skipped_publishes", skipped);
-      row.put("publish_rejected", rejected);
-      row.put("publish_failed", failed);
-      row.put("missing_messages", sums.getOrDefault("missing_messages", 0L));
-      row.put("extra_messages", sums.getOrDefault("extra_messages", 0L));
-      row.put("lost_transitions", sums.getOrDefault("lost_transitions", 0L));
-      row.put("out_of_order", sums.getOrDefault("out_of_order", 0L));
-      row.put("conflated_or_skipped_seqs", sums.getOrDefault("conflated_or_skipped_seqs", 0L));
+      row.put("publish_rejected", publisher.rejected);
+      row.put("publish_failed", publisher.failed);
+      for (String key :
+          List.of(
+              "missing_messages",
+              "extra_messages",
+              "lost_transitions",
+              "out_of_order",
+              "conflated_or_skipped_seqs",
+              "closed_early")) {
+        row.put(key, sums.getOrDefault(key, 0L));
+      }
       row.put(
           "subscribers_without_final_state",
           total - sums.getOrDefault("subscribers_with_final_state", 0L));
-      row.put("closed_early", sums.getOrDefault("closed_early", 0L));
       row.put("not_subscribed", total - connected);
       row.put("connection_failures", failures);
       row.put(
@@ -293,9 +206,69 @@ final class ClusterScenario implements Scenario {
       return row;
     } finally {
       subscribers.forEach(SubscriberProcess::close);
-      pools.forEach(HttpPool::close);
-      nets.forEach(ClientNetwork::close);
     }
+  }
+
+  /**
+   * Starts one subscriber process per node, each with {@code perNode} subscribers spread over
+   * {@code jobIds}, into {@code started}; returns how many subscribed.
+   */
+  private static long startSubscribers(
+      ScenarioContext ctx,
+      String label,
+      List<ScenarioContext.Node> nodes,
+      int perNode,
+      List<String> jobIds,
+      List<SubscriberProcess> started)
+      throws java.io.IOException {
+    Params p = ctx.params;
+    Map<String, String> env =
+        ctx.auth.enabled()
+            ? Map.of(SECRET_ENV, new String(ctx.auth.secret(), StandardCharsets.UTF_8))
+            : Map.of();
+    long connected = 0;
+    for (int k = 0; k < nodes.size(); k++) {
+      List<String> args = new ArrayList<>();
+      args.addAll(
+          List.of(
+              "--url",
+              "http://" + nodes.get(k).host() + ":" + nodes.get(k).port(),
+              "--jobs",
+              String.join(",", jobIds),
+              "--connections",
+              Integer.toString(perNode),
+              "--user-prefix",
+              "bench-n" + k + "-user-",
+              "--connect-concurrency",
+              p.get("connect.concurrency"),
+              "--connect-timeout-seconds",
+              p.get("connect.timeout-seconds")));
+      if (ctx.auth.enabled()) {
+        args.addAll(List.of("--jwt-secret-env", SECRET_ENV));
+      }
+      // One node at a time: three cold generators connecting at once on two CPUs kept
+      // handshakes queued past the server's 5 s handshake timeout.
+      SubscriberProcess process = SubscriberProcess.start(label + "/" + k, args, env);
+      started.add(process);
+      connected += Long.parseLong(process.await("subscribed", p.d("connect.timeout-seconds") + 60));
+    }
+    return connected;
+  }
+
+  private static long[] rss(List<ScenarioContext.Node> nodes) {
+    return nodes.stream().mapToLong(node -> ProcStats.rssKb(node.pid())).toArray();
+  }
+
+  /** Per node: the growth from {@code before} to {@code after} per connection (null: unknown). */
+  private static List<Object> perConnection(long[] before, long[] after, int connections) {
+    List<Object> out = new ArrayList<>();
+    for (int k = 0; k < before.length; k++) {
+      out.add(
+          before[k] < 0 || after[k] < 0
+              ? null
+              : Latencies.round((after[k] - before[k]) / (double) connections));
+    }
+    return out;
   }
 
   /** Live heap bytes after a full GC, or -1 (not a JVM, or no pid: jcmd 0 would mean every JVM). */
