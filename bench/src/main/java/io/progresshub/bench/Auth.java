@@ -14,11 +14,21 @@ final class Auth {
   static final int CONNECTIONS_PER_USER = 900;
 
   private final byte[] secret;
+  private final String userPrefix;
   private final Map<Integer, String> tokens = new HashMap<>();
   private final String publisherToken;
 
   Auth(byte[] secret) {
+    this(secret, "bench-user-");
+  }
+
+  /**
+   * Tokens whose users are named {@code userPrefix + n}: generator processes sharing one cluster
+   * take different prefixes, so no user's connections add up across them.
+   */
+  Auth(byte[] secret, String userPrefix) {
     this.secret = secret;
+    this.userPrefix = userPrefix;
     this.publisherToken =
         secret == null ? null : Jwt.hs256(secret, "bench-publisher", "admin", 24 * 3600);
   }
@@ -38,7 +48,12 @@ final class Auth {
     }
     return tokens.computeIfAbsent(
         index / CONNECTIONS_PER_USER,
-        user -> Jwt.hs256(secret, "bench-user-" + user, "publisher", 24 * 3600));
+        user -> Jwt.hs256(secret, userPrefix + user, "publisher", 24 * 3600));
+  }
+
+  /** The HS256 secret, for generator processes of our own; null without auth. */
+  byte[] secret() {
+    return secret;
   }
 
   /** The publisher's token (admin role: create, publish, stats), or null without auth. */

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
     name = "progress-hub-bench",
     mixinStandardHelpOptions = true,
     description = "Load generator and report for bench/run.",
-    subcommands = {RunCommand.class, ReportCommand.class})
+    subcommands = {RunCommand.class, ReportCommand.class, SubscribeCommand.class})
 public final class BenchMain {
   public static void main(String[] args) {
     System.exit(new CommandLine(new BenchMain()).execute(args));

@@ -18,6 +18,23 @@ final class Latencies {
     h.recordValue(Math.min(micros, h.getHighestTrackableValue()));
   }
 
+  /** The histogram as base64 text, to pass it between generator processes. */
+  static String encode(Histogram h) {
+    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(h.getNeededByteBufferCapacity());
+    int length = h.encodeIntoCompressedByteBuffer(buffer);
+    return java.util.Base64.getEncoder()
+        .encodeToString(java.util.Arrays.copyOf(buffer.array(), length));
+  }
+
+  static Histogram decode(String base64) {
+    try {
+      return Histogram.decodeFromCompressedByteBuffer(
+          java.nio.ByteBuffer.wrap(java.util.Base64.getDecoder().decode(base64)), 0);
+    } catch (java.util.zip.DataFormatException e) {
+      throw new IllegalArgumentException("not an encoded histogram", e);
+    }
+  }
+
   static double ms(Histogram h, double percentile) {
     return h.getTotalCount() == 0 ? Double.NaN : h.getValueAtPercentile(percentile) / 1000.0;
   }

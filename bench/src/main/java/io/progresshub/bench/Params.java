@@ -63,6 +63,13 @@ final class Params {
     v.put("publish.warmup-seconds", "5");
     v.put("publish.batch-size", "100");
     v.put("publish.batch-connections", "4");
+    v.put("cluster.connections", "19000");
+    v.put("cluster.single-connections", "19000");
+    v.put("cluster.jobs", "100");
+    v.put("cluster.rate", "20");
+    v.put("cluster.stage-every", "10");
+    v.put("cluster.warmup-seconds", "30");
+    v.put("cluster.seconds", "20");
     v.put("connect.concurrency", "500");
     v.put("connect.timeout-seconds", "120");
     v.put("http.connections", "100");
@@ -111,6 +118,13 @@ final class Params {
     v.put("publish.warmup-seconds", "0.5");
     v.put("publish.batch-size", "20");
     v.put("publish.batch-connections", "1");
+    v.put("cluster.connections", "50");
+    v.put("cluster.single-connections", "50");
+    v.put("cluster.jobs", "6");
+    v.put("cluster.rate", "30");
+    v.put("cluster.stage-every", "3");
+    v.put("cluster.warmup-seconds", "1");
+    v.put("cluster.seconds", "2");
     v.put("connect.timeout-seconds", "30");
     v.put("http.connections", "4");
     return p;
@@ -159,7 +173,7 @@ final class Params {
     return out;
   }
 
-  private String get(String key) {
+  String get(String key) {
     String value = values.get(key);
     if (value == null) {
       throw new IllegalArgumentException("no parameter " + key);

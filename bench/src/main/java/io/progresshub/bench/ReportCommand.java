@@ -116,6 +116,24 @@ final class ReportCommand implements Callable<Integer> {
             col("request_p50_ms", "request p50 ms"),
             col("request_p99_ms", "request p99 ms"),
             col("server_cpu_us_per_event", "server CPU us/event")));
+    COLUMNS.put(
+        "cluster",
+        List.of(
+            col("phase", "phase"),
+            col("connections", "subscribers"),
+            col("connected", "up"),
+            col("publish_rate", "publish/s"),
+            col("offered_deliveries_per_s", "offered msg/s"),
+            col("deliveries_per_s", "delivered msg/s"),
+            col("p50_ms", "p50 ms"),
+            col("p90_ms", "p90 ms"),
+            col("p99_ms", "p99 ms"),
+            col("max_ms", "max ms"),
+            col("node_rss_idle_mb", "RSS MiB per node"),
+            col("node_kb_per_connection", "RSS KiB/conn per node"),
+            col("node_heap_bytes_per_connection", "live heap B/conn per node"),
+            col("server_cpu_us_per_delivery", "servers CPU us/msg"),
+            col("missing_messages", "missing")));
   }
 
   private static String[] col(String key, String header) {

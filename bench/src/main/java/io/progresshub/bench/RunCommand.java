@@ -41,7 +41,7 @@ final class RunCommand implements Callable<Integer> {
       names = "--scenarios",
       required = true,
       split = ",",
-      description = "idle, fanout, throughput, latency, slow, storm, publish")
+      description = "idle, fanout, throughput, latency, slow, storm, publish, cluster")
   List<String> scenarios;
 
   @Option(names = "--smoke", description = "Seconds and tiny numbers (CI).")
@@ -61,6 +61,17 @@ final class RunCommand implements Callable<Integer> {
       defaultValue = "32",
       description = "Source addresses 127.0.0.1..127.0.0.N (default 32).")
   int sources;
+
+  @Option(
+      names = "--cluster-node",
+      description = "A node of a cluster on one Redis, http://HOST:PORT,PID (repeatable).")
+  List<String> clusterNodes = new ArrayList<>();
+
+  @Option(
+      names = "--redis-pid",
+      defaultValue = "0",
+      description = "The cluster's redis-server process id.")
+  long redisPid;
 
   @Option(names = "--out", required = true, description = "Directory for <scenario>-<server>.json")
   Path out;
@@ -102,6 +113,8 @@ final class RunCommand implements Callable<Integer> {
     try (ScenarioContext ctx =
         new ScenarioContext(
             server, uri.getHost(), uri.getPort(), pid, params, auth, sources, System.out)) {
+      ctx.clusterNodes = clusterNodes.stream().map(ScenarioContext.Node::parse).toList();
+      ctx.redisPid = redisPid;
       record.put("server_is_jvm", ctx.jvm);
       record.put("transport", ctx.net.epoll ? "epoll" : "nio");
       record.put("server_rss_start_mb", Latencies.round(ProcStats.rssKb(pid) / 1024.0));

@@ -22,11 +22,12 @@ interface Scenario {
       case "slow" -> new SlowConsumerScenario();
       case "storm" -> new ReconnectStormScenario();
       case "publish" -> new PublishScenario();
+      case "cluster" -> new ClusterScenario();
       default ->
           throw new IllegalArgumentException(
               "unknown scenario "
                   + name
-                  + " (idle, fanout, throughput, latency, slow, storm, publish)");
+                  + " (idle, fanout, throughput, latency, slow, storm, publish, cluster)");
     };
   }
 

@@ -2,6 +2,7 @@ package io.progresshub.bench;
 
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** What every scenario gets: the network, the clients, auth, the server process, parameters. */
@@ -15,6 +16,25 @@ final class ScenarioContext implements AutoCloseable {
   final Clients clients;
   final HttpPool http;
   final PrintStream log;
+
+  /** The nodes of a cluster on one Redis (the cluster scenario only); empty otherwise. */
+  List<Node> clusterNodes = List.of();
+
+  /** The Redis server of that cluster, for its CPU (0: unknown). */
+  long redisPid;
+
+  /** One server process: where it listens and its process id (0: unknown). */
+  record Node(String host, int port, long pid) {
+    /** Parses {@code http://HOST:PORT,PID}. */
+    static Node parse(String spec) {
+      int comma = spec.lastIndexOf(',');
+      if (comma < 0) {
+        throw new IllegalArgumentException(spec + " (expected: http://HOST:PORT,PID)");
+      }
+      java.net.URI uri = java.net.URI.create(spec.substring(0, comma));
+      return new Node(uri.getHost(), uri.getPort(), Long.parseLong(spec.substring(comma + 1)));
+    }
+  }
 
   ScenarioContext(
       String server,

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -55,6 +56,11 @@ class BenchSmokeTest {
   }
 
   private static Map<String, Object> run(String scenario, String... overrides) throws Exception {
+    return run(scenario, ctx -> {}, overrides);
+  }
+
+  private static Map<String, Object> run(
+      String scenario, Consumer<ScenarioContext> setup, String... overrides) throws Exception {
     Params params =
         Params.smoke()
             .with(
@@ -83,6 +89,7 @@ class BenchSmokeTest {
             new Auth(SECRET),
             4,
             new PrintStream(log, true, StandardCharsets.UTF_8))) {
+      setup.accept(ctx);
       return Scenario.named(scenario).run(ctx);
     }
   }
@@ -171,6 +178,23 @@ class BenchSmokeTest {
       assertThat(r.get("rejected_events")).isEqualTo(0L);
       assertThat(r.get("failed_requests")).isEqualTo(0L);
     }
+  }
+
+  @Test
+  void clusterCountsEveryMessageAcrossSubscriberProcesses() throws Exception {
+    // The in-process server stands in for all three nodes: this checks the generator side (one
+    // subscriber process per node, merged counts and histograms), not Redis.
+    ScenarioContext.Node node = new ScenarioContext.Node("127.0.0.1", server.port(), 0);
+    Map<String, Object> result =
+        run("cluster", ctx -> ctx.clusterNodes = List.of(node, node, node), "cluster.seconds=1");
+    Map<String, Object> checks = checks(result);
+    checks.forEach((key, value) -> assertThat(value).as(key).isEqualTo(0L));
+    List<?> rows = (List<?>) result.get("rows");
+    assertThat(rows).hasSize(2);
+    Map<?, ?> cluster = (Map<?, ?>) rows.get(1);
+    assertThat(cluster.get("connected")).isEqualTo(3L * 50);
+    assertThat((Long) cluster.get("delivered_in_window")).isPositive();
+    assertThat(cluster.get("p99_ms")).isInstanceOf(Double.class);
   }
 
   @Test
