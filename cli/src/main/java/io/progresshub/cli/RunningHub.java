@@ -2,6 +2,7 @@ package io.progresshub.cli;
 
 import io.progresshub.core.Hub;
 import io.progresshub.server.ProgressHubServer;
+import java.time.Duration;
 
 /**
  * A hub that {@link HubLauncher} started: its store, hub and server, listening. {@link #close}
@@ -19,7 +20,27 @@ final class RunningHub implements AutoCloseable {
     this.settings = settings;
     this.hub = hub;
     this.server = server;
-    this.shutdown = new GracefulShutdown().then("server", server).then("hub", hub);
+    this.shutdown =
+        new GracefulShutdown()
+            .then("readiness", () -> drain(server, settings.drainDelay()))
+            .then("server", server)
+            .then("hub", hub);
+  }
+
+  /**
+   * {@code /ready} answers 503 from now on; with a delay, everything is still served for that long,
+   * so that a load balancer polling {@code /ready} sends new clients elsewhere before the port
+   * closes.
+   */
+  private static void drain(ProgressHubServer server, Duration delay) {
+    server.drain();
+    if (delay.isPositive()) {
+      try {
+        Thread.sleep(delay);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // asked to hurry: close now
+      }
+    }
   }
 
   /** What it was started with. */

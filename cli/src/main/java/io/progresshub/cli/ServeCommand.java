@@ -105,6 +105,14 @@ final class ServeCommand implements Callable<Integer> {
   String drainSpread;
 
   @Option(
+      names = "--drain-delay",
+      paramLabel = "DURATION",
+      description =
+          "On SIGTERM, answer /ready with 503 for this long while still serving, before closing"
+              + " (0s): the time a load balancer needs to notice.")
+  String drainDelay;
+
+  @Option(
       names = "--ws-compression",
       arity = "0..1",
       fallbackValue = "true",

@@ -17,6 +17,7 @@ enum Setting {
   HEARTBEAT_INTERVAL("heartbeat-interval", "--heartbeat-interval"),
   MONITOR_INTERVAL("monitor-interval", "--monitor-interval"),
   DRAIN_SPREAD("drain-spread", "--drain-spread"),
+  DRAIN_DELAY("drain-delay", "--drain-delay"),
   MAX_CONNECTIONS("max-connections", "--max-connections"),
   TRANSPORT("transport", "--transport"),
   WS_COMPRESSION("ws-compression", "--ws-compression"),

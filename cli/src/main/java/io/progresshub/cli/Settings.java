@@ -31,6 +31,8 @@ import java.util.Optional;
  * @param heartbeatInterval WebSocket ping and JSON heartbeat interval
  * @param monitorInterval how often {@code /ws/monitor} gets a {@code system_status}
  * @param drainSpread the window over which the clients of a stopping server are told to reconnect
+ * @param drainDelay how long a stopping server answers {@code /ready} with 503 while still serving,
+ *     before it closes
  * @param limits the bounds on connections, input, rates and outbound bytes
  * @param addresses the limits per client address, and the trusted proxies
  * @param hub the bounds the hub and its store keep: replay, job state, store queue
@@ -54,6 +56,7 @@ record Settings(
     Duration heartbeatInterval,
     Duration monitorInterval,
     Duration drainSpread,
+    Duration drainDelay,
     LimitsConfig limits,
     AddressLimits addresses,
     HubLimits hub,
@@ -89,6 +92,7 @@ record Settings(
   static final Duration DEFAULT_HEARTBEAT_INTERVAL = WebSocketConfig.defaults().heartbeatInterval();
   static final Duration DEFAULT_MONITOR_INTERVAL = WebSocketConfig.defaults().monitorInterval();
   static final Duration DEFAULT_DRAIN_SPREAD = NetworkConfig.defaults().drainSpread();
+  static final Duration DEFAULT_DRAIN_DELAY = Duration.ZERO;
   static final int DEFAULT_MAX_REPLAY = 10_000;
 
   /**

@@ -42,6 +42,9 @@ final class SettingsLoader {
   /** Below this a heartbeat costs more than it tells: pings would dominate an idle server. */
   static final Duration MIN_HEARTBEAT_INTERVAL = Duration.ofSeconds(1);
 
+  /** A stop that takes longer than this is not a drain but a hang. */
+  static final Duration MAX_DRAIN_DELAY = Duration.ofMinutes(10);
+
   private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%\\[\\]-]+");
 
   /**
@@ -115,6 +118,7 @@ final class SettingsLoader {
             Settings.DEFAULT_HEARTBEAT_INTERVAL),
         get(Setting.MONITOR_INTERVAL, SettingsLoader::heartbeat, Settings.DEFAULT_MONITOR_INTERVAL),
         get(Setting.DRAIN_SPREAD, SettingsLoader::drainSpread, Settings.DEFAULT_DRAIN_SPREAD),
+        get(Setting.DRAIN_DELAY, SettingsLoader::drainDelay, Settings.DEFAULT_DRAIN_DELAY),
         limits(),
         addresses(),
         hubLimits(),
@@ -481,6 +485,13 @@ final class SettingsLoader {
     return Durations.parse(raw.value())
         .or(() -> raw.value().strip().equals("0") ? Optional.of(Duration.ZERO) : Optional.empty())
         .orElseThrow(() -> raw.invalid(Durations.EXPECTED + ", or 0 for no wait"));
+  }
+
+  private static Duration drainDelay(Raw raw) {
+    return Durations.parse(raw.value())
+        .or(() -> raw.value().strip().equals("0") ? Optional.of(Duration.ZERO) : Optional.empty())
+        .filter(d -> d.compareTo(MAX_DRAIN_DELAY) <= 0)
+        .orElseThrow(() -> raw.invalid(Durations.EXPECTED + ", from 0 to 10m"));
   }
 
   private static boolean bool(Raw raw) {

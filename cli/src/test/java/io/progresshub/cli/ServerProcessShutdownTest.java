@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -147,6 +148,30 @@ class ServerProcessShutdownTest {
                     && line.contains("Address already in use"))
         .noneMatch(line -> line.startsWith("\tat "));
     first.call("GET", "/api/jobs?limit=1", publisher, null, 200);
+  }
+
+  @Test
+  void withADrainDelayReadyTurns503AtOnceWhileEverythingIsStillServedThenItExits0()
+      throws Exception {
+    ServerProcess server =
+        ServerProcess.start(
+            dir, Map.of("PROGRESS_HUB_JWT_SECRET", ServerProcess.SECRET), "--drain-delay", "4s");
+    servers.add(server);
+    server.call("POST", "/api/jobs", publisher, "{\"id\":\"job-drain\"}", 201);
+    assertThat(server.get("/ready", Optional.empty()).statusCode()).isEqualTo(200);
+    long sent = System.nanoTime();
+
+    server.terminate();
+
+    await("/ready answering 503")
+        .atMost(Duration.ofSeconds(3))
+        .until(() -> server.get("/ready", Optional.empty()).statusCode() == 503);
+    assertThat(server.get("/ready", Optional.empty()).body()).contains("draining");
+    assertThat(server.get("/health", Optional.empty()).statusCode()).isEqualTo(200);
+    server.call(
+        "POST", "/api/jobs/job-drain/events", publisher, "{\"progress\":50}", 200); // still served
+    assertThat(server.awaitExit(GRACE.plus(EXIT_SLACK))).isZero();
+    assertThat(Duration.ofNanos(System.nanoTime() - sent)).isGreaterThan(Duration.ofSeconds(4));
   }
 
   private ServerProcess start() {

@@ -104,6 +104,7 @@ class SettingsLoaderTest {
       case RETENTION -> new String[] {"1h", "2h", "3h"};
       case HEARTBEAT_INTERVAL, MONITOR_INTERVAL -> new String[] {"1s", "2s", "3s"};
       case DRAIN_SPREAD -> new String[] {"0", "2s", "1500ms"};
+      case DRAIN_DELAY -> new String[] {"1s", "2s", "1500ms"};
       case MAX_CONNECTIONS -> new String[] {"1", "2", "3"};
       case INSECURE_NO_AUTH -> new String[] {"true", "false", "true"};
       case TRANSPORT -> new String[] {"nio", "io_uring", "epoll"};
@@ -250,6 +251,7 @@ class SettingsLoaderTest {
         "PROGRESS_HUB_HEARTBEAT_INTERVAL | soon         | a duration such as 30s",
         "PROGRESS_HUB_MONITOR_INTERVAL   | 10ms         | at least 1s",
         "PROGRESS_HUB_DRAIN_SPREAD       | -1s          | or 0 for no wait",
+        "PROGRESS_HUB_DRAIN_DELAY        | 1h           | from 0 to 10m",
         "PROGRESS_HUB_MAX_CONNECTIONS    | 0            | a whole number greater than 0",
         "PROGRESS_HUB_MAX_CONNECTIONS    | lots         | a whole number greater than 0",
         "PROGRESS_HUB_INSECURE_NO_AUTH   | maybe        | true or false",
