@@ -15,38 +15,14 @@ cd "$here"
 
 say() { printf 'dashboard: %s\n' "$*" >&2; }
 
-# --- node_modules, from package-lock.json -------------------------------------------------------
-# npm writes node_modules/.package-lock.json after an install; a lock file newer than it means
-# the dependencies changed since.
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  say "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
-fi
+# shellcheck source=../scripts/lib/node-suite.sh
+source "$repo/scripts/lib/node-suite.sh"
+ensure_node_modules
+ensure_chromium
+# The jar holds the page: a change under src/ needs a new jar, which ../progress-hub builds.
+ensure_server
 
-# --- Chromium -----------------------------------------------------------------------------------
-if [[ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]]; then
-  say "no chromium: installing the test dependencies"
-  "$repo/scripts/install-test-deps.sh"
-fi
-
-# --- the server ---------------------------------------------------------------------------------
-# ../progress-hub builds cli/target/progress-hub.jar when it is missing or stale (the jar holds
-# the page: a change under src/ needs a new jar).
-export PROGRESS_HUB=${PROGRESS_HUB:-$repo/progress-hub}
-"$PROGRESS_HUB" version >/dev/null
-
-mkdir -p target/test-reports target/screenshots
-report=target/test-reports/TEST-dashboard.xml
-rm -f "$report"
-say "node --test"
+mkdir -p target/screenshots
 status=0
-node --test \
-  --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=junit --test-reporter-destination="$report" \
-  test/*.test.mjs || status=$?
-# One <testsuite> with every case, so that ./run-tests counts them all.
-if [[ -s "$report" ]]; then
-  # the JS client suite's flattener: one <testsuite> with every case
-  node ../clients/js/test/flatten-junit.mjs "$report" dashboard dashboard
-fi
+run_node_tests dashboard dashboard || status=$?
 exit "$status"

@@ -14,40 +14,15 @@ cd "$here"
 
 say() { printf 'clients/js: %s\n' "$*" >&2; }
 
-# --- node_modules, from package-lock.json -------------------------------------------------------
-# npm writes node_modules/.package-lock.json after an install; a lock file newer than it means
-# the dependencies changed since.
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  say "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
-fi
+# shellcheck source=../../scripts/lib/node-suite.sh
+source "$repo/scripts/lib/node-suite.sh"
+ensure_node_modules
+ensure_chromium
+ensure_server
 
-# --- Chromium, for the browser tests ------------------------------------------------------------
-if [[ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]]; then
-  say "no chromium: installing the test dependencies"
-  "$repo/scripts/install-test-deps.sh"
-fi
-
-# --- the server ---------------------------------------------------------------------------------
-# ../../progress-hub builds cli/target/progress-hub.jar when it is missing or stale.
-export PROGRESS_HUB=${PROGRESS_HUB:-$repo/progress-hub}
-"$PROGRESS_HUB" version >/dev/null
-
-# --- types and tests ----------------------------------------------------------------------------
 say "tsc --noEmit"
 node_modules/.bin/tsc --noEmit -p tsconfig.json
 
-mkdir -p target/test-reports
-rm -f target/test-reports/TEST-clients-js.xml
-say "node --test"
-report=target/test-reports/TEST-clients-js.xml
 status=0
-node --test \
-  --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=junit --test-reporter-destination="$report" \
-  test/*.test.mjs || status=$?
-# One <testsuite> with every case, so that ./run-tests counts them all.
-if [[ -s "$report" ]]; then
-  node test/flatten-junit.mjs "$report" clients-js
-fi
+run_node_tests clients-js clients/js || status=$?
 exit "$status"

@@ -222,20 +222,17 @@ final class RestEncoder {
     json.writeNumberField("watched_jobs", stats.connections().watchedJobs());
     json.writeEndObject();
     json.writeObjectFieldStart("rates");
-    json.writeNumberField("publishes_per_second", round(stats.rates().publishesPerSecond()));
-    json.writeNumberField("deliveries_per_second", round(stats.rates().deliveriesPerSecond()));
+    json.writeNumberField(
+        "publishes_per_second", WireCodec.round(stats.rates().publishesPerSecond()));
+    json.writeNumberField(
+        "deliveries_per_second", WireCodec.round(stats.rates().deliveriesPerSecond()));
     json.writeEndObject();
     json.writeObjectFieldStart("store");
     json.writeNumberField("pending_writes", stats.store().pendingWrites());
-    json.writeNumberField("commit_ms_p50", round(stats.store().commitMillisP50()));
-    json.writeNumberField("commit_ms_p99", round(stats.store().commitMillisP99()));
+    json.writeNumberField("commit_ms_p50", WireCodec.round(stats.store().commitMillisP50()));
+    json.writeNumberField("commit_ms_p99", WireCodec.round(stats.store().commitMillisP99()));
     json.writeEndObject();
     json.writeEndObject();
-  }
-
-  /** Rates and latencies to two decimals: more digits only say how noisy the sample was. */
-  private static double round(double value) {
-    return Math.round(value * 100) / 100.0;
   }
 
   /** A field that is always there: its value, or {@code null}. */

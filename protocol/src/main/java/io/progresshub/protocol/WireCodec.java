@@ -164,7 +164,7 @@ public final class WireCodec {
   }
 
   /** Rates and latencies to two decimals: more digits only say how noisy the sample was. */
-  private static double round(double value) {
+  static double round(double value) {
     return Math.round(value * 100) / 100.0;
   }
 

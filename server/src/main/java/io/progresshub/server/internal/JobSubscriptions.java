@@ -201,6 +201,11 @@ public final class JobSubscriptions {
     return waiting != null && !waiting.isEmpty();
   }
 
+  /** Whether the job is watched now (event loop). */
+  public boolean watches(String jobId) {
+    return entries != null && entries.containsKey(jobId);
+  }
+
   /** The jobs watched now (event loop). */
   public Set<String> jobIds() {
     return entries == null ? Set.of() : Set.copyOf(entries.keySet());

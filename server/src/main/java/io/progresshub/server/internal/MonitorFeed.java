@@ -4,14 +4,11 @@ import io.progresshub.core.Hub;
 import io.progresshub.core.HubEvent;
 import io.progresshub.core.HubStats;
 import io.progresshub.core.Job;
-import io.progresshub.core.JobStatus;
 import io.progresshub.protocol.ServerMessage;
 import io.progresshub.protocol.WireCodec;
 import io.progresshub.server.internal.metrics.Figures;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -136,13 +133,9 @@ public final class MonitorFeed implements AutoCloseable {
 
   private ServerMessage.SystemStatus status(Figures figures, Figures.Rates rates) {
     HubStats stats = hub.stats();
-    Map<String, Long> jobs = new LinkedHashMap<>();
-    for (JobStatus status : JobStatus.values()) {
-      jobs.put(status.wireName(), stats.jobsByStatus().getOrDefault(status, 0L));
-    }
     return new ServerMessage.SystemStatus(
         clock.instant(),
-        jobs,
+        stats.jobsByWireName(),
         connections.size(),
         stats.subscriptions(),
         stats.watchedJobs(),

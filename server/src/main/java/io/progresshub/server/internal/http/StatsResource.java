@@ -1,12 +1,9 @@
 package io.progresshub.server.internal.http;
 
 import io.progresshub.core.HubStats;
-import io.progresshub.core.JobStatus;
 import io.progresshub.protocol.ServerStats;
 import io.progresshub.server.internal.ServerContext;
 import io.progresshub.server.internal.metrics.Figures;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * {@code GET /api/stats}: what the hub holds and this node serves, its traffic and its store's
@@ -22,15 +19,11 @@ final class StatsResource {
   Reply get(RestRequest request) {
     Permissions.requireAdmin(request.caller());
     HubStats stats = context.hub().stats();
-    Map<String, Long> jobs = new LinkedHashMap<>();
-    for (JobStatus status : JobStatus.values()) {
-      jobs.put(status.wireName(), stats.jobsByStatus().getOrDefault(status, 0L));
-    }
     Figures figures = context.meters().figures();
     Figures.Rates rates = context.meters().rates();
     return Reply.ok(
         new ServerStats(
-            jobs,
+            stats.jobsByWireName(),
             new ServerStats.Connections(
                 context.connections().size(), stats.subscriptions(), stats.watchedJobs()),
             new ServerStats.Rates(rates.publishesPerSecond(), rates.deliveriesPerSecond()),

@@ -506,7 +506,7 @@ public final class WebSocketSession extends HeartbeatHandler
 
   @Override
   public boolean broadcast(String jobId, byte[] message) {
-    if (subscriptions == null || !subscriptions.jobIds().contains(jobId)) {
+    if (subscriptions == null || !subscriptions.watches(jobId)) {
       return false;
     }
     outbox.send(WebSocketFrames.text(message));
