@@ -109,7 +109,7 @@ final class SlowConsumerScenario implements Scenario {
     Map<String, Object> checks;
     try {
       Clients.sleep(3000); // what is on its way arrives, or the cut-off shows
-      checks = Verify.completeAndCheck(ctx, jobs, conns, 60);
+      checks = Verify.completeAndCheck(ctx, jobs, conns, 60, true);
     } finally {
       reconnects.cancel(false);
     }

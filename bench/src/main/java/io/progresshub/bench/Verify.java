@@ -12,9 +12,26 @@ import java.util.Map;
 final class Verify {
   private Verify() {}
 
-  /** Completes every job, waits (bounded) for the terminal states, and counts what is missing. */
+  /**
+   * Completes every job, waits (bounded) for the terminal states, and counts what is missing. A
+   * closed connection counts as done: nothing more will reach it.
+   */
   static Map<String, Object> completeAndCheck(
       ScenarioContext ctx, Jobs jobs, List<WsConn> conns, double timeoutSeconds) {
+    return completeAndCheck(ctx, jobs, conns, timeoutSeconds, false);
+  }
+
+  /**
+   * As {@link #completeAndCheck(ScenarioContext, Jobs, List, double)}; with {@code reconnecting}
+   * the scenario reconnects closed connections itself, so only a terminal state counts as done (a
+   * connection cut off late is merely between two sockets).
+   */
+  static Map<String, Object> completeAndCheck(
+      ScenarioContext ctx,
+      Jobs jobs,
+      List<WsConn> conns,
+      double timeoutSeconds,
+      boolean reconnecting) {
     ctx.net.run(
         () -> {
           long t = System.nanoTime();
@@ -30,7 +47,10 @@ final class Verify {
     long deadline = System.nanoTime() + (long) (timeoutSeconds * 1e9);
     while (System.nanoTime() < deadline) {
       boolean all =
-          ctx.net.call(() -> conns.stream().allMatch(c -> c.terminal || c.state == WsConn.CLOSED));
+          ctx.net.call(
+              () ->
+                  conns.stream()
+                      .allMatch(c -> c.terminal || (!reconnecting && c.state == WsConn.CLOSED)));
       if (all) {
         break;
       }

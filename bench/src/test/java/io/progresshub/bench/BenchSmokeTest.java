@@ -99,19 +99,24 @@ class BenchSmokeTest {
     return (Map<String, Object>) result.get("checks");
   }
 
-  private static void assertNothingLost(Map<String, Object> checks) {
-    assertThat(checks.get("lost_transitions")).isEqualTo(0L);
-    assertThat(checks.get("out_of_order")).isEqualTo(0L);
-    assertThat(checks.get("subscribers_with_final_state")).isEqualTo(checks.get("subscribers"));
-    assertThat(checks.get("publish_failed")).isEqualTo(0L);
-    assertThat(checks.get("publish_rejected")).isEqualTo(0L);
-    assertThat((Map<?, ?>) checks.get("connection_failures")).isEmpty();
+  /** Checks the result's checks; a failure shows the whole result, which says where it went. */
+  private static void assertNothingLost(Map<String, Object> result) {
+    Map<String, Object> checks = checks(result);
+    String why = "scenario result: " + result;
+    assertThat(checks.get("lost_transitions")).as(why).isEqualTo(0L);
+    assertThat(checks.get("out_of_order")).as(why).isEqualTo(0L);
+    assertThat(checks.get("subscribers_with_final_state"))
+        .as(why)
+        .isEqualTo(checks.get("subscribers"));
+    assertThat(checks.get("publish_failed")).as(why).isEqualTo(0L);
+    assertThat(checks.get("publish_rejected")).as(why).isEqualTo(0L);
+    assertThat((Map<?, ?>) checks.get("connection_failures")).as(why).isEmpty();
   }
 
   @Test
   void throughputDeliversEveryTransitionAndTheFinalState() throws Exception {
     Map<String, Object> result = run("throughput");
-    assertNothingLost(checks(result));
+    assertNothingLost(result);
     assertThat((List<?>) result.get("rows")).hasSize(1);
     assertThat(checks(result).get("messages_received")).isNotEqualTo(0L);
     Map<?, ?> prewarm = (Map<?, ?>) result.get("prewarm");
@@ -122,7 +127,7 @@ class BenchSmokeTest {
   @Test
   void latencyMeasuresEveryDeliveryAtTheFixedRateAndLosesNothing() throws Exception {
     Map<String, Object> result = run("latency");
-    assertNothingLost(checks(result));
+    assertNothingLost(result);
     assertThat(result.get("connected")).isEqualTo(2 * 10);
     assertThat(checks(result).get("subscribers")).isEqualTo(20L);
     Map<?, ?> row = (Map<?, ?>) ((List<?>) result.get("rows")).get(0);
@@ -144,7 +149,7 @@ class BenchSmokeTest {
   @Test
   void slowConsumerStillGetsEveryTransitionAndTheFinalState() throws Exception {
     Map<String, Object> result = run("slow");
-    assertNothingLost(checks(result));
+    assertNothingLost(result);
     @SuppressWarnings("unchecked")
     Map<String, Object> slow = (Map<String, Object>) result.get("slow_subscriber");
     assertThat(slow.get("got_final_state")).isEqualTo(true);
@@ -154,7 +159,7 @@ class BenchSmokeTest {
   @Test
   void reconnectStormResumesEveryoneWithNothingMissed() throws Exception {
     Map<String, Object> result = run("storm");
-    assertNothingLost(checks(result));
+    assertNothingLost(result);
     Map<?, ?> storm = (Map<?, ?>) ((List<?>) result.get("rows")).get(0);
     assertThat(storm.get("resumed")).isEqualTo(storm.get("clients"));
   }
