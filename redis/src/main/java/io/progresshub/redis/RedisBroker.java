@@ -2,7 +2,6 @@ package io.progresshub.redis;
 
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.progresshub.core.HubEvent;
@@ -38,6 +37,9 @@ import java.util.function.Consumer;
  * arrival order; its bounded backlog may hold up the Lettuce thread that reads the subscriptions
  * (at most a second at a time, then it queues anyway).
  *
+ * <p>On a Redis Cluster the lifecycle channel reaches every shard (classic pub/sub is broadcast
+ * across the cluster) and a job's shard channel lives on the shard of the deployment's hash tag.
+ *
  * <p>Updates are normally broadcast by {@link RedisJobStore}'s append script, atomically with the
  * append, so {@link #publish} sends only removals to Redis ({@link Builder#publishUpdates} changes
  * that, for a store that does not broadcast). Redis unreachable: what this node publishes meanwhile
@@ -54,7 +56,7 @@ public final class RedisBroker implements Broker {
   private final RedisKeys keys;
   private final boolean publishUpdates;
   private final RedisConnections.Client client;
-  private final StatefulRedisConnection<String, String> publisher;
+  private final RedisConnections.Commands publisher;
   private final StatefulRedisPubSubConnection<String, String> subscriber;
   private final InMemoryBroker inbox = new InMemoryBroker();
   private final ExecutorService repairs;
@@ -69,7 +71,7 @@ public final class RedisBroker implements Broker {
   private RedisBroker(
       Builder builder,
       RedisConnections.Client client,
-      StatefulRedisConnection<String, String> publisher,
+      RedisConnections.Commands publisher,
       StatefulRedisPubSubConnection<String, String> subscriber) {
     this.settings = builder.settings;
     this.keys = new RedisKeys(settings.keyPrefix());
@@ -96,10 +98,16 @@ public final class RedisBroker implements Broker {
   }
 
   private static RedisBroker open(Builder builder) {
-    RedisConnections.Client client = RedisConnections.client(builder.settings, true);
+    RedisConnections.Client client;
     try {
-      StatefulRedisConnection<String, String> publisher = client.redis().connect();
-      StatefulRedisPubSubConnection<String, String> subscriber = client.redis().connectPubSub();
+      client = RedisConnections.client(builder.settings, true);
+    } catch (RuntimeException e) {
+      throw RedisConnections.unavailable(
+          "cannot open the broker at " + builder.settings.address(), e);
+    }
+    try {
+      RedisConnections.Commands publisher = client.connect();
+      StatefulRedisPubSubConnection<String, String> subscriber = client.connectPubSub();
       RedisBroker broker = new RedisBroker(builder, client, publisher, subscriber);
       broker.listen();
       return broker;
@@ -156,6 +164,23 @@ public final class RedisBroker implements Broker {
           }
         });
     subscriber.sync().subscribe(keys.lifecycleChannel());
+    // A failover moves the job channels' slot to another master; the subscriptions held on the old
+    // one do not follow by themselves, so they are made again where the slot now lives (and each
+    // one's ssubscribed repairs what was missed meanwhile).
+    client.onTopologyChange(this::resubscribeWatched);
+  }
+
+  private void resubscribeWatched() {
+    if (closed || watched.isEmpty()) {
+      return;
+    }
+    LOG.log(
+        System.Logger.Level.INFO,
+        "Redis Cluster topology changed; subscribing again to the {0} watched jobs",
+        watched.size());
+    for (String jobId : watched) {
+      interest(jobId, true);
+    }
   }
 
   @Override
@@ -236,7 +261,7 @@ public final class RedisBroker implements Broker {
     inbox.close();
     repairs.shutdownNow();
     subscriber.close();
-    publisher.close();
+    publisher.connection().close();
     client.shutdown();
   }
 

@@ -1,19 +1,41 @@
 package io.progresshub.redis;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.RedisClusterURIUtil;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
+import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
 import io.progresshub.core.HubException;
+import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
-/** Lettuce clients as the store and the broker need them, and Redis failures as hub errors. */
+/**
+ * Lettuce clients as the store and the broker need them, on a standalone server (or one found
+ * through Sentinel) and on a Redis Cluster alike, and Redis failures as hub errors.
+ *
+ * <p>Which one a URI names is asked of the server ({@code INFO cluster}), so an operator gives the
+ * same kind of URI for both; several seed nodes of a cluster may be given, comma-separated ({@code
+ * redis://h1:7000,h2:7000}). Every key of a deployment shares one hash tag ({@link RedisKeys}), so
+ * the scripts run unchanged on a cluster: on the shard that holds that slot.
+ */
 final class RedisConnections {
 
   /** What a producer refused for an unreachable Redis is told to wait before it retries. */
@@ -25,14 +47,115 @@ final class RedisConnections {
    */
   static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(1);
 
+  /** How often a cluster client re-reads the topology when nothing else made it do so. */
+  static final Duration TOPOLOGY_REFRESH = Duration.ofSeconds(10);
+
   private RedisConnections() {}
 
+  /** Commands on one connection: the async and sync views share it. */
+  record Commands(
+      StatefulConnection<String, String> connection,
+      RedisClusterAsyncCommands<String, String> async,
+      RedisClusterCommands<String, String> sync) {}
+
   /** A Lettuce client with threads of its own, shut down together. */
-  record Client(RedisClient redis, ClientResources resources) {
+  abstract static sealed class Client permits Standalone, Cluster {
+    final ClientResources resources;
+
+    Client(ClientResources resources) {
+      this.resources = resources;
+    }
+
+    abstract Commands connect();
+
+    abstract StatefulRedisPubSubConnection<String, String> connectPubSub();
+
+    /** Whether the URI named a Redis Cluster. */
+    abstract boolean cluster();
+
+    /**
+     * Runs {@code action} (on a Lettuce thread) whenever the client finds that the cluster's
+     * topology changed: a failover or a slot moved. Never, for one server.
+     */
+    void onTopologyChange(Runnable action) {}
+
+    abstract AbstractRedisClient lettuce();
+
     /** Closes the connections, then stops the client's threads; waits at most about 2 s each. */
     void shutdown() {
-      redis.shutdown(0, 2, TimeUnit.SECONDS);
+      lettuce().shutdown(0, 2, TimeUnit.SECONDS);
       resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+  }
+
+  /** One server, or the master a Sentinel names. */
+  static final class Standalone extends Client {
+    private final RedisClient redis;
+
+    Standalone(RedisClient redis, ClientResources resources) {
+      super(resources);
+      this.redis = redis;
+    }
+
+    @Override
+    Commands connect() {
+      StatefulRedisConnection<String, String> c = redis.connect();
+      return new Commands(c, c.async(), c.sync());
+    }
+
+    @Override
+    StatefulRedisPubSubConnection<String, String> connectPubSub() {
+      return redis.connectPubSub();
+    }
+
+    @Override
+    boolean cluster() {
+      return false;
+    }
+
+    @Override
+    AbstractRedisClient lettuce() {
+      return redis;
+    }
+  }
+
+  /** A Redis Cluster: commands go to the shard of their keys, and follow it across failovers. */
+  static final class Cluster extends Client {
+    private final RedisClusterClient redis;
+
+    Cluster(RedisClusterClient redis, ClientResources resources) {
+      super(resources);
+      this.redis = redis;
+    }
+
+    @Override
+    Commands connect() {
+      StatefulRedisClusterConnection<String, String> c = redis.connect();
+      return new Commands(c, c.async(), c.sync());
+    }
+
+    @Override
+    StatefulRedisPubSubConnection<String, String> connectPubSub() {
+      return redis.connectPubSub();
+    }
+
+    @Override
+    boolean cluster() {
+      return true;
+    }
+
+    @Override
+    void onTopologyChange(Runnable action) {
+      resources
+          .eventBus()
+          .get()
+          .filter(ClusterTopologyChangedEvent.class::isInstance)
+          .subscribe(event -> action.run());
+    }
+
+    @Override
+    AbstractRedisClient lettuce() {
+      return redis;
     }
   }
 
@@ -44,33 +167,96 @@ final class RedisConnections {
    * @param replay whether commands in flight when the connection dropped are sent again after it
    *     comes back: never for the store (an append its caller was told failed must not land later),
    *     always for the broker's subscriptions
+   * @throws RuntimeException when the server cannot be reached to ask what it is
    */
   static Client client(RedisSettings settings, boolean replay) {
-    RedisURI uri = RedisURI.create(settings.uri());
-    uri.setTimeout(settings.commandTimeout());
-    // Two connections at most per client: a few threads are enough, whatever the core count.
+    List<RedisURI> uris = uris(settings);
     ClientResources resources =
         DefaultClientResources.builder()
+            // Two connections at most per client: a few threads are enough, whatever the cores.
             .ioThreadPoolSize(2)
             .computationThreadPoolSize(2)
             .reconnectDelay(
                 Delay.exponential(
                     Duration.ofMillis(10), MAX_RECONNECT_DELAY, 2, TimeUnit.MILLISECONDS))
             .build();
-    RedisClient client = RedisClient.create(resources, uri);
-    ClientOptions.Builder options =
-        ClientOptions.builder()
-            .autoReconnect(true)
-            .timeoutOptions(TimeoutOptions.enabled(settings.commandTimeout()))
-            .socketOptions(
-                SocketOptions.builder().connectTimeout(settings.commandTimeout()).build());
+    try {
+      boolean sentinel = !uris.get(0).getSentinels().isEmpty();
+      if (sentinel || !clusterEnabled(uris, resources)) {
+        RedisClient standalone = RedisClient.create(resources, uris.get(0));
+        standalone.setOptions(options(ClientOptions.builder(), settings, replay).build());
+        if (uris.size() > 1) {
+          throw new IllegalArgumentException(
+              "several hosts are given but "
+                  + settings.address()
+                  + " is not a Redis Cluster (one server takes one host; Sentinel takes"
+                  + " redis-sentinel://...#master)");
+        }
+        return new Standalone(standalone, resources);
+      }
+      RedisClusterClient cluster = RedisClusterClient.create(resources, uris);
+      ClusterClientOptions.Builder options =
+          ClusterClientOptions.builder()
+              .topologyRefreshOptions(
+                  ClusterTopologyRefreshOptions.builder()
+                      .enableAllAdaptiveRefreshTriggers()
+                      .enablePeriodicRefresh(TOPOLOGY_REFRESH)
+                      .build());
+      options(options, settings, replay);
+      cluster.setOptions(options.build());
+      return new Cluster(cluster, resources);
+    } catch (RuntimeException e) {
+      resources.shutdown(0, 2, TimeUnit.SECONDS);
+      throw e;
+    }
+  }
+
+  /** The URI, or the seed nodes of a cluster given comma-separated, with the settings' timeout. */
+  private static List<RedisURI> uris(RedisSettings settings) {
+    String uri = settings.uri();
+    List<RedisURI> uris =
+        uri.startsWith("redis-sentinel") || !uri.substring(uri.indexOf("//") + 2).contains(",")
+            ? List.of(RedisURI.create(uri))
+            : RedisClusterURIUtil.toRedisURIs(URI.create(uri));
+    for (RedisURI each : uris) {
+      each.setTimeout(settings.commandTimeout());
+    }
+    return uris;
+  }
+
+  /**
+   * Asks the first seed that answers whether it is a cluster node: a cluster is still reachable
+   * while some of the seeds an operator listed are down.
+   *
+   * @throws RuntimeException the last seed's failure, when none answers
+   */
+  private static boolean clusterEnabled(List<RedisURI> seeds, ClientResources resources) {
+    RuntimeException failure = null;
+    for (RedisURI seed : seeds) {
+      RedisClient probe = RedisClient.create(resources, seed);
+      try (StatefulRedisConnection<String, String> connection = probe.connect()) {
+        return connection.sync().info("cluster").contains("cluster_enabled:1");
+      } catch (RuntimeException e) {
+        failure = e;
+      } finally {
+        probe.shutdown(0, 2, TimeUnit.SECONDS);
+      }
+    }
+    throw failure;
+  }
+
+  private static <B extends ClientOptions.Builder> B options(
+      B options, RedisSettings settings, boolean replay) {
+    options
+        .autoReconnect(true)
+        .timeoutOptions(TimeoutOptions.enabled(settings.commandTimeout()))
+        .socketOptions(SocketOptions.builder().connectTimeout(settings.commandTimeout()).build());
     if (!replay) {
       options
           .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
           .replayFilter(command -> true);
     }
-    client.setOptions(options.build());
-    return new Client(client, resources);
+    return options;
   }
 
   /** A Redis failure (timeout, connection lost or refused) as {@code store_unavailable}. */

@@ -3,9 +3,9 @@ package io.progresshub.redis;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.progresshub.core.HubException;
 import io.progresshub.core.Job;
 import io.progresshub.core.JobStatus;
@@ -53,8 +53,8 @@ import java.util.function.Function;
  * <p>Costs: an append is one round trip, O(log N) in Redis for the indexes. A listing with one
  * filter or none reads its index, O(log N + limit); with several filters or an id search it walks
  * the smallest matching index inside one script, O(N) in that index (10,000 jobs: a few ms of Redis
- * time, which blocks other commands meanwhile). Needs a standalone Redis 7 (or one Redis Cluster
- * shard): the scripts touch keys of many jobs.
+ * time, which blocks other commands meanwhile). Needs Redis 7: standalone, through Sentinel, or a
+ * Redis Cluster, where every key shares one hash tag and so one shard ({@link RedisKeys}).
  */
 public final class RedisJobStore implements JobStore {
 
@@ -73,9 +73,9 @@ public final class RedisJobStore implements JobStore {
   private final RedisSettings settings;
   private final RedisKeys keys;
   private final RedisConnections.Client client;
-  private final StatefulRedisConnection<String, String> connection;
-  private final RedisAsyncCommands<String, String> async;
-  private final RedisCommands<String, String> sync;
+  private final StatefulConnection<String, String> connection;
+  private final RedisClusterAsyncCommands<String, String> async;
+  private final RedisClusterCommands<String, String> sync;
   private final ExecutorService completions;
   private volatile Thread completionThread;
 
@@ -88,13 +88,11 @@ public final class RedisJobStore implements JobStore {
   private volatile boolean closed;
 
   private RedisJobStore(
-      RedisSettings settings,
-      RedisConnections.Client client,
-      StatefulRedisConnection<String, String> c) {
+      RedisSettings settings, RedisConnections.Client client, RedisConnections.Commands c) {
     this.settings = settings;
     this.keys = new RedisKeys(settings.keyPrefix());
     this.client = client;
-    this.connection = c;
+    this.connection = c.connection();
     this.async = c.async();
     this.sync = c.sync();
     this.completions =
@@ -114,11 +112,16 @@ public final class RedisJobStore implements JobStore {
    */
   public static RedisJobStore open(RedisSettings settings) {
     Objects.requireNonNull(settings, "settings");
-    RedisConnections.Client client = RedisConnections.client(settings, false);
+    RedisConnections.Client client;
     try {
-      StatefulRedisConnection<String, String> connection = client.redis().connect();
+      client = RedisConnections.client(settings, false);
+    } catch (RuntimeException e) {
+      throw RedisConnections.unavailable("cannot open the store at " + settings.address(), e);
+    }
+    try {
+      RedisConnections.Commands connection = client.connect();
       for (RedisScript script : List.of(APPEND, DELETE, EXPIRE, LIST)) {
-        script.preload(connection.async());
+        script.preload(connection.async(), settings.commandTimeout());
       }
       return new RedisJobStore(settings, client, connection);
     } catch (RuntimeException e) {
@@ -424,7 +427,7 @@ public final class RedisJobStore implements JobStore {
     return out;
   }
 
-  private <T> T read(String what, Function<RedisCommands<String, String>, T> query) {
+  private <T> T read(String what, Function<RedisClusterCommands<String, String>, T> query) {
     if (closed) {
       throw closedError();
     }

@@ -6,6 +6,10 @@ import java.time.Instant;
  * The names of every key and channel, under one prefix. The Lua scripts build the per-status,
  * per-owner and per-type index names the same way from the prefix they are given.
  *
+ * <p>The prefix is a hash tag ({@code {progress-hub:}job:<id>}): every key and shard channel of a
+ * deployment hashes to one slot, so on a Redis Cluster a script may touch a job and the indexes at
+ * once, and publish to the job's channel from the shard that holds them.
+ *
  * <p>Index members are {@code <19-digit epoch nanos>:<job id>} in sorted sets whose scores are all
  * 0: Redis orders equal scores by member bytes, so a set reads in time order, ties broken by id, to
  * the nanosecond (a score, a double, would round it).
@@ -14,10 +18,14 @@ final class RedisKeys {
 
   private final String prefix;
 
-  RedisKeys(String prefix) {
-    this.prefix = prefix;
+  /**
+   * @param keyPrefix the deployment's prefix, without braces ({@link RedisSettings} checks)
+   */
+  RedisKeys(String keyPrefix) {
+    this.prefix = "{" + keyPrefix + "}";
   }
 
+  /** What every name starts with: the hash-tagged key prefix. */
   String prefix() {
     return prefix;
   }

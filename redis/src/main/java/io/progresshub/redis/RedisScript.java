@@ -2,15 +2,19 @@ package io.progresshub.redis;
 
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One Lua script of this package's resources, run by its SHA-1 ({@code EVALSHA}). A server that
@@ -46,14 +50,21 @@ final class RedisScript {
     return name;
   }
 
-  /** Loads the script into the server's cache ahead of its first call. */
-  void preload(RedisAsyncCommands<String, String> redis) {
-    redis.getStatefulConnection().sync().scriptLoad(text);
+  /** Loads the script into the server's cache (every master's, on a cluster) ahead of its use. */
+  void preload(RedisClusterAsyncCommands<String, String> redis, Duration timeout) {
+    try {
+      redis.scriptLoad(text).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted loading script " + name, e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("cannot load script " + name + ": " + e.getMessage(), e);
+    }
   }
 
   /** Runs the script; the future completes on a Lettuce I/O thread. */
   <T> CompletableFuture<T> run(
-      RedisAsyncCommands<String, String> redis, String[] keys, String... args) {
+      RedisClusterAsyncCommands<String, String> redis, String[] keys, String... args) {
     CompletableFuture<T> byDigest = redis.<T>evalsha(sha, output, keys, args).toCompletableFuture();
     return byDigest
         .handle(

@@ -4,6 +4,7 @@ import io.progresshub.core.JobIds;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * Where one node finds Redis and how it names itself there; shared by its {@link RedisJobStore} and
@@ -11,8 +12,8 @@ import java.util.Objects;
  * store's script broadcast for this node by its {@link #nodeId}).
  *
  * @param uri a Lettuce Redis URI, such as {@code redis://127.0.0.1:6379/0}
- * @param keyPrefix prepended to every key and channel, so that several deployments (or tests) may
- *     share one server
+ * @param keyPrefix prepended to every key and channel (as a hash tag, {@code {prefix}}), so that
+ *     several deployments (or tests) may share one server; 1-64 characters, no braces or spaces
  * @param nodeId names this node in what it broadcasts; unique within the deployment
  * @param commandTimeout how long one command (and the connect) may take before it fails with {@code
  *     store_unavailable}
@@ -22,6 +23,8 @@ public record RedisSettings(String uri, String keyPrefix, String nodeId, Duratio
   /** Default of {@link Builder#keyPrefix}. */
   public static final String DEFAULT_KEY_PREFIX = "progress-hub:";
 
+  private static final Pattern KEY_PREFIX = Pattern.compile("[^{}\\s\\p{Cntrl}]{1,64}");
+
   /** Default of {@link Builder#commandTimeout}. */
   public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(2);
 
@@ -29,6 +32,13 @@ public record RedisSettings(String uri, String keyPrefix, String nodeId, Duratio
     Objects.requireNonNull(uri, "uri");
     Objects.requireNonNull(keyPrefix, "keyPrefix");
     Objects.requireNonNull(commandTimeout, "commandTimeout");
+    if (!KEY_PREFIX.matcher(keyPrefix).matches()) {
+      // Braces would end the hash tag that keeps a deployment's keys in one cluster slot.
+      throw new IllegalArgumentException(
+          "keyPrefix: "
+              + keyPrefix
+              + " (expected: 1-64 characters, no braces, spaces or control characters)");
+    }
     if (!JobIds.isValid(nodeId)) {
       // It travels inside every broadcast, between separators.
       throw new IllegalArgumentException(

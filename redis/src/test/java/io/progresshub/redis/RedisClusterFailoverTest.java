@@ -1,0 +1,181 @@
+package io.progresshub.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.progresshub.core.Hub;
+import io.progresshub.core.HubException;
+import io.progresshub.core.Job;
+import io.progresshub.core.JobUpdate;
+import io.progresshub.core.NewJob;
+import io.progresshub.core.Subscriber;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.OptionalLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Two hubs on a real Redis Cluster of three masters, each with a replica: a deployment's keys may
+ * live on any master, and when that master dies its replica takes over without a hub restarting.
+ */
+class RedisClusterFailoverTest {
+
+  @RegisterExtension static final RedisClusterServers CLUSTER = new RedisClusterServers(1);
+
+  private static final Duration PATIENCE = Duration.ofSeconds(30);
+
+  private final List<AutoCloseable> opened = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (AutoCloseable closeable : opened.reversed()) {
+      closeable.close();
+    }
+  }
+
+  @Test
+  void whicheverMasterHoldsTheDeploymentEveryTickReachesTheOtherHubLive() {
+    for (RedisClusterServers.Node master : CLUSTER.currentMasters()) {
+      String prefix = CLUSTER.freshPrefixOn(master);
+      Hub writer = hub(prefix, "writer");
+      Hub watcher = hub(prefix, "watcher");
+      writer.create(NewJob.builder().id("job-1").build());
+      List<Long> seen = Collections.synchronizedList(new ArrayList<>());
+      watcher.subscribe("job-1", OptionalLong.empty(), recorder(seen));
+      await().atMost(PATIENCE).until(() -> seen.contains(1L));
+
+      for (int i = 1; i <= 20; i++) {
+        writer.publish("job-1", JobUpdate.builder().progress(i).build());
+      }
+
+      // Every tick arrives live: a repair from the store would find only the latest one.
+      await().atMost(PATIENCE).until(() -> !seen.isEmpty() && seen.getLast() == 21);
+      assertThat(seen)
+          .as("master on port %d", master.port())
+          .containsExactlyElementsOf(seqs(1, 21));
+    }
+  }
+
+  @Test
+  void whenTheMasterOfTheDeploymentDiesItsReplicaTakesOverAndBothHubsGoOn() throws Exception {
+    RedisClusterServers.Node master = CLUSTER.masters().get(0);
+    String prefix = CLUSTER.freshPrefixOn(master);
+    Hub writer = hub(prefix, "writer");
+    Hub watcher = hub(prefix, "watcher");
+    writer.create(NewJob.builder().id("job-1").build());
+    List<Long> seen = Collections.synchronizedList(new ArrayList<>());
+    watcher.subscribe("job-1", OptionalLong.empty(), recorder(seen));
+    for (int i = 1; i <= 5; i++) {
+      writer.publish("job-1", JobUpdate.builder().progress(i).build());
+    }
+    await().atMost(PATIENCE).until(() -> seen.contains(6L));
+    // Replication is asynchronous: this test is about the failover, not about that window.
+    master.ask(connection -> Long.toString(connection.sync().waitForReplication(1, 5000)));
+
+    master.kill();
+
+    // While no master holds the slot a producer is refused at once, never left waiting.
+    HubException refused = null;
+    try {
+      writer.publish("job-1", JobUpdate.builder().progress(50).build());
+    } catch (HubException e) {
+      refused = e;
+    }
+    assertThat(refused).isNotNull();
+    assertThat(refused.reason()).isEqualTo(HubException.Code.STORE_UNAVAILABLE);
+
+    RedisClusterServers.Node promoted = CLUSTER.awaitFailover(prefix, master);
+    assertThat(promoted).isNotSameAs(master);
+
+    // Both hubs write again once their clients follow the new topology.
+    Job fromWriter = publishUntilAccepted(writer, 60);
+    Job fromWatcherSide = publishUntilAccepted(watcher, 61);
+    assertThat(fromWatcherSide.seq()).isEqualTo(fromWriter.seq() + 1);
+    await().atMost(PATIENCE).until(() -> seen.contains(fromWatcherSide.seq()));
+    // The watcher's node subscribes to the job's channel on the new master: ticks written through
+    // the other hub reach it live again, every one of them.
+    long firstLive = 0;
+    long deadline = System.nanoTime() + PATIENCE.toNanos();
+    while (firstLive == 0 && System.nanoTime() < deadline) {
+      long seq = writer.publish("job-1", JobUpdate.builder().progress(62).build()).seq();
+      Thread.sleep(100);
+      if (seen.contains(seq)) {
+        firstLive = seq;
+      }
+    }
+    assertThat(firstLive).as("a tick written through the other hub arrived live").isPositive();
+    for (int i = 1; i <= 10; i++) {
+      writer.publish("job-1", JobUpdate.builder().progress(70 + i).build());
+    }
+    long last = firstLive + 10;
+    await().atMost(PATIENCE).until(() -> seen.contains(last));
+    assertThat(seen).doesNotHaveDuplicates().isSorted();
+    assertThat(seen)
+        .startsWith(seqs(1, 6).toArray(Long[]::new))
+        .endsWith(seqs(firstLive, last).toArray(Long[]::new));
+    assertThat(watcher.get("job-1").seq()).isEqualTo(last);
+
+    // The killed node comes back as a replica of the new master, as an operator restarts it.
+    master.start();
+    CLUSTER.awaitHealthy();
+  }
+
+  /** Publishes until the store takes it again (refused meanwhile with store_unavailable). */
+  private static Job publishUntilAccepted(Hub hub, double progress) {
+    long deadline = System.nanoTime() + PATIENCE.toNanos();
+    HubException last = null;
+    while (System.nanoTime() < deadline) {
+      try {
+        return hub.publish("job-1", JobUpdate.builder().progress(progress).build());
+      } catch (HubException e) {
+        assertThat(e.reason()).isEqualTo(HubException.Code.STORE_UNAVAILABLE);
+        last = e;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+    throw new AssertionError("the store did not take events again after the failover", last);
+  }
+
+  private static List<Long> seqs(long from, long to) {
+    List<Long> seqs = new ArrayList<>();
+    for (long seq = from; seq <= to; seq++) {
+      seqs.add(seq);
+    }
+    return seqs;
+  }
+
+  private static Subscriber recorder(List<Long> seen) {
+    return new Subscriber() {
+      @Override
+      public void onSubscribed(Job current, boolean recovered) {}
+
+      @Override
+      public void onJob(Job job, boolean replay, boolean transition) {
+        seen.add(job.seq());
+      }
+
+      @Override
+      public void onRemoved(String jobId) {}
+    };
+  }
+
+  private Hub hub(String prefix, String nodeId) {
+    Hub hub =
+        Hub.builder()
+            .store(RedisJobStore.open(CLUSTER.settings(prefix, nodeId)))
+            .broker(RedisBroker.open(CLUSTER.settings(prefix, nodeId)))
+            .retentionSweepInterval(Duration.ZERO)
+            .build();
+    opened.add(hub);
+    return hub;
+  }
+}
