@@ -64,6 +64,9 @@ public final class RedisBroker implements Broker {
   /** Jobs with local subscribers: their shard channels are subscribed. */
   private final Set<String> watched = ConcurrentHashMap.newKeySet();
 
+  /** Jobs whose shard subscription Redis confirmed (and did not end since). */
+  private final Set<String> listening = ConcurrentHashMap.newKeySet();
+
   private final AtomicBoolean warnedUnreachable = new AtomicBoolean();
   private volatile Consumer<String> missed = jobId -> {};
   private volatile boolean closed;
@@ -136,7 +139,16 @@ public final class RedisBroker implements Broker {
           public void ssubscribed(String channel, long count) {
             String jobId = keys.jobOfChannel(channel);
             if (jobId != null && watched.contains(jobId)) {
+              listening.add(jobId);
               repair(jobId);
+            }
+          }
+
+          @Override
+          public void sunsubscribed(String channel, long count) {
+            String jobId = keys.jobOfChannel(channel);
+            if (jobId != null) {
+              listening.remove(jobId);
             }
           }
         });
@@ -155,6 +167,7 @@ public final class RedisBroker implements Broker {
 
           @Override
           public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+            listening.clear();
             if (!closed && warnedUnreachable.compareAndSet(false, true)) {
               LOG.log(
                   System.Logger.Level.WARNING,
@@ -231,6 +244,7 @@ public final class RedisBroker implements Broker {
         subscriber.async().ssubscribe(keys.jobChannel(jobId));
       } else {
         watched.remove(jobId);
+        listening.remove(jobId);
         subscriber.async().sunsubscribe(keys.jobChannel(jobId));
       }
     } catch (RuntimeException e) {
@@ -244,6 +258,14 @@ public final class RedisBroker implements Broker {
   @Override
   public void onMissed(Consumer<String> jobId) {
     this.missed = Objects.requireNonNull(jobId, "jobId");
+  }
+
+  /**
+   * Whether Redis confirmed this node's subscription to the job's ticks and stage changes: from
+   * then on each reaches it live (before, what it missed is repaired from the store).
+   */
+  public boolean listening(String jobId) {
+    return listening.contains(jobId);
   }
 
   /** How many jobs this node has local subscribers of, whose ticks it receives. */

@@ -120,6 +120,8 @@ public final class RedisJobStore implements JobStore {
     }
     try {
       RedisConnections.Commands connection = client.connect();
+      // Reachable and answering, or open fails now rather than at the first append.
+      connection.sync().ping();
       for (RedisScript script : List.of(APPEND, DELETE, EXPIRE, LIST)) {
         script.preload(connection.async(), settings.commandTimeout());
       }

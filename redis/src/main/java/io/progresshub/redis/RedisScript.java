@@ -23,6 +23,8 @@ import java.util.concurrent.TimeoutException;
  */
 final class RedisScript {
 
+  private static final System.Logger LOG = System.getLogger(RedisScript.class.getName());
+
   private final String name;
   private final String text;
   private final String sha;
@@ -50,15 +52,22 @@ final class RedisScript {
     return name;
   }
 
-  /** Loads the script into the server's cache (every master's, on a cluster) ahead of its use. */
+  /**
+   * Loads the script into the server's cache (every master's, on a cluster) ahead of its first use,
+   * if it can: a node that cannot be reached now (a dead master still listed in a cluster) loads it
+   * on the first call instead, through {@code NOSCRIPT}.
+   */
   void preload(RedisClusterAsyncCommands<String, String> redis, Duration timeout) {
     try {
       redis.scriptLoad(text).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted loading script " + name, e);
     } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("cannot load script " + name + ": " + e.getMessage(), e);
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          "script {0} not loaded ahead: {1}; the first call loads it",
+          name,
+          e.getMessage());
     }
   }
 

@@ -12,7 +12,9 @@ import io.progresshub.core.Subscriber;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -29,6 +31,7 @@ class RedisClusterFailoverTest {
   private static final Duration PATIENCE = Duration.ofSeconds(30);
 
   private final List<AutoCloseable> opened = new ArrayList<>();
+  private final Map<Hub, RedisBroker> brokers = new HashMap<>();
 
   @AfterEach
   void closeAll() throws Exception {
@@ -45,8 +48,7 @@ class RedisClusterFailoverTest {
       Hub watcher = hub(prefix, "watcher");
       writer.create(NewJob.builder().id("job-1").build());
       List<Long> seen = Collections.synchronizedList(new ArrayList<>());
-      watcher.subscribe("job-1", OptionalLong.empty(), recorder(seen));
-      await().atMost(PATIENCE).until(() -> seen.contains(1L));
+      watch(watcher, seen);
 
       for (int i = 1; i <= 20; i++) {
         writer.publish("job-1", JobUpdate.builder().progress(i).build());
@@ -62,13 +64,13 @@ class RedisClusterFailoverTest {
 
   @Test
   void whenTheMasterOfTheDeploymentDiesItsReplicaTakesOverAndBothHubsGoOn() throws Exception {
-    RedisClusterServers.Node master = CLUSTER.masters().get(0);
+    RedisClusterServers.Node master = CLUSTER.currentMasters().get(0);
     String prefix = CLUSTER.freshPrefixOn(master);
     Hub writer = hub(prefix, "writer");
     Hub watcher = hub(prefix, "watcher");
     writer.create(NewJob.builder().id("job-1").build());
     List<Long> seen = Collections.synchronizedList(new ArrayList<>());
-    watcher.subscribe("job-1", OptionalLong.empty(), recorder(seen));
+    watch(watcher, seen);
     for (int i = 1; i <= 5; i++) {
       writer.publish("job-1", JobUpdate.builder().progress(i).build());
     }
@@ -77,6 +79,18 @@ class RedisClusterFailoverTest {
     master.ask(connection -> Long.toString(connection.sync().waitForReplication(1, 5000)));
 
     master.kill();
+    try {
+      goesOnAfterTheFailover(prefix, master, writer, watcher, seen);
+    } finally {
+      // The killed node comes back as a replica of the new master, as an operator restarts it.
+      master.start();
+      CLUSTER.awaitHealthy();
+    }
+  }
+
+  private static void goesOnAfterTheFailover(
+      String prefix, RedisClusterServers.Node master, Hub writer, Hub watcher, List<Long> seen)
+      throws InterruptedException {
 
     // While no master holds the slot a producer is refused at once, never left waiting.
     HubException refused = null;
@@ -118,10 +132,13 @@ class RedisClusterFailoverTest {
         .startsWith(seqs(1, 6).toArray(Long[]::new))
         .endsWith(seqs(firstLive, last).toArray(Long[]::new));
     assertThat(watcher.get("job-1").seq()).isEqualTo(last);
+  }
 
-    // The killed node comes back as a replica of the new master, as an operator restarts it.
-    master.start();
-    CLUSTER.awaitHealthy();
+  /** Subscribes to job-1 and waits until its node hears the job's ticks live. */
+  private void watch(Hub watcher, List<Long> seen) {
+    watcher.subscribe("job-1", OptionalLong.empty(), recorder(seen));
+    RedisBroker broker = brokers.get(watcher);
+    await().atMost(PATIENCE).until(() -> seen.contains(1L) && broker.listening("job-1"));
   }
 
   /** Publishes until the store takes it again (refused meanwhile with store_unavailable). */
@@ -169,13 +186,15 @@ class RedisClusterFailoverTest {
   }
 
   private Hub hub(String prefix, String nodeId) {
+    RedisBroker broker = RedisBroker.open(CLUSTER.settings(prefix, nodeId));
     Hub hub =
         Hub.builder()
             .store(RedisJobStore.open(CLUSTER.settings(prefix, nodeId)))
-            .broker(RedisBroker.open(CLUSTER.settings(prefix, nodeId)))
+            .broker(broker)
             .retentionSweepInterval(Duration.ZERO)
             .build();
     opened.add(hub);
+    brokers.put(hub, broker);
     return hub;
   }
 }

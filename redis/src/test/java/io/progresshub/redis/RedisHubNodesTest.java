@@ -10,7 +10,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Three hubs as three nodes would run them: each with its own {@link RedisJobStore} and {@link
  * RedisBroker} on one redis-server, so every change reaches the others through Redis.
  */
-class RedisClusterHubTest extends ClusterHubContract {
+class RedisHubNodesTest extends ClusterHubContract {
 
   @RegisterExtension static final RedisServer REDIS = new RedisServer();
 
