@@ -14,7 +14,7 @@ from ._retry import Backoff
 from .errors import (JobNotFound, ProgressHubError, RetriesExhausted, SubscribeRefused,
                      Unauthorized, WatchClosed)
 from .tokens import token_expiry
-from .watcher import TERMINAL, retry_after, should_reconnect
+from .watcher import TERMINAL, deliver_broadcast, retry_after, should_reconnect
 
 # Subscribe errors after which asking again later can succeed (on the same connection).
 RETRYABLE_ERRORS = frozenset({"store_unavailable", "rate_limited", "shutting_down"})
@@ -116,19 +116,28 @@ class ProgressClient:
     its life) before the current one's `exp`, so the connection is never cut; after a 4401 it is
     asked once more and the client reconnects; a second 4401 in a row raises `Unauthorized`.
 
+    `on_broadcast`, a function or coroutine function, is called with each administrator's
+    broadcast to a job the client watches (`POST /api/jobs/{id}/broadcast`) as a dict: `job_id`,
+    `status` and `seq` (the job's when it was sent), `data`, `timestamp`, like the JavaScript
+    client's `broadcast` event. A broadcast is not a state: no watch yields it, and one sent while
+    the client is disconnected is not replayed. It runs on the connection's reader: a coroutine is
+    awaited before the next message is read, so keep it short.
+
     Counters for the curious: `connects`, `reconnects`, `refreshes`, `disconnects` (why each
     connection ended), `connection_id` (the server's id of the current connection), `last_error`
     (the last `error` message from the server).
     """
 
-    def __init__(self, url, token=None, *, get_token=None, initial_backoff=0.5, max_backoff=20.0,
-                 max_reconnects=None, open_timeout=10.0, heartbeat_timeout=None,
-                 refresh_margin=60.0, stable_after=5.0, close_timeout=1.0):
+    def __init__(self, url, token=None, *, get_token=None, on_broadcast=None, initial_backoff=0.5,
+                 max_backoff=20.0, max_reconnects=None, open_timeout=10.0,
+                 heartbeat_timeout=None, refresh_margin=60.0, stable_after=5.0,
+                 close_timeout=1.0):
         if token is None and get_token is None:
             raise ValueError("pass token or get_token")
         self.url = ws_endpoint(url)
         self.token = token
         self.get_token = get_token
+        self.on_broadcast = on_broadcast
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
         self.max_reconnects = max_reconnects
@@ -282,6 +291,9 @@ class ProgressClient:
                     self._on_progress(msg)
                 elif kind == "unsubscribed":
                     self._on_unsubscribed(msg)
+                elif kind == "broadcast":
+                    if msg.get("job_id") in self._subs:  # not one unwatched in the meantime
+                        await deliver_broadcast(self.on_broadcast, msg)
                 elif kind == "error":
                     self._on_error(msg, delays)
         finally:

@@ -1,7 +1,9 @@
 """Watching a job over WebSocket (protocol v1), with reconnect and resume."""
 
 import asyncio
+import inspect
 import json
+import logging
 import re
 import urllib.parse
 
@@ -12,6 +14,8 @@ from ._retry import Backoff
 from .errors import JobNotFound, ProgressHubError, RetriesExhausted, Unauthorized, WatchClosed
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
+
+_log = logging.getLogger("progress_hub")
 
 # docs/protocol.md, "Close codes" (protocol module: CloseCode).
 RECONNECT_CODES = frozenset({1001, 1011, 4008, 4429})
@@ -52,6 +56,22 @@ def ws_url(url, job_id, since=None, token_in_query=None):
     return urllib.parse.urlunsplit((scheme, parts.netloc, path, urllib.parse.urlencode(query), ""))
 
 
+async def deliver_broadcast(on_broadcast, msg):
+    """Hands an administrator's `broadcast` message to the application's `on_broadcast`, as a
+    dict without `type`; a coroutine is awaited, so broadcasts keep their order. A callback that
+    raises is logged: it must not end the watch."""
+    if on_broadcast is None:
+        return
+    message = {k: v for k, v in msg.items() if k != "type"}
+    try:
+        result = on_broadcast(message)
+        if inspect.isawaitable(result):
+            await result
+    except Exception:
+        _log.warning("on_broadcast failed for a broadcast to %s", message.get("job_id"),
+                     exc_info=True)
+
+
 class _Reconnect(Exception):
     def __init__(self, why, floor=0.0, after=0.0):
         super().__init__(why)
@@ -71,14 +91,21 @@ class Watcher:
     4401 `Unauthorized`, 4404 `JobNotFound`, the others `WatchClosed`.
 
     `token` is a string or a callable returning one (called on every connect, so it can refresh).
+
+    `on_broadcast`, a function or coroutine function, is called with each administrator's
+    broadcast to the job (`POST /api/jobs/{id}/broadcast`) as a dict: `job_id`, `status` and `seq`
+    (the job's when it was sent), `data`, `timestamp`. A broadcast is not a state: it is never
+    yielded, and one sent while the watcher is disconnected is not replayed. It is read while the
+    iteration waits for the next state.
     """
 
-    def __init__(self, url, job_id, token=None, *, since=None, initial_backoff=0.25,
-                 max_backoff=30.0, max_reconnects=None, open_timeout=10.0,
+    def __init__(self, url, job_id, token=None, *, since=None, on_broadcast=None,
+                 initial_backoff=0.25, max_backoff=30.0, max_reconnects=None, open_timeout=10.0,
                  heartbeat_timeout=None, close_timeout=1.0):
         self.url = url
         self.job_id = job_id
         self.token = token
+        self.on_broadcast = on_broadcast
         self.last_seq = since
         self.state = None
         self.initial_backoff = initial_backoff
@@ -91,6 +118,7 @@ class Watcher:
         self.reconnects = 0  # connects after the first
         self.disconnects = []  # why each connection ended, e.g. "close 1001", "heartbeat timeout"
         self.last_error = None  # the last `error` message from the server
+        self.connection_id = None  # the server's id of the current connection
 
     def __aiter__(self):
         return self._run()
@@ -127,6 +155,7 @@ class Watcher:
                     msg = json.loads(raw)
                     kind = msg.get("type")
                     if kind == "connection_established":
+                        self.connection_id = msg.get("connection_id")
                         interval = float(msg.get("heartbeat_interval") or 25)
                         timeout = self.heartbeat_timeout or interval * 2.5
                     elif kind == "subscribed":
@@ -145,6 +174,8 @@ class Watcher:
                         if state.get("status") in TERMINAL:
                             await ws.close()
                             return
+                    elif kind == "broadcast":
+                        await deliver_broadcast(self.on_broadcast, msg)
                     elif kind == "error":
                         self.last_error = msg
             except _Reconnect as r:

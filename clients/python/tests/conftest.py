@@ -5,7 +5,9 @@ $JAVA_HOME's java), else the checkout's `progress-hub` script (which finds a JDK
 jar when it is stale).
 """
 
+import asyncio
 import base64
+import json
 import os
 import shutil
 import signal
@@ -99,6 +101,24 @@ class Server:
 
 def token(sub="worker", role="publisher", ttl=3600, **claims):
     return make_token(SECRET, sub, role, ttl, **claims)
+
+
+def broadcast(url, job_id, body):
+    """`POST /api/jobs/{job_id}/broadcast` as an admin; returns the answer (`{"delivered": n}`)."""
+    request = urllib.request.Request(
+        f"{url}/api/jobs/{job_id}/broadcast", data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": "Bearer " + token("ops", "admin"),
+                 "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+async def until(check, timeout=20, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

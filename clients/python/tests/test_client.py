@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from conftest import token
+from conftest import broadcast, token, until
 from progress_hub import (JobNotFound, ProgressClient, ProgressHubError, Publisher,
                           SubscribeRefused, Unauthorized, token_expiry)
 
@@ -38,14 +38,6 @@ async def collect(watch, timeout=60):
 
 async def first(watch, timeout=20):
     return await asyncio.wait_for(watch.__anext__(), timeout)
-
-
-async def until(check, timeout=20, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def test_token_expiry_reads_exp_without_verifying():
@@ -348,3 +340,57 @@ def test_a_1001_with_a_retry_hint_waits_at_least_the_hint_before_reconnecting():
     assert all(gap >= 0.7 for gap in gaps), gaps
     assert all(gap < 5 for gap in gaps), gaps
     assert client.disconnects[:2] == ["close 1001", "close 1001"]
+
+
+def test_on_broadcast_hears_of_watched_jobs_alone_and_exclude_leaves_a_connection_out(
+        server, publisher_token):
+    pub = Publisher(server.url, publisher_token)
+    told, other = new_id(), new_id()
+    pub.create(told)
+    pub.create(other)
+    pub.publish(job_id=told, status="in_progress", stage="download")
+    heard, heard_by_other = [], []
+
+    async def on_broadcast(message):  # a coroutine is awaited
+        await asyncio.sleep(0)
+        heard.append(message)
+
+    def failing(message):  # a callback that raises must not end the watch
+        heard_by_other.append(message)
+        raise RuntimeError("the application's bug")
+
+    async def run():
+        async with fast(server.url, token=admin_token(), on_broadcast=on_broadcast) as both, \
+                fast(server.url, token=admin_token(), on_broadcast=failing) as other_only:
+            told_watch, other_watch = both.watch(told), both.watch(other)
+            other_only_watch = other_only.watch(other)
+            assert (await first(told_watch))["seq"] == 2
+            await first(other_watch)
+            await first(other_only_watch)
+
+            def send():
+                return [
+                    broadcast(server.url, told, {"data": {"notice": "maintenance at 10:00"}}),
+                    broadcast(server.url, other, {"data": 1, "exclude": both.connection_id}),
+                    broadcast(server.url, other, {"data": 2}),
+                ]
+
+            assert await asyncio.to_thread(send) == [{"delivered": 1}] * 2 + [{"delivered": 2}]
+            await until(lambda: len(heard) == 2 and len(heard_by_other) == 2, what="broadcasts")
+            tails = asyncio.gather(collect(told_watch), collect(other_watch),
+                                   collect(other_only_watch))
+            await asyncio.to_thread(pub.publish, job_id=told, status="completed")
+            await asyncio.to_thread(pub.publish, job_id=other, status="in_progress")
+            await asyncio.to_thread(pub.publish, job_id=other, status="completed")
+            return await tails
+
+    told_tail, other_tail, other_only_tail = asyncio.run(run())
+    assert [(m["job_id"], m["data"]) for m in heard] == [
+        (told, {"notice": "maintenance at 10:00"}), (other, 2)]
+    assert heard[0]["status"] == "in_progress" and heard[0]["seq"] == 2
+    assert heard[0]["timestamp"].endswith("Z") and "type" not in heard[0]
+    assert [(m["job_id"], m["data"]) for m in heard_by_other] == [(other, 1), (other, 2)]
+    # a broadcast is not a state: each watch yields its states alone, to the terminal one
+    assert [s["seq"] for s in told_tail] == [3]
+    assert [s["status"] for s in other_tail] == [s["status"] for s in other_only_tail] \
+        == ["in_progress", "completed"]

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from conftest import REPO, token
+from conftest import REPO, broadcast, token, until
 from progress_hub import (JobNotFound, Publisher, Unauthorized, WatchClosed, should_reconnect,
                           watch)
 
@@ -177,3 +177,49 @@ def test_a_server_going_away_is_a_reconnect(own_server, publisher_token):
     watcher, states = asyncio.run(run())
     assert [s["seq"] for s in states] == [2, 3]
     assert watcher.reconnects >= 1
+
+
+def test_on_broadcast_gets_the_jobs_broadcasts_and_the_iteration_yields_states_alone(
+        server, publisher_token):
+    pub = Publisher(server.url, publisher_token)
+    told, other = new_id(), new_id()
+    pub.create(told)
+    pub.create(other)
+    pub.publish(job_id=told, status="in_progress", stage="download")
+    heard = {"excluded": [], "kept": [], "other": []}
+
+    async def run():
+        watchers = {
+            "excluded": watch(server.url, told, token=publisher_token,
+                              on_broadcast=heard["excluded"].append),
+            "kept": watch(server.url, told, token=publisher_token,
+                          on_broadcast=heard["kept"].append),
+            "other": watch(server.url, other, token=publisher_token,
+                           on_broadcast=heard["other"].append),
+        }
+        tasks = {name: asyncio.create_task(collect(w)) for name, w in watchers.items()}
+        await until(lambda: all(w.state for w in watchers.values()), what="the first states")
+
+        def send():
+            return [
+                broadcast(server.url, told,
+                          {"data": "first", "exclude": watchers["excluded"].connection_id}),
+                broadcast(server.url, told, {"data": {"notice": "second"}}),
+            ]
+
+        assert await asyncio.to_thread(send) == [{"delivered": 1}, {"delivered": 2}]
+        await until(lambda: len(heard["kept"]) == 2 and heard["excluded"], what="broadcasts")
+        await asyncio.to_thread(pub.publish, job_id=told, status="completed")
+        await asyncio.to_thread(pub.publish, job_id=other, status="cancelled")
+        return {name: await task for name, task in tasks.items()}
+
+    states = asyncio.run(run())
+    assert [m["data"] for m in heard["kept"]] == ["first", {"notice": "second"}]
+    assert [m["data"] for m in heard["excluded"]] == [{"notice": "second"}]
+    assert heard["other"] == []
+    message = heard["kept"][0]
+    assert (message["job_id"], message["status"], message["seq"]) == (told, "in_progress", 2)
+    assert message["timestamp"].endswith("Z") and "type" not in message
+    # a broadcast is not a state: each watch yields its states alone, to the terminal one
+    assert [s["seq"] for s in states["kept"]] == [s["seq"] for s in states["excluded"]] == [2, 3]
+    assert [s["status"] for s in states["other"]] == ["pending", "cancelled"]

@@ -52,6 +52,9 @@ import java.util.function.Supplier;
  * <p>A watched job that is deleted ends its watch with a {@link HubApiException} {@code
  * job_not_found}.
  *
+ * <p>An administrator's broadcast to a watched job ({@code POST /api/jobs/{id}/broadcast}) reaches
+ * the {@link JobListener#onBroadcast} of each of the job's listeners.
+ *
  * <p>A connection from which nothing (not even a heartbeat) arrives for {@code missedHeartbeats}
  * heartbeat intervals is taken for dead and replaced. The token is sent in an {@code auth} message
  * (not in the URL), and a fresh one from the token supplier is sent over the open connection {@code
@@ -95,6 +98,9 @@ public final class ProgressSubscriber implements AutoCloseable {
   private long requestIds;
   private boolean closed;
   private ProgressHubException failure;
+
+  /** Written on the event thread, read by {@link #connectionId()} on any. */
+  private volatile Optional<String> connectionId = Optional.empty();
 
   private ProgressSubscriber(Builder builder) {
     this.webSocketUrl = webSocketUrl(builder.baseUrl);
@@ -159,6 +165,15 @@ public final class ProgressSubscriber implements AutoCloseable {
     }
   }
 
+  /**
+   * The server's id of the current connection ({@code connection_established}), e.g. to leave it
+   * out of an administrator's broadcast ({@code "exclude"}); empty while not connected. A reconnect
+   * gets a new one.
+   */
+  public Optional<String> connectionId() {
+    return connectionId;
+  }
+
   /** Stops watching the job; its futures complete with a {@link CancellationException}. */
   public void unsubscribe(String jobId) {
     events.execute(
@@ -192,6 +207,7 @@ public final class ProgressSubscriber implements AutoCloseable {
             if (connection != null) {
               connection.close();
               connection = null;
+              connectionId = Optional.empty();
             }
             done.complete(null);
           });
@@ -294,9 +310,13 @@ public final class ProgressSubscriber implements AutoCloseable {
     ServerMessage message = decoded.get();
     if (message instanceof ServerMessage.Progress) {
       progress(((ServerMessage.Progress) message).state());
+    } else if (message instanceof ServerMessage.Broadcast) {
+      broadcast((ServerMessage.Broadcast) message);
     } else if (message instanceof ServerMessage.ConnectionEstablished) {
-      on.watchHeartbeats(
-          ((ServerMessage.ConnectionEstablished) message).heartbeatIntervalSeconds());
+      ServerMessage.ConnectionEstablished established =
+          (ServerMessage.ConnectionEstablished) message;
+      connectionId = Optional.of(established.connectionId());
+      on.watchHeartbeats(established.heartbeatIntervalSeconds());
       if (token.isEmpty()) {
         ready(on);
       }
@@ -309,6 +329,14 @@ public final class ProgressSubscriber implements AutoCloseable {
       unsubscribed((ServerMessage.Unsubscribed) message);
     } else if (message instanceof ServerMessage.Error) {
       error(on, (ServerMessage.Error) message);
+    }
+  }
+
+  /** Not a state: no seq bookkeeping; dropped when the job was unwatched in the meantime. */
+  private void broadcast(ServerMessage.Broadcast broadcast) {
+    Watch watch = watches.get(broadcast.jobId());
+    if (watch != null) {
+      watch.broadcast(broadcast);
     }
   }
 
@@ -398,6 +426,7 @@ public final class ProgressSubscriber implements AutoCloseable {
     }
     on.abort();
     connection = null;
+    connectionId = Optional.empty();
     pendingSubscribes.clear();
     if (closed) {
       return;
@@ -528,6 +557,12 @@ public final class ProgressSubscriber implements AutoCloseable {
         for (CompletableFuture<JobState> terminal : terminals) {
           terminal.complete(state);
         }
+      }
+    }
+
+    void broadcast(ServerMessage.Broadcast broadcast) {
+      for (JobListener listener : listeners) {
+        safely(() -> listener.onBroadcast(broadcast));
       }
     }
 

@@ -1,6 +1,7 @@
 package io.progresshub.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 import io.progresshub.core.Role;
@@ -8,10 +9,14 @@ import io.progresshub.protocol.CloseCode;
 import io.progresshub.protocol.ErrorCode;
 import io.progresshub.protocol.JobState;
 import io.progresshub.protocol.RetryHint;
+import io.progresshub.protocol.ServerMessage;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -470,6 +475,88 @@ class ProgressSubscriberTest {
         .isGreaterThanOrEqualTo(hint);
   }
 
+  @Test
+  void aBroadcastReachesTheListenersOfItsJobAloneAndIsNotAState() throws Exception {
+    hub = TestHub.start(dataDir);
+    ProgressPublisher publisher = hub.publisher();
+    String told = publisher.create().id();
+    String other = publisher.create().id();
+    publisher.progress(told, 10, "download", null);
+    subscriber = subscriber().build();
+    Recorder toldStates = new Recorder();
+    Recorder otherStates = new Recorder();
+    CompletableFuture<JobState> toldDone = subscriber.watch(told, toldStates);
+    subscriber.watch(other, otherStates);
+    try (ProgressSubscriber otherOnly = subscriber().build()) {
+      Recorder otherOnlyStates = new Recorder();
+      otherOnly.watch(other, otherOnlyStates);
+      await()
+          .until(
+              () ->
+                  toldStates.seqs().contains(2L)
+                      && !otherStates.states.isEmpty()
+                      && !otherOnlyStates.states.isEmpty());
+
+      assertThat(hub.broadcast(told, "{\"data\":{\"notice\":\"maintenance at 10:00\"}}"))
+          .isEqualTo("{\"delivered\":1}");
+      await().until(() -> !toldStates.broadcasts.isEmpty());
+      // It follows the first on every connection: once it is in, a misrouted first one would be.
+      assertThat(hub.broadcast(other, "{\"data\":\"only the other job\"}"))
+          .isEqualTo("{\"delivered\":2}");
+      await()
+          .until(() -> !otherStates.broadcasts.isEmpty() && !otherOnlyStates.broadcasts.isEmpty());
+
+      ServerMessage.Broadcast broadcast = toldStates.broadcasts.get(0);
+      assertThat(broadcast.jobId()).isEqualTo(told);
+      assertThat(broadcast.status()).isEqualTo("in_progress");
+      assertThat(broadcast.seq()).isEqualTo(2);
+      assertThat(broadcast.data()).isEqualTo(Map.of("notice", "maintenance at 10:00"));
+      assertThat(broadcast.timestamp()).isCloseTo(Instant.now(), within(1, ChronoUnit.MINUTES));
+      assertThat(toldStates.broadcasts).hasSize(1);
+      assertThat(otherStates.broadcasts)
+          .singleElement()
+          .satisfies(b -> assertThat(b.jobId()).isEqualTo(other))
+          .satisfies(b -> assertThat(b.data()).isEqualTo("only the other job"));
+      assertThat(otherOnlyStates.broadcasts)
+          .singleElement()
+          .satisfies(b -> assertThat(b.jobId()).isEqualTo(other));
+    }
+    assertThat(toldStates.seqs()).as("a broadcast is not a state").containsExactly(2L);
+    publisher.complete(told, "ok");
+    assertThat(toldDone.get(10, TimeUnit.SECONDS).seq()).isEqualTo(3);
+    assertThat(toldStates.seqs()).containsExactly(2L, 3L);
+  }
+
+  @Test
+  void aBroadcastLeavesOutTheConnectionItExcludes() throws Exception {
+    hub = TestHub.start(dataDir);
+    String id = hub.publisher().create().id();
+    subscriber = subscriber().build();
+    Recorder excludedStates = new Recorder();
+    subscriber.watch(id, excludedStates);
+    try (ProgressSubscriber other = subscriber().build()) {
+      Recorder otherStates = new Recorder();
+      other.watch(id, otherStates);
+      await().until(() -> !excludedStates.states.isEmpty() && !otherStates.states.isEmpty());
+      String excluded = subscriber.connectionId().orElseThrow();
+      assertThat(other.connectionId()).isPresent().isNotEqualTo(Optional.of(excluded));
+
+      assertThat(hub.broadcast(id, "{\"data\":1,\"exclude\":\"" + excluded + "\"}"))
+          .isEqualTo("{\"delivered\":1}");
+      await().until(() -> otherStates.broadcasts.size() == 1);
+      assertThat(hub.broadcast(id, "{\"data\":2}")).isEqualTo("{\"delivered\":2}");
+      await()
+          .until(() -> otherStates.broadcasts.size() == 2 && !excludedStates.broadcasts.isEmpty());
+
+      assertThat(otherStates.broadcasts)
+          .extracting(ServerMessage.Broadcast::data)
+          .containsExactly(1, 2);
+      assertThat(excludedStates.broadcasts)
+          .extracting(ServerMessage.Broadcast::data)
+          .containsExactly(2);
+    }
+  }
+
   static final class CloseCodes implements ConnectionListener {
     final List<Integer> codes = new CopyOnWriteArrayList<>();
     final AtomicInteger connects = new AtomicInteger();
@@ -495,10 +582,16 @@ class ProgressSubscriberTest {
   static final class Recorder implements JobListener {
     final List<JobState> states = new CopyOnWriteArrayList<>();
     final List<ProgressHubException> errors = new CopyOnWriteArrayList<>();
+    final List<ServerMessage.Broadcast> broadcasts = new CopyOnWriteArrayList<>();
 
     @Override
     public void onState(JobState state) {
       states.add(state);
+    }
+
+    @Override
+    public void onBroadcast(ServerMessage.Broadcast broadcast) {
+      broadcasts.add(broadcast);
     }
 
     @Override

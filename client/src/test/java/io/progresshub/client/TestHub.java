@@ -120,6 +120,29 @@ final class TestHub implements AutoCloseable {
     }
   }
 
+  /**
+   * {@code POST /api/jobs/{id}/broadcast} as an admin with {@code body}; answers the response body,
+   * failing unless the status was 200.
+   */
+  String broadcast(String jobId, String body) throws java.io.IOException, InterruptedException {
+    java.net.http.HttpResponse<String> response =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        url().resolve("/api/jobs/" + jobId + "/broadcast"))
+                    .header(
+                        "Authorization", "Bearer " + token("ops", Role.ADMIN, Duration.ofHours(1)))
+                    .header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException(
+          "broadcast to " + jobId + ": " + response.statusCode() + " " + response.body());
+    }
+    return response.body();
+  }
+
   ProgressPublisher publisher() {
     String token = publisherToken();
     return ProgressPublisher.builder(url()).token(token).build();

@@ -130,6 +130,13 @@ public final class ClientCodec {
                       .orElse(ErrorCode.INTERNAL_ERROR),
                   text(message, "error").orElse(""),
                   id);
+          case "broadcast" ->
+              new ServerMessage.Broadcast(
+                  required(message, "job_id"),
+                  required(message, "status"),
+                  message.path("seq").asLong(0),
+                  value(message, "data"),
+                  instant(message, "timestamp"));
           default -> null;
         };
     return Optional.ofNullable(decoded);
@@ -138,6 +145,16 @@ public final class ClientCodec {
   private static Optional<String> text(ObjectNode message, String field) {
     JsonNode node = message.get(field);
     return node == null || node.isNull() ? Optional.empty() : Optional.of(node.asText());
+  }
+
+  /** Any JSON value but {@code null}, as plain Java values (maps, lists, strings, numbers). */
+  private Object value(ObjectNode message, String field) {
+    JsonNode node = message.get(field);
+    if (node == null || node.isNull()) {
+      throw new ProtocolException(
+          ErrorCode.MISSING_FIELD, "missing field: " + field, Optional.empty());
+    }
+    return mapper.convertValue(node, Object.class);
   }
 
   private static String required(ObjectNode message, String field) {

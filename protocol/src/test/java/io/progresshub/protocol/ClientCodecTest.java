@@ -55,6 +55,9 @@ class ClientCodecTest {
       new ServerMessage.Heartbeat(3, now),
       new ServerMessage.Authenticated("alice", "subscriber", Optional.of(now), Optional.of("a1")),
       new ServerMessage.Error(ErrorCode.JOB_NOT_FOUND, "no such job", Optional.of("s2")),
+      new ServerMessage.Broadcast(
+          "job-1", "in_progress", 4, Map.of("notice", "restart at 10:00", "minutes", 5), now),
+      new ServerMessage.Broadcast("job-1", "in_progress", 4, "plain text", now),
     };
     for (ServerMessage message : messages) {
       assertThat(
