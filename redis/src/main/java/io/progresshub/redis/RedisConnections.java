@@ -12,10 +12,12 @@ import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.RedisClusterURIUtil;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -56,7 +58,28 @@ final class RedisConnections {
   record Commands(
       StatefulConnection<String, String> connection,
       RedisClusterAsyncCommands<String, String> async,
-      RedisClusterCommands<String, String> sync) {}
+      RedisClusterCommands<String, String> sync) {
+
+    /**
+     * Commands that go straight to the master holding {@code key}, on one connection: what {@code
+     * WAIT} needs, as it counts the replicas that have the writes of the connection it is sent on.
+     * On one server, {@link #async} itself.
+     *
+     * @throws HubException {@code store_unavailable} while no master serves the key's slot
+     */
+    RedisClusterAsyncCommands<String, String> master(String key) {
+      if (!(connection instanceof StatefulRedisClusterConnection<String, String> cluster)) {
+        return async;
+      }
+      int slot = SlotHash.getSlot(key);
+      RedisClusterNode master = cluster.getPartitions().getMasterBySlot(slot);
+      if (master == null) {
+        throw HubException.unavailable(
+            "no Redis Cluster master serves slot " + slot + " now", null, RETRY_AFTER);
+      }
+      return cluster.getConnection(master.getNodeId()).async();
+    }
+  }
 
   /** A Lettuce client with threads of its own, shut down together. */
   abstract static sealed class Client permits Standalone, Cluster {

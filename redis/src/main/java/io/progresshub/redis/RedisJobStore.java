@@ -41,7 +41,9 @@ import java.util.function.Function;
  * <p>Thread-safe. {@link #append} and {@link #delete} never block: the command is sent at once and
  * the future completes, in call order, on this store's completion thread, once Redis answered. An
  * answered append is as durable as the server's {@code appendfsync} makes it ({@code always}: on
- * disk). Reads are synchronous commands.
+ * disk), on the master; replication is asynchronous, so a failover may lose it unless {@link
+ * RedisSettings#replicas} replicas confirmed it first ({@code WAIT}). Reads are synchronous
+ * commands.
  *
  * <p>Redis unreachable: every call fails with {@code store_unavailable} (and a retry-after hint)
  * within the {@linkplain RedisSettings#commandTimeout command timeout}, at once while the client
@@ -73,6 +75,7 @@ public final class RedisJobStore implements JobStore {
   private final RedisSettings settings;
   private final RedisKeys keys;
   private final RedisConnections.Client client;
+  private final RedisConnections.Commands commands;
   private final StatefulConnection<String, String> connection;
   private final RedisClusterAsyncCommands<String, String> async;
   private final RedisClusterCommands<String, String> sync;
@@ -92,6 +95,7 @@ public final class RedisJobStore implements JobStore {
     this.settings = settings;
     this.keys = new RedisKeys(settings.keyPrefix());
     this.client = client;
+    this.commands = c;
     this.connection = c.connection();
     this.async = c.async();
     this.sync = c.sync();
@@ -179,9 +183,11 @@ public final class RedisJobStore implements JobStore {
     };
     CompletableFuture<List<Object>> reply;
     try {
+      RedisClusterAsyncCommands<String, String> writer =
+          settings.replicas() == 0 ? async : commands.master(keys.job(id));
       reply =
           APPEND.run(
-              async,
+              writer,
               scriptKeys,
               Long.toString(job.seq()),
               state,
@@ -198,6 +204,9 @@ public final class RedisJobStore implements JobStore {
               keys.jobChannel(id),
               keys.lifecycleChannel(),
               job.isTerminal() ? "1" : "0");
+      if (settings.replicas() > 0) {
+        reply = reply.thenCompose(answer -> replicated(writer, answer, job));
+      }
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(RedisConnections.unavailable("append to job " + id, e));
     }
@@ -229,6 +238,42 @@ public final class RedisJobStore implements JobStore {
               };
             })
         .thenCompose(Function.identity());
+  }
+
+  /**
+   * The script's answer once the replicas asked for hold what it wrote ({@code WAIT}, sent after it
+   * on the same connection, so it covers the write whether it went by digest or by text).
+   */
+  private CompletableFuture<List<Object>> replicated(
+      RedisClusterAsyncCommands<String, String> writer, List<Object> answer, Job job) {
+    if (!"ok".equals(answer.get(0))) {
+      return CompletableFuture.completedFuture(answer);
+    }
+    int wanted = settings.replicas();
+    // Half the command timeout on the server, so that it answers before the client gives up.
+    long waitMillis = Math.max(1, settings.commandTimeout().toMillis() / 2);
+    return writer
+        .waitForReplication(wanted, waitMillis)
+        .toCompletableFuture()
+        .thenApply(
+            reached -> {
+              if (reached < wanted) {
+                throw HubException.unavailable(
+                    "job "
+                        + job.id()
+                        + " seq "
+                        + job.seq()
+                        + " is written on the Redis master but only "
+                        + reached
+                        + " of the "
+                        + wanted
+                        + " replicas asked for confirmed it in time; a retry with the same"
+                        + " event_id gets its result",
+                    null,
+                    RedisConnections.RETRY_AFTER);
+              }
+              return answer;
+            });
   }
 
   @Override

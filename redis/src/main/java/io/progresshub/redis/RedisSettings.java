@@ -17,13 +17,19 @@ import java.util.regex.Pattern;
  * @param nodeId names this node in what it broadcasts; unique within the deployment
  * @param commandTimeout how long one command (and the connect) may take before it fails with {@code
  *     store_unavailable}
+ * @param replicas how many replicas must hold an event before it is acknowledged ({@code WAIT}); 0
+ *     acknowledges once the master has it, which a failover may lose
  */
-public record RedisSettings(String uri, String keyPrefix, String nodeId, Duration commandTimeout) {
+public record RedisSettings(
+    String uri, String keyPrefix, String nodeId, Duration commandTimeout, int replicas) {
 
   /** Default of {@link Builder#keyPrefix}. */
   public static final String DEFAULT_KEY_PREFIX = "progress-hub:";
 
   private static final Pattern KEY_PREFIX = Pattern.compile("[^{}\\s\\p{Cntrl}]{1,64}");
+
+  /** Most replicas an append may wait for. */
+  public static final int MAX_REPLICAS = 16;
 
   /** Default of {@link Builder#commandTimeout}. */
   public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(2);
@@ -43,6 +49,10 @@ public record RedisSettings(String uri, String keyPrefix, String nodeId, Duratio
       // It travels inside every broadcast, between separators.
       throw new IllegalArgumentException(
           "nodeId: " + nodeId + " (expected: 1-128 characters of [A-Za-z0-9._:-])");
+    }
+    if (replicas < 0 || replicas > MAX_REPLICAS) {
+      throw new IllegalArgumentException(
+          "replicas: " + replicas + " (expected: 0-" + MAX_REPLICAS + ")");
     }
     if (commandTimeout.isNegative() || commandTimeout.isZero()) {
       throw new IllegalArgumentException("commandTimeout: " + commandTimeout + " (expected: > 0)");
@@ -65,6 +75,8 @@ public record RedisSettings(String uri, String keyPrefix, String nodeId, Duratio
         + nodeId
         + ", commandTimeout="
         + commandTimeout
+        + ", replicas="
+        + replicas
         + "]";
   }
 
@@ -75,7 +87,7 @@ public record RedisSettings(String uri, String keyPrefix, String nodeId, Duratio
 
   /**
    * Builds {@link RedisSettings}. Defaults: key prefix {@value #DEFAULT_KEY_PREFIX}, a random node
-   * id, command timeout 2 s.
+   * id, command timeout 2 s, no replicas waited for.
    */
   public static final class Builder {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -84,6 +96,7 @@ public record RedisSettings(String uri, String keyPrefix, String nodeId, Duratio
     private String keyPrefix = DEFAULT_KEY_PREFIX;
     private String nodeId = "node-" + Long.toString(RANDOM.nextLong() & Long.MAX_VALUE, 36);
     private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
+    private int replicas;
 
     private Builder(String uri) {
       this.uri = Objects.requireNonNull(uri, "uri");
@@ -104,8 +117,20 @@ public record RedisSettings(String uri, String keyPrefix, String nodeId, Duratio
       return this;
     }
 
+    /**
+     * How many replicas must have an event before it is acknowledged (default 0): with 1 or more, a
+     * failover to an up-to-date replica loses no acknowledged event, at the cost of a round trip to
+     * the replicas per append. An append they do not confirm within half the command timeout fails
+     * with {@code store_unavailable}; it may have landed, and a retry with its {@code event_id}
+     * gets its result.
+     */
+    public Builder replicas(int replicas) {
+      this.replicas = replicas;
+      return this;
+    }
+
     public RedisSettings build() {
-      return new RedisSettings(uri, keyPrefix, nodeId, commandTimeout);
+      return new RedisSettings(uri, keyPrefix, nodeId, commandTimeout, replicas);
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.progresshub.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.progresshub.core.Hub;
@@ -16,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -139,6 +141,100 @@ class RedisClusterFailoverTest {
     watcher.subscribe("job-1", OptionalLong.empty(), recorder(seen));
     RedisBroker broker = brokers.get(watcher);
     await().atMost(PATIENCE).until(() -> seen.contains(1L) && broker.listening("job-1"));
+  }
+
+  /**
+   * The replica is frozen while the producer goes on, then the master dies: without waiting for the
+   * replica, the events acknowledged meanwhile would be missing from the promoted replica.
+   */
+  @Test
+  void withOneReplicaWaitedForNoAcknowledgedEventIsLostWhenTheMasterDiesAheadOfItsReplica()
+      throws Exception {
+    RedisClusterServers.Node master = CLUSTER.currentMasters().get(1);
+    RedisClusterServers.Node replica = CLUSTER.replicaOf(master);
+    String prefix = CLUSTER.freshPrefixOn(master);
+    RedisSettings settings =
+        RedisSettings.builder(CLUSTER.uri())
+            .keyPrefix(prefix)
+            .nodeId("writer")
+            .commandTimeout(Duration.ofSeconds(1))
+            .replicas(1)
+            .build();
+    Hub writer =
+        Hub.builder()
+            .store(RedisJobStore.open(settings))
+            .broker(RedisBroker.open(settings))
+            .retentionSweepInterval(Duration.ZERO)
+            .build();
+    opened.add(writer);
+    writer.create(NewJob.builder().id("job-1").build());
+    AtomicLong lastAcknowledged = new AtomicLong(1);
+    AtomicLong refused = new AtomicLong();
+    Thread producer =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  for (int i = 0; i < 100_000 && !Thread.currentThread().isInterrupted(); i++) {
+                    try {
+                      lastAcknowledged.set(
+                          writer
+                              .publish("job-1", JobUpdate.builder().progress(i % 100).build())
+                              .seq());
+                    } catch (HubException e) {
+                      refused.incrementAndGet(); // not acknowledged: the producer would retry
+                    }
+                  }
+                });
+    await().atMost(PATIENCE).until(() -> lastAcknowledged.get() >= 100);
+    replica.freeze(true);
+    try {
+      Thread.sleep(2000); // the producer goes on against a master whose replica hears nothing
+      master.kill();
+    } finally {
+      replica.freeze(false);
+    }
+    try {
+      CLUSTER.awaitFailover(prefix, master);
+      producer.interrupt();
+      producer.join(PATIENCE.toMillis());
+      long acknowledged = lastAcknowledged.get();
+      assertThat(refused.get()).as("appends the frozen replica did not confirm").isPositive();
+      try (RedisJobStore reader = RedisJobStore.open(CLUSTER.settings(prefix, "reader"))) {
+        assertThat(reader.find("job-1").orElseThrow().seq())
+            .as("the promoted replica holds every acknowledged event")
+            .isGreaterThanOrEqualTo(acknowledged);
+      }
+    } finally {
+      producer.interrupt();
+      master.start();
+      CLUSTER.awaitHealthy();
+    }
+  }
+
+  @Test
+  void anAppendNoReplicaConfirmsInTimeFailsAsUnavailableAndItsRetryGetsTheResult() {
+    String prefix = RedisServer.freshPrefix();
+    RedisClusterServers.Node master = CLUSTER.masterOf(prefix);
+    RedisSettings settings =
+        RedisSettings.builder(CLUSTER.uri())
+            .keyPrefix(prefix)
+            .nodeId("writer")
+            .commandTimeout(Duration.ofMillis(500))
+            .replicas(2) // each master has one
+            .build();
+    try (RedisJobStore store = RedisJobStore.open(settings)) {
+      Job created =
+          io.progresshub.core.JobRules.created(
+              NewJob.builder().build(), "job-1", java.time.Instant.now());
+      var event =
+          new io.progresshub.core.spi.StoredEvent(created, true, java.util.Optional.empty());
+      assertThatThrownBy(() -> store.append(event).join())
+          .hasCauseInstanceOf(HubException.class)
+          .hasMessageContaining("only 1 of the 2 replicas");
+      // It landed on the master (and its replica) all the same.
+      assertThat(store.find("job-1")).contains(created);
+    }
+    assertThat(master.alive()).isTrue();
   }
 
   /** Publishes until the store takes it again (refused meanwhile with store_unavailable). */

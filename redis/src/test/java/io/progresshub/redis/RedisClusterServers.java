@@ -104,6 +104,17 @@ public final class RedisClusterServers implements BeforeAllCallback, AfterAllCal
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
 
+    /** Freezes (SIGSTOP) or thaws (SIGCONT) the node: it keeps its sockets but answers nothing. */
+    public void freeze(boolean frozen) throws IOException, InterruptedException {
+      Process signal =
+          new ProcessBuilder("kill", frozen ? "-STOP" : "-CONT", Long.toString(process.pid()))
+              .inheritIO()
+              .start();
+      if (!signal.waitFor(10, TimeUnit.SECONDS) || signal.exitValue() != 0) {
+        throw new IllegalStateException("could not signal redis-server on port " + port);
+      }
+    }
+
     void stop() throws InterruptedException {
       if (process == null) {
         return;
@@ -265,6 +276,18 @@ public final class RedisClusterServers implements BeforeAllCallback, AfterAllCal
       }
     }
     return masters;
+  }
+
+  /** The replica of {@code master}, as the live nodes see it now. */
+  public Node replicaOf(Node master) {
+    String masterId = master.ask(c -> c.sync().clusterMyId());
+    for (String line : master.ask(c -> c.sync().clusterNodes()).split("\n")) {
+      String[] fields = line.split(" ");
+      if (fields[2].contains("slave") && fields[3].equals(masterId)) {
+        return nodeAt(fields[1]);
+      }
+    }
+    throw new IllegalStateException("the master on port " + master.port() + " has no replica");
   }
 
   /** Waits until every node is up, agrees the cluster is ok, and every replica is in sync. */
