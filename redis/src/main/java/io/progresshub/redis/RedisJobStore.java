@@ -136,6 +136,11 @@ public final class RedisJobStore implements JobStore {
     }
   }
 
+  /** Whether the settings' URI named a Redis Cluster (asked of the server when opening). */
+  public boolean cluster() {
+    return client.cluster();
+  }
+
   /** The settings this store was opened with. */
   public RedisSettings settings() {
     return settings;
