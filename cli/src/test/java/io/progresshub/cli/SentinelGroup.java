@@ -3,7 +3,6 @@ package io.progresshub.cli;
 import static org.awaitility.Awaitility.await;
 
 import java.io.BufferedInputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Assumptions;
@@ -34,14 +34,16 @@ final class SentinelGroup implements AutoCloseable {
   private static final Duration READY = Duration.ofSeconds(30);
 
   private final Path dir;
+  private final String binary;
   private final List<Node> servers = new ArrayList<>();
   private final List<Node> sentinels = new ArrayList<>();
 
   /** One redis-server process on its port, and how it was started. */
   record Node(int port, Process process, List<String> command, Path dir) {}
 
-  private SentinelGroup(Path dir) {
+  private SentinelGroup(Path dir, String binary) {
     this.dir = dir;
+    this.binary = binary;
   }
 
   /**
@@ -49,10 +51,10 @@ final class SentinelGroup implements AutoCloseable {
    * replicas in sync and every sentinel aware of the replicas and of the other sentinels.
    */
   static SentinelGroup start(Path dir, int replicas, int sentinelCount) {
+    Optional<Path> binary = findBinary();
     Assumptions.assumeTrue(
-        new File("/usr/bin/redis-server").canExecute(),
-        "redis-server is not installed: run scripts/install-test-deps.sh");
-    SentinelGroup group = new SentinelGroup(dir);
+        binary.isPresent(), "redis-server is not installed: run scripts/install-test-deps.sh");
+    SentinelGroup group = new SentinelGroup(dir, binary.get().toString());
     try {
       int master = freePort();
       group.servers.add(group.server(master, List.of()));
@@ -163,7 +165,7 @@ final class SentinelGroup implements AutoCloseable {
     List<String> command =
         new ArrayList<>(
             List.of(
-                "/usr/bin/redis-server",
+                binary,
                 "--port",
                 Integer.toString(port),
                 "--bind",
@@ -217,7 +219,7 @@ final class SentinelGroup implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    List<String> command = List.of("/usr/bin/redis-server", config.toString(), "--sentinel");
+    List<String> command = List.of(binary, config.toString(), "--sentinel");
     return new Node(port, launch(command, own), command, own);
   }
 
@@ -275,6 +277,16 @@ final class SentinelGroup implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  private static Optional<Path> findBinary() {
+    String path = System.getenv().getOrDefault("PATH", "") + ":/usr/bin:/usr/sbin";
+    for (String directory : path.split(":")) {
+      if (!directory.isEmpty() && Files.isExecutable(Path.of(directory, "redis-server"))) {
+        return Optional.of(Path.of(directory, "redis-server"));
+      }
+    }
+    return Optional.empty();
   }
 
   private static int freePort() {
