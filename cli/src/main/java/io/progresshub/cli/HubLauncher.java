@@ -56,8 +56,8 @@ final class HubLauncher {
     LongSupplier pendingWrites = () -> 0; // the store's write queue, where it has one
     Optional<Broker> broker = Optional.empty(); // the default: this node alone
     try {
-      if (settings.redisUrl().isPresent()) {
-        RedisSettings redis = RedisSettings.builder(settings.redisUrl().get()).build();
+      if (settings.redis().isPresent()) {
+        RedisSettings redis = settings.redis().get().engine();
         store = RedisJobStore.open(redis);
         try {
           broker = Optional.of(RedisBroker.open(redis));
@@ -67,8 +67,10 @@ final class HubLauncher {
           throw e;
         }
         LOG.info(
-            "Jobs kept in Redis at {}, shared with the other nodes there; this node is {}",
+            "Jobs kept in Redis at {} under the prefix {}, shared with the other nodes there;"
+                + " this node is {}",
             redis.address(),
+            redis.keyPrefix(),
             redis.nodeId());
       } else {
         SqliteJobStore sqlite =

@@ -174,6 +174,29 @@ final class ServeCommand implements Callable<Integer> {
               + " data directory's SQLite file. A password belongs in PROGRESS_HUB_REDIS_URL.")
   String redisUrl;
 
+  @Option(
+      names = "--redis-prefix",
+      paramLabel = "PREFIX",
+      description =
+          "Prefix of this deployment's Redis keys and channels (progress-hub:), so that several"
+              + " share one Redis. Only with --redis-url.")
+  String redisPrefix;
+
+  @Option(
+      names = "--redis-timeout",
+      paramLabel = "DURATION",
+      description =
+          "Longest a Redis command or connect may take before producers get 503 (2s)."
+              + " Only with --redis-url.")
+  String redisTimeout;
+
+  @Option(
+      names = "--node-id",
+      paramLabel = "ID",
+      description =
+          "This node's name in what it broadcasts and in its log (random). Only with --redis-url.")
+  String nodeId;
+
   @Override
   public Integer call() throws Exception {
     Settings settings =

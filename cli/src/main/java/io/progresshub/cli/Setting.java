@@ -30,6 +30,10 @@ enum Setting {
   METRICS("metrics", "--metrics"),
   LOG_FORMAT("log-format", "--log-format"),
   REDIS_URL("redis-url", "--redis-url"),
+  // Only with REDIS_URL: given without it, they are refused (see SettingsLoader#redis).
+  REDIS_PREFIX("redis-prefix", "--redis-prefix"),
+  REDIS_TIMEOUT("redis-timeout", "--redis-timeout"),
+  NODE_ID("node-id", "--node-id"),
 
   // Limits: their flags are declared from this table (see ServeCommand), with these descriptions.
   MAX_CONNECTIONS_PER_USER("max-connections-per-user", "N", "WebSockets + SSE streams per user"),

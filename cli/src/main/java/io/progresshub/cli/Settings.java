@@ -1,6 +1,7 @@
 package io.progresshub.cli;
 
 import io.progresshub.core.JobLimits;
+import io.progresshub.redis.RedisSettings;
 import io.progresshub.server.AccessLogConfig;
 import io.progresshub.server.AddressLimits;
 import io.progresshub.server.LimitsConfig;
@@ -43,8 +44,8 @@ import java.util.Optional;
  * @param jwt where else tokens may come from, and the claims they must carry
  * @param metrics who may scrape {@code /metrics}, or off
  * @param accessLog the access log's line format
- * @param redisUrl the Redis server this node shares its jobs with other nodes through, instead of
- *     the SQLite store in the data directory
+ * @param redis the Redis this node shares its jobs with other nodes through, instead of the SQLite
+ *     store in the data directory
  */
 record Settings(
     String host,
@@ -67,7 +68,7 @@ record Settings(
     Jwt jwt,
     MetricsConfig metrics,
     AccessLogConfig accessLog,
-    Optional<String> redisUrl) {
+    Optional<Redis> redis) {
 
   /**
    * Token settings beside the secret.
@@ -84,6 +85,43 @@ record Settings(
       return jwksUrl.map(url -> withClaims.withJwks(new JwksConfig(url))).orElse(withClaims);
     }
   }
+
+  /**
+   * Where a node finds Redis and how it names itself there.
+   *
+   * @param url a Lettuce URI: {@code redis://}, {@code rediss://} or {@code redis-sentinel://}
+   * @param keyPrefix prepended to every key and channel: deployments with different prefixes share
+   *     one Redis without seeing each other's jobs
+   * @param commandTimeout how long one command, or the connect, may take
+   * @param nodeId this node's name in what it broadcasts and in its log; empty for a random one
+   */
+  record Redis(String url, String keyPrefix, Duration commandTimeout, Optional<String> nodeId) {
+
+    /** The Redis engine's settings. */
+    RedisSettings engine() {
+      RedisSettings.Builder builder =
+          RedisSettings.builder(url).keyPrefix(keyPrefix).commandTimeout(commandTimeout);
+      nodeId.ifPresent(builder::nodeId);
+      return builder.build();
+    }
+
+    /** Without the URL's password: settings end up in logs. */
+    @Override
+    public String toString() {
+      return "Redis[url="
+          + url.replaceFirst("//[^/@]*@", "//")
+          + ", keyPrefix="
+          + keyPrefix
+          + ", commandTimeout="
+          + commandTimeout
+          + ", nodeId="
+          + nodeId
+          + "]";
+    }
+  }
+
+  static final String DEFAULT_REDIS_PREFIX = RedisSettings.DEFAULT_KEY_PREFIX;
+  static final Duration DEFAULT_REDIS_TIMEOUT = RedisSettings.DEFAULT_COMMAND_TIMEOUT;
 
   static final String DEFAULT_HOST = NetworkConfig.defaults().host();
   static final int DEFAULT_PORT = NetworkConfig.defaults().port();

@@ -1,6 +1,7 @@
 package io.progresshub.cli;
 
 import io.lettuce.core.RedisURI;
+import io.progresshub.core.JobIds;
 import io.progresshub.core.JobLimits;
 import io.progresshub.server.AccessLogConfig;
 import io.progresshub.server.AddressLimits;
@@ -44,6 +45,16 @@ final class SettingsLoader {
 
   /** A stop that takes longer than this is not a drain but a hang. */
   static final Duration MAX_DRAIN_DELAY = Duration.ofMinutes(10);
+
+  static final int MAX_REDIS_PREFIX_LENGTH = 64;
+
+  /**
+   * Below this a Redis across a network fails commands that are merely slow; above it producers
+   * wait that long for a 503 while Redis is away.
+   */
+  static final Duration MIN_REDIS_TIMEOUT = Duration.ofMillis(100);
+
+  static final Duration MAX_REDIS_TIMEOUT = Duration.ofSeconds(60);
 
   private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%\\[\\]-]+");
 
@@ -133,7 +144,39 @@ final class SettingsLoader {
             raw(Setting.JWT_AUDIENCE).map(raw -> claim(raw, "an audience such as progress-hub"))),
         get(Setting.METRICS, SettingsLoader::metrics, MetricsConfig.defaults()),
         get(Setting.LOG_FORMAT, SettingsLoader::accessLog, AccessLogConfig.defaults()),
-        raw(Setting.REDIS_URL).map(SettingsLoader::redisUrl));
+        redis());
+  }
+
+  /**
+   * The Redis settings, all of them with a URL or none. The others alone are refused rather than
+   * ignored: a node meant to join a deployment would otherwise run alone on its SQLite file, its
+   * clients seeing none of the other nodes' jobs, with nothing in the log to say why.
+   */
+  private Optional<Settings.Redis> redis() {
+    Optional<Raw> url = raw(Setting.REDIS_URL);
+    if (url.isEmpty()) {
+      for (Setting onlyWithUrl :
+          List.of(Setting.REDIS_PREFIX, Setting.REDIS_TIMEOUT, Setting.NODE_ID)) {
+        Optional<Raw> given = raw(onlyWithUrl);
+        if (given.isPresent()) {
+          throw new SettingsException(
+              given.get().origin()
+                  + " is set but no Redis URL is (expected: --redis-url, PROGRESS_HUB_REDIS_URL"
+                  + " or redis-url in the config file too; without Redis this node shares"
+                  + " nothing and the setting would do nothing)");
+        }
+      }
+      return Optional.empty();
+    }
+    return Optional.of(
+        new Settings.Redis(
+            redisUrl(url.get()),
+            get(Setting.REDIS_PREFIX, SettingsLoader::redisPrefix, Settings.DEFAULT_REDIS_PREFIX),
+            get(
+                Setting.REDIS_TIMEOUT,
+                SettingsLoader::redisTimeout,
+                Settings.DEFAULT_REDIS_TIMEOUT),
+            raw(Setting.NODE_ID).map(SettingsLoader::nodeId)));
   }
 
   /** Not echoed when wrong: the URL may hold the Redis password, and errors end up in logs. */
@@ -146,8 +189,43 @@ final class SettingsLoader {
       throw new SettingsException(
           raw.origin()
               + ": value not shown (expected: a Redis URL such as redis://redis.internal:6379/0"
-              + " or rediss://:password@redis.internal:6380)");
+              + ", rediss://:password@redis.internal:6380"
+              + " or redis-sentinel://sentinel-1:26379,sentinel-2:26379/0#mymaster)");
     }
+  }
+
+  /**
+   * The Redis engine keeps a deployment's keys in one hash tag, {@code {prefix}}, so that a cluster
+   * can run its scripts: a brace would end the tag early, and whitespace in a key name is an
+   * operator's trap in every Redis tool.
+   */
+  private static String redisPrefix(Raw raw) {
+    String prefix = raw.value().strip();
+    boolean valid = !prefix.isEmpty() && prefix.length() <= MAX_REDIS_PREFIX_LENGTH;
+    for (int i = 0; valid && i < prefix.length(); i++) {
+      char c = prefix.charAt(i);
+      valid = c != '{' && c != '}' && !Character.isWhitespace(c) && !Character.isISOControl(c);
+    }
+    if (!valid) {
+      throw raw.invalid(
+          "1-" + MAX_REDIS_PREFIX_LENGTH + " characters without {, } or spaces, such as staging:");
+    }
+    return prefix;
+  }
+
+  private static Duration redisTimeout(Raw raw) {
+    return Durations.parse(raw.value())
+        .filter(d -> d.compareTo(MIN_REDIS_TIMEOUT) >= 0 && d.compareTo(MAX_REDIS_TIMEOUT) <= 0)
+        .orElseThrow(() -> raw.invalid(Durations.EXPECTED + ", from 100ms to 60s"));
+  }
+
+  /** It travels inside every broadcast, between separators: the job id rules keep it parseable. */
+  private static String nodeId(Raw raw) {
+    String id = raw.value().strip();
+    if (!JobIds.isValid(id)) {
+      throw raw.invalid("1-128 characters of [A-Za-z0-9._:-], such as web-1");
+    }
+    return id;
   }
 
   /** Both files or neither: a certificate without its key cannot serve. */

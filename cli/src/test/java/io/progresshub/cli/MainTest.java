@@ -58,4 +58,13 @@ class MainTest {
         .isEqualTo(2);
     assertThat(err.toString()).contains("--port: \"99999\"");
   }
+
+  @Test
+  void serveRefusesANodeIdWithoutARedisUrlBeforeTouchingAnything(@TempDir Path dir) {
+    assertThat(run(Map.of(), "serve", "--node-id", "web-1", "--data-dir", dir.toString()))
+        .isEqualTo(2);
+    assertThat(err.toString())
+        .contains("progress-hub: error: --node-id is set but no Redis URL is (expected: ");
+    assertThat(dir).isEmptyDirectory();
+  }
 }

@@ -41,6 +41,14 @@ class ServeCommandTest {
                 "--ws-compression=false",
                 "--max-replay",
                 "5",
+                "--redis-url",
+                "redis://a.test",
+                "--redis-prefix",
+                "staging:",
+                "--redis-timeout",
+                "5s",
+                "--node-id",
+                "web-1",
                 "--config",
                 "ignored.properties"));
 
@@ -51,6 +59,10 @@ class ServeCommandTest {
                 Setting.ALLOWED_ORIGINS, "https://a.test,https://b.test",
                 Setting.INSECURE_NO_AUTH, "true",
                 Setting.WS_COMPRESSION, "false",
-                Setting.MAX_REPLAY, "5"));
+                Setting.MAX_REPLAY, "5",
+                Setting.REDIS_URL, "redis://a.test",
+                Setting.REDIS_PREFIX, "staging:",
+                Setting.REDIS_TIMEOUT, "5s",
+                Setting.NODE_ID, "web-1"));
   }
 }

@@ -75,7 +75,8 @@ class SettingsLoaderTest {
   @ParameterizedTest
   @EnumSource(
       value = Setting.class,
-      names = {"JWT_SECRET", "TLS_CERT", "TLS_KEY"}, // the TLS files only come as a pair
+      // The TLS files only come as a pair; the Redis settings only with a Redis URL (tested below).
+      names = {"JWT_SECRET", "TLS_CERT", "TLS_KEY", "REDIS_PREFIX", "REDIS_TIMEOUT", "NODE_ID"},
       mode = EnumSource.Mode.EXCLUDE)
   void everySettingHasAFlagAnEnvironmentVariableAndAFileKeyInThatOrder(Setting setting) {
     String[] values = sampleValues(setting);
@@ -129,7 +130,8 @@ class SettingsLoaderTest {
           new String[] {"1000", "64KiB", "2m"};
       case FRAME_TIMEOUT, HANDSHAKE_TIMEOUT, STALL_TIMEOUT, STORE_BUSY_TIMEOUT ->
           new String[] {"1s", "2s", "500ms"};
-      case TLS_CERT, TLS_KEY -> throw new IllegalArgumentException();
+      case TLS_CERT, TLS_KEY, REDIS_PREFIX, REDIS_TIMEOUT, NODE_ID ->
+          throw new IllegalArgumentException();
       case JWKS_URL ->
           new String[] {"https://a.test/jwks", "https://b.test/jwks", "http://c.test:8081/jwks"};
       case JWT_ISSUER -> new String[] {"https://a.test/", "https://b.test/", "c"};
@@ -146,6 +148,125 @@ class SettingsLoaderTest {
         .isInstanceOf(SettingsException.class)
         .hasMessageContaining("--redis-url")
         .hasMessageNotContaining("secret-pw");
+  }
+
+  @Test
+  void redisSettingsComeFromFlagEnvironmentOrFileBesideTheUrl() {
+    Map<String, String> env =
+        Map.of(
+            "PROGRESS_HUB_REDIS_URL", "redis://a.test:6379",
+            "PROGRESS_HUB_REDIS_PREFIX", "staging:",
+            "PROGRESS_HUB_NODE_ID", "web-env");
+    String file = "redis-prefix=ignored:\nredis-timeout=500ms\nnode-id=web-file\n";
+
+    Settings.Redis redis = load(flags(Setting.NODE_ID, "web-1"), env, file).redis().orElseThrow();
+
+    assertThat(redis.url()).isEqualTo("redis://a.test:6379");
+    assertThat(redis.keyPrefix()).isEqualTo("staging:"); // environment over file
+    assertThat(redis.commandTimeout()).isEqualTo(Duration.ofMillis(500)); // file over default
+    assertThat(redis.nodeId()).contains("web-1"); // flag over environment
+    assertThat(redis.engine().keyPrefix()).isEqualTo("staging:");
+    assertThat(redis.engine().nodeId()).isEqualTo("web-1");
+    assertThat(redis.engine().commandTimeout()).isEqualTo(Duration.ofMillis(500));
+  }
+
+  @Test
+  void redisSettingsDefaultToTheEnginesWithARandomNodeId() {
+    Settings.Redis redis =
+        load(flags(Setting.REDIS_URL, "redis://a.test"), Map.of(), null).redis().orElseThrow();
+
+    assertThat(redis.keyPrefix()).isEqualTo("progress-hub:");
+    assertThat(redis.commandTimeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(redis.nodeId()).isEmpty();
+    assertThat(redis.engine().nodeId()).isNotEqualTo(redis.engine().nodeId()).isNotBlank();
+    assertThat(load(Map.of(), Map.of(), null).redis()).isEmpty();
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "--redis-prefix  | staging:",
+        "--redis-timeout | 5s",
+        "--node-id       | web-1",
+      })
+  void aRedisSettingWithoutARedisUrlIsRefusedRatherThanIgnored(String flag, String value) {
+    Setting setting = Setting.ofKey(flag.substring(2)).orElseThrow();
+
+    assertThatThrownBy(() -> load(flags(setting, value), Map.of(), null))
+        .isInstanceOf(SettingsException.class)
+        .hasMessageStartingWith(flag + " is set but no Redis URL is")
+        .hasMessageContaining("--redis-url");
+    assertThatThrownBy(() -> load(Map.of(), Map.of(setting.env(), value), null))
+        .hasMessageStartingWith(setting.env() + " is set but no Redis URL is");
+    assertThatThrownBy(() -> load(Map.of(), Map.of(), setting.key() + "=" + value))
+        .hasMessageStartingWith(setting.key() + " in config file test.properties is set");
+  }
+
+  @ParameterizedTest(name = "{0}={1}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "PROGRESS_HUB_REDIS_PREFIX  | a{b}:        | without {, } or spaces",
+        "PROGRESS_HUB_REDIS_PREFIX  | }            | without {, } or spaces",
+        "PROGRESS_HUB_REDIS_PREFIX  | my app:      | without {, } or spaces",
+        "PROGRESS_HUB_REDIS_PREFIX  | a\tb         | without {, } or spaces",
+        "PROGRESS_HUB_REDIS_TIMEOUT | 50ms         | from 100ms to 60s",
+        "PROGRESS_HUB_REDIS_TIMEOUT | 61s          | from 100ms to 60s",
+        "PROGRESS_HUB_REDIS_TIMEOUT | 2            | a duration such as 30s",
+        "PROGRESS_HUB_NODE_ID       | web 1        | [A-Za-z0-9._:-]",
+        "PROGRESS_HUB_NODE_ID       | web/1        | [A-Za-z0-9._:-]",
+      })
+  void badRedisValueErrorNamesTheVariableTheValueAndWhatWasExpected(
+      String variable, String value, String expected) {
+    Map<String, String> env = Map.of("PROGRESS_HUB_REDIS_URL", "redis://a.test", variable, value);
+
+    assertThatThrownBy(() -> load(Map.of(), env, null))
+        .isInstanceOf(SettingsException.class)
+        .hasMessageStartingWith(variable + ": \"" + value + "\" (expected: ")
+        .hasMessageContaining(expected);
+  }
+
+  @Test
+  void redisPrefixAndNodeIdAreBoundedInLengthAndTheTimeoutInsideItsRange() {
+    Map<Setting, String> longest = flags(Setting.REDIS_URL, "redis://a.test");
+    longest.put(Setting.REDIS_PREFIX, "p".repeat(64));
+    longest.put(Setting.NODE_ID, "n".repeat(128));
+    longest.put(Setting.REDIS_TIMEOUT, "60s");
+    assertThat(load(longest, Map.of(), null).redis()).isPresent();
+
+    Map<Setting, String> shortest = flags(Setting.REDIS_URL, "redis://a.test");
+    shortest.put(Setting.REDIS_TIMEOUT, "100ms");
+    assertThat(load(shortest, Map.of(), null).redis().orElseThrow().commandTimeout())
+        .isEqualTo(Duration.ofMillis(100));
+
+    for (Map.Entry<Setting, String> tooLong :
+        Map.of(Setting.REDIS_PREFIX, "p".repeat(65), Setting.NODE_ID, "n".repeat(129)).entrySet()) {
+      Map<Setting, String> given = flags(Setting.REDIS_URL, "redis://a.test");
+      given.put(tooLong.getKey(), tooLong.getValue());
+      assertThatThrownBy(() -> load(given, Map.of(), null))
+          .as(tooLong.getKey().toString())
+          .isInstanceOf(SettingsException.class)
+          .hasMessageStartingWith(tooLong.getKey().flag().orElseThrow() + ": ");
+    }
+    Map<Setting, String> empty = flags(Setting.REDIS_URL, "redis://a.test");
+    empty.put(Setting.REDIS_PREFIX, "");
+    assertThatThrownBy(() -> load(empty, Map.of(), null))
+        .hasMessageStartingWith("--redis-prefix: \"\" (expected: 1-64 characters");
+  }
+
+  @Test
+  void aSentinelUrlIsAccepted() {
+    String url = "redis-sentinel://127.0.0.1:26379,127.0.0.1:26380/0#mymaster";
+    assertThat(load(flags(Setting.REDIS_URL, url), Map.of(), null).redis().orElseThrow().url())
+        .isEqualTo(url);
+  }
+
+  @Test
+  void redisSettingsDoNotShowThePasswordWhenPrinted() {
+    Settings settings =
+        load(flags(Setting.REDIS_URL, "redis://:secret-pw@a.test:6379"), Map.of(), null);
+    assertThat(settings.toString()).contains("redis://a.test:6379").doesNotContain("secret-pw");
   }
 
   @Test
