@@ -58,7 +58,8 @@ final class HubLauncher {
     try {
       if (settings.redis().isPresent()) {
         RedisSettings redis = settings.redis().get().engine();
-        store = RedisJobStore.open(redis);
+        RedisJobStore redisStore = RedisJobStore.open(redis);
+        store = redisStore;
         try {
           broker = Optional.of(RedisBroker.open(redis));
           builder.broker(broker.get());
@@ -67,10 +68,12 @@ final class HubLauncher {
           throw e;
         }
         LOG.info(
-            "Jobs kept in Redis at {} under the prefix {}, shared with the other nodes there;"
-                + " this node is {}",
+            "Jobs kept in {} at {} under the prefix {}, shared with the other nodes there;"
+                + " acknowledged once {} replicas hold them; this node is {}",
+            redisStore.cluster() ? "a Redis Cluster" : "Redis",
             redis.address(),
             redis.keyPrefix(),
+            redis.replicas(),
             redis.nodeId());
       } else {
         SqliteJobStore sqlite =

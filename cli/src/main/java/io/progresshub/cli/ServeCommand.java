@@ -191,6 +191,14 @@ final class ServeCommand implements Callable<Integer> {
   String redisTimeout;
 
   @Option(
+      names = "--redis-replicas",
+      paramLabel = "N",
+      description =
+          "Acknowledge an event only once N Redis replicas hold it (0), so that a failover loses"
+              + " no acknowledged event. Only with --redis-url.")
+  String redisReplicas;
+
+  @Option(
       names = "--node-id",
       paramLabel = "ID",
       description =

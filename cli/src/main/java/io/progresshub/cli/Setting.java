@@ -33,6 +33,7 @@ enum Setting {
   // Only with REDIS_URL: given without it, they are refused (see SettingsLoader#redis).
   REDIS_PREFIX("redis-prefix", "--redis-prefix"),
   REDIS_TIMEOUT("redis-timeout", "--redis-timeout"),
+  REDIS_REPLICAS("redis-replicas", "--redis-replicas"),
   NODE_ID("node-id", "--node-id"),
 
   // Limits: their flags are declared from this table (see ServeCommand), with these descriptions.

@@ -93,14 +93,23 @@ record Settings(
    * @param keyPrefix prepended to every key and channel: deployments with different prefixes share
    *     one Redis without seeing each other's jobs
    * @param commandTimeout how long one command, or the connect, may take
+   * @param replicas how many replicas must hold an event before it is acknowledged
    * @param nodeId this node's name in what it broadcasts and in its log; empty for a random one
    */
-  record Redis(String url, String keyPrefix, Duration commandTimeout, Optional<String> nodeId) {
+  record Redis(
+      String url,
+      String keyPrefix,
+      Duration commandTimeout,
+      int replicas,
+      Optional<String> nodeId) {
 
     /** The Redis engine's settings. */
     RedisSettings engine() {
       RedisSettings.Builder builder =
-          RedisSettings.builder(url).keyPrefix(keyPrefix).commandTimeout(commandTimeout);
+          RedisSettings.builder(url)
+              .keyPrefix(keyPrefix)
+              .commandTimeout(commandTimeout)
+              .replicas(replicas);
       nodeId.ifPresent(builder::nodeId);
       return builder.build();
     }
@@ -114,6 +123,8 @@ record Settings(
           + keyPrefix
           + ", commandTimeout="
           + commandTimeout
+          + ", replicas="
+          + replicas
           + ", nodeId="
           + nodeId
           + "]";

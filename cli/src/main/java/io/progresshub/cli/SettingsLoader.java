@@ -3,6 +3,7 @@ package io.progresshub.cli;
 import io.lettuce.core.RedisURI;
 import io.progresshub.core.JobIds;
 import io.progresshub.core.JobLimits;
+import io.progresshub.redis.RedisSettings;
 import io.progresshub.server.AccessLogConfig;
 import io.progresshub.server.AddressLimits;
 import io.progresshub.server.LimitsConfig;
@@ -156,7 +157,11 @@ final class SettingsLoader {
     Optional<Raw> url = raw(Setting.REDIS_URL);
     if (url.isEmpty()) {
       for (Setting onlyWithUrl :
-          List.of(Setting.REDIS_PREFIX, Setting.REDIS_TIMEOUT, Setting.NODE_ID)) {
+          List.of(
+              Setting.REDIS_PREFIX,
+              Setting.REDIS_TIMEOUT,
+              Setting.REDIS_REPLICAS,
+              Setting.NODE_ID)) {
         Optional<Raw> given = raw(onlyWithUrl);
         if (given.isPresent()) {
           throw new SettingsException(
@@ -176,6 +181,7 @@ final class SettingsLoader {
                 Setting.REDIS_TIMEOUT,
                 SettingsLoader::redisTimeout,
                 Settings.DEFAULT_REDIS_TIMEOUT),
+            get(Setting.REDIS_REPLICAS, SettingsLoader::redisReplicas, 0),
             raw(Setting.NODE_ID).map(SettingsLoader::nodeId)));
   }
 
@@ -217,6 +223,14 @@ final class SettingsLoader {
     return Durations.parse(raw.value())
         .filter(d -> d.compareTo(MIN_REDIS_TIMEOUT) >= 0 && d.compareTo(MAX_REDIS_TIMEOUT) <= 0)
         .orElseThrow(() -> raw.invalid(Durations.EXPECTED + ", from 100ms to 60s"));
+  }
+
+  private static int redisReplicas(Raw raw) {
+    return integer(
+        raw,
+        0,
+        RedisSettings.MAX_REPLICAS,
+        "a whole number from 0 to " + RedisSettings.MAX_REPLICAS + " (replicas to wait for)");
   }
 
   /** It travels inside every broadcast, between separators: the job id rules keep it parseable. */

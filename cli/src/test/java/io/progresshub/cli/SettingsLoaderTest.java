@@ -76,7 +76,15 @@ class SettingsLoaderTest {
   @EnumSource(
       value = Setting.class,
       // The TLS files only come as a pair; the Redis settings only with a Redis URL (tested below).
-      names = {"JWT_SECRET", "TLS_CERT", "TLS_KEY", "REDIS_PREFIX", "REDIS_TIMEOUT", "NODE_ID"},
+      names = {
+        "JWT_SECRET",
+        "TLS_CERT",
+        "TLS_KEY",
+        "REDIS_PREFIX",
+        "REDIS_TIMEOUT",
+        "REDIS_REPLICAS",
+        "NODE_ID"
+      },
       mode = EnumSource.Mode.EXCLUDE)
   void everySettingHasAFlagAnEnvironmentVariableAndAFileKeyInThatOrder(Setting setting) {
     String[] values = sampleValues(setting);
@@ -130,7 +138,7 @@ class SettingsLoaderTest {
           new String[] {"1000", "64KiB", "2m"};
       case FRAME_TIMEOUT, HANDSHAKE_TIMEOUT, STALL_TIMEOUT, STORE_BUSY_TIMEOUT ->
           new String[] {"1s", "2s", "500ms"};
-      case TLS_CERT, TLS_KEY, REDIS_PREFIX, REDIS_TIMEOUT, NODE_ID ->
+      case TLS_CERT, TLS_KEY, REDIS_PREFIX, REDIS_TIMEOUT, REDIS_REPLICAS, NODE_ID ->
           throw new IllegalArgumentException();
       case JWKS_URL ->
           new String[] {"https://a.test/jwks", "https://b.test/jwks", "http://c.test:8081/jwks"};
@@ -157,7 +165,8 @@ class SettingsLoaderTest {
             "PROGRESS_HUB_REDIS_URL", "redis://a.test:6379",
             "PROGRESS_HUB_REDIS_PREFIX", "staging:",
             "PROGRESS_HUB_NODE_ID", "web-env");
-    String file = "redis-prefix=ignored:\nredis-timeout=500ms\nnode-id=web-file\n";
+    String file =
+        "redis-prefix=ignored:\nredis-timeout=500ms\nnode-id=web-file\nredis-replicas=2\n";
 
     Settings.Redis redis = load(flags(Setting.NODE_ID, "web-1"), env, file).redis().orElseThrow();
 
@@ -168,6 +177,7 @@ class SettingsLoaderTest {
     assertThat(redis.engine().keyPrefix()).isEqualTo("staging:");
     assertThat(redis.engine().nodeId()).isEqualTo("web-1");
     assertThat(redis.engine().commandTimeout()).isEqualTo(Duration.ofMillis(500));
+    assertThat(redis.engine().replicas()).isEqualTo(2);
   }
 
   @Test
@@ -178,6 +188,7 @@ class SettingsLoaderTest {
     assertThat(redis.keyPrefix()).isEqualTo("progress-hub:");
     assertThat(redis.commandTimeout()).isEqualTo(Duration.ofSeconds(2));
     assertThat(redis.nodeId()).isEmpty();
+    assertThat(redis.engine().replicas()).isZero();
     assertThat(redis.engine().nodeId()).isNotEqualTo(redis.engine().nodeId()).isNotBlank();
     assertThat(load(Map.of(), Map.of(), null).redis()).isEmpty();
   }
@@ -188,6 +199,7 @@ class SettingsLoaderTest {
       value = {
         "--redis-prefix  | staging:",
         "--redis-timeout | 5s",
+        "--redis-replicas | 1",
         "--node-id       | web-1",
       })
   void aRedisSettingWithoutARedisUrlIsRefusedRatherThanIgnored(String flag, String value) {
@@ -214,6 +226,9 @@ class SettingsLoaderTest {
         "PROGRESS_HUB_REDIS_TIMEOUT | 50ms         | from 100ms to 60s",
         "PROGRESS_HUB_REDIS_TIMEOUT | 61s          | from 100ms to 60s",
         "PROGRESS_HUB_REDIS_TIMEOUT | 2            | a duration such as 30s",
+        "PROGRESS_HUB_REDIS_REPLICAS | -1          | from 0 to 16",
+        "PROGRESS_HUB_REDIS_REPLICAS | 17          | from 0 to 16",
+        "PROGRESS_HUB_REDIS_REPLICAS | one         | from 0 to 16",
         "PROGRESS_HUB_NODE_ID       | web 1        | [A-Za-z0-9._:-]",
         "PROGRESS_HUB_NODE_ID       | web/1        | [A-Za-z0-9._:-]",
       })
