@@ -23,9 +23,9 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * A Redis Sentinel deployment on loopback, as an operator would run one: a master and a replica
- * ({@code appendonly yes}, {@code appendfsync always}, {@code min-replicas-to-write 1}) watched by
- * sentinels with short failure timeouts, every process with its files in a directory of the test.
- * {@link #close} kills them all.
+ * ({@code appendonly yes}, {@code appendfsync always}, {@code min-replicas-to-write} as given)
+ * watched by sentinels with short failure timeouts, every process with its files in a directory of
+ * the test. {@link #close} kills them all.
  */
 final class SentinelGroup implements AutoCloseable {
 
@@ -41,20 +41,24 @@ final class SentinelGroup implements AutoCloseable {
   /** One redis-server process on its port, and how it was started. */
   record Node(int port, Process process, List<String> command, Path dir) {}
 
-  private SentinelGroup(Path dir, String binary) {
+  private final int minReplicasToWrite;
+
+  private SentinelGroup(Path dir, String binary, int minReplicasToWrite) {
     this.dir = dir;
     this.binary = binary;
+    this.minReplicasToWrite = minReplicasToWrite;
   }
 
   /**
    * A master, {@code replicas} replicas and {@code sentinelCount} sentinels (quorum 1), ready: the
-   * replicas in sync and every sentinel aware of the replicas and of the other sentinels.
+   * replicas in sync and every sentinel aware of the replicas and of the other sentinels. Each
+   * server refuses writes with fewer than {@code minReplicasToWrite} replicas (0: never).
    */
-  static SentinelGroup start(Path dir, int replicas, int sentinelCount) {
+  static SentinelGroup start(Path dir, int replicas, int sentinelCount, int minReplicasToWrite) {
     Optional<Path> binary = findBinary();
     Assumptions.assumeTrue(
         binary.isPresent(), "redis-server is not installed: run scripts/install-test-deps.sh");
-    SentinelGroup group = new SentinelGroup(dir, binary.get().toString());
+    SentinelGroup group = new SentinelGroup(dir, binary.get().toString(), minReplicasToWrite);
     try {
       int master = freePort();
       group.servers.add(group.server(master, List.of()));
@@ -128,6 +132,15 @@ final class SentinelGroup implements AutoCloseable {
     }
   }
 
+  /** Waits until the server on {@code port} is a replica (the sentinels demoted it). */
+  void awaitReplica(int port, Duration atMost) {
+    await("the server on port " + port + " a replica")
+        .atMost(atMost)
+        .pollInterval(Duration.ofMillis(100))
+        .ignoreExceptions()
+        .until(() -> "slave".equals(((List<?>) command(port, "ROLE")).getFirst()));
+  }
+
   /** Waits until the sentinels name a master other than the one on {@code oldPort}. */
   int awaitNewMaster(int oldPort, Duration atMost) {
     await("a new master")
@@ -183,7 +196,7 @@ final class SentinelGroup implements AutoCloseable {
                 // never gets them: with its only replica promoted, it refuses them instead of
                 // acknowledging what will be lost.
                 "--min-replicas-to-write",
-                "1",
+                Integer.toString(minReplicasToWrite),
                 "--min-replicas-max-lag",
                 "10",
                 // A replica that must sync again (the old master after a failover) starts at once

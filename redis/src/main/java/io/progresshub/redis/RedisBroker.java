@@ -40,13 +40,14 @@ import java.util.function.Consumer;
  * <p>On a Redis Cluster the lifecycle channel reaches every shard (classic pub/sub is broadcast
  * across the cluster) and a job's shard channel lives on the shard of the deployment's hash tag.
  *
- * <p>Updates are normally broadcast by {@link RedisJobStore}'s append script, atomically with the
- * append, so {@link #publish} sends only removals to Redis ({@link Builder#publishUpdates} changes
- * that, for a store that does not broadcast). Redis unreachable: what this node publishes meanwhile
- * reaches only its own receiver (a warning is logged). When the subscription connection comes back
- * (Lettuce reconnects and subscribes again), every job this node watches is reported through {@link
- * #onMissed}, so that its subscribers are given what they missed from the store; the same happens
- * when a job's subscription becomes active, covering what was published just before.
+ * <p>Events are normally broadcast by {@link RedisJobStore}'s scripts, atomically with the change
+ * (an append, a delete, a retention batch), so {@link #publish} only hands them to this node's
+ * receiver ({@link Builder#publishEvents} sends them to Redis too, for a store that does not
+ * broadcast). Redis unreachable: what this node publishes meanwhile reaches only its own receiver
+ * (a warning is logged). When the subscription connection comes back (Lettuce reconnects and
+ * subscribes again), every job this node watches is reported through {@link #onMissed}, so that its
+ * subscribers are given what they missed from the store; the same happens when a job's subscription
+ * becomes active, covering what was published just before.
  */
 public final class RedisBroker implements Broker {
 
@@ -54,7 +55,7 @@ public final class RedisBroker implements Broker {
 
   private final RedisSettings settings;
   private final RedisKeys keys;
-  private final boolean publishUpdates;
+  private final boolean publishEvents;
   private final RedisConnections.Client client;
   private final RedisConnections.Commands publisher;
   private final StatefulRedisPubSubConnection<String, String> subscriber;
@@ -78,7 +79,7 @@ public final class RedisBroker implements Broker {
       StatefulRedisPubSubConnection<String, String> subscriber) {
     this.settings = builder.settings;
     this.keys = new RedisKeys(settings.keyPrefix());
-    this.publishUpdates = builder.publishUpdates;
+    this.publishEvents = builder.publishEvents;
     this.client = client;
     this.publisher = publisher;
     this.subscriber = subscriber;
@@ -181,6 +182,13 @@ public final class RedisBroker implements Broker {
     // one do not follow by themselves, so they are made again where the slot now lives (and each
     // one's ssubscribed repairs what was missed meanwhile).
     client.onTopologyChange(this::resubscribeWatched);
+    // After a Sentinel failover, away from the old master at once: it would keep both connections
+    // (and acknowledge publishes nobody hears) until the sentinels demote it.
+    client.onMasterSwitch(
+        () -> {
+          RedisConnections.reconnect(publisher.async());
+          RedisConnections.reconnect(subscriber.async());
+        });
   }
 
   private void resubscribeWatched() {
@@ -203,8 +211,8 @@ public final class RedisBroker implements Broker {
       return;
     }
     inbox.publish(event);
-    if (event instanceof HubEvent.JobUpdated && !publishUpdates) {
-      return; // the append script broadcast it
+    if (!publishEvents) {
+      return; // the store's script broadcast it, with the change itself
     }
     String message = RedisEventCodec.encode(settings.nodeId(), event);
     boolean lifecycle =
@@ -335,19 +343,19 @@ public final class RedisBroker implements Broker {
   /** Options of a {@link RedisBroker}. */
   public static final class Builder {
     private final RedisSettings settings;
-    private boolean publishUpdates;
+    private boolean publishEvents;
 
     private Builder(RedisSettings settings) {
       this.settings = Objects.requireNonNull(settings, "settings");
     }
 
     /**
-     * Whether {@link #publish} sends updates to Redis itself. Default false: a {@link
-     * RedisJobStore} with the same settings broadcast them in its append script, and sending them
-     * again would deliver each twice. True for a node whose store is not a {@link RedisJobStore}.
+     * Whether {@link #publish} sends events to Redis itself. Default false: a {@link RedisJobStore}
+     * with the same settings broadcasts them from its scripts, and sending them again would deliver
+     * each twice. True for a node whose store is not a {@link RedisJobStore}.
      */
-    public Builder publishUpdates(boolean publishUpdates) {
-      this.publishUpdates = publishUpdates;
+    public Builder publishEvents(boolean publishEvents) {
+      this.publishEvents = publishEvents;
       return this;
     }
 

@@ -2,6 +2,7 @@ package io.progresshub.redis;
 
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.KillArgs;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
@@ -18,6 +19,7 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.cluster.event.ClusterTopologyChangedEvent;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -51,6 +53,11 @@ final class RedisConnections {
 
   /** How often a cluster client re-reads the topology when nothing else made it do so. */
   static final Duration TOPOLOGY_REFRESH = Duration.ofSeconds(10);
+
+  private static final System.Logger LOG = System.getLogger(RedisConnections.class.getName());
+
+  /** The sentinels' channel announcing a new master. */
+  private static final String SWITCH_MASTER = "+switch-master";
 
   private RedisConnections() {}
 
@@ -102,6 +109,12 @@ final class RedisConnections {
      */
     void onTopologyChange(Runnable action) {}
 
+    /**
+     * Runs {@code action} (on a Lettuce thread) whenever the sentinels announce that they switched
+     * the master ({@code +switch-master}). Never, without Sentinel.
+     */
+    void onMasterSwitch(Runnable action) {}
+
     abstract AbstractRedisClient lettuce();
 
     /** Closes the connections, then stops the client's threads; waits at most about 2 s each. */
@@ -114,10 +127,52 @@ final class RedisConnections {
   /** One server, or the master a Sentinel names. */
   static final class Standalone extends Client {
     private final RedisClient redis;
+    private final RedisURI uri;
 
-    Standalone(RedisClient redis, ClientResources resources) {
+    Standalone(RedisClient redis, RedisURI uri, ClientResources resources) {
       super(resources);
       this.redis = redis;
+      this.uri = uri;
+    }
+
+    /**
+     * Listens to every sentinel's {@code +switch-master}. Lettuce asks the sentinels for the master
+     * only when it reconnects, and the old master keeps its clients until the sentinels demote it,
+     * up to 10 s later, acknowledging writes the new master will never have; hearing the switch
+     * lets the caller reconnect at once. A sentinel that cannot be reached now is skipped: the
+     * others announce the same switch.
+     */
+    @Override
+    void onMasterSwitch(Runnable action) {
+      String master = uri.getSentinelMasterId();
+      for (RedisURI sentinel : uri.getSentinels()) {
+        try {
+          StatefulRedisPubSubConnection<String, String> announcements =
+              redis.connectPubSub(sentinel);
+          announcements.addListener(
+              new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String channel, String message) {
+                  // "<master name> <old ip> <old port> <new ip> <new port>"
+                  if (message.startsWith(master + " ")) {
+                    LOG.log(
+                        System.Logger.Level.INFO,
+                        "Sentinel switched the master: {0}; reconnecting to the new one",
+                        message);
+                    action.run();
+                  }
+                }
+              });
+          announcements.async().subscribe(SWITCH_MASTER);
+        } catch (RuntimeException e) {
+          LOG.log(
+              System.Logger.Level.WARNING,
+              "cannot listen to the sentinel at {0}:{1} for master switches: {2}",
+              sentinel.getHost(),
+              sentinel.getPort(),
+              e.toString());
+        }
+      }
     }
 
     @Override
@@ -215,7 +270,7 @@ final class RedisConnections {
                   + " is not a Redis Cluster (one server takes one host; Sentinel takes"
                   + " redis-sentinel://...#master)");
         }
-        return new Standalone(standalone, resources);
+        return new Standalone(standalone, uris.get(0), resources);
       }
       RedisClusterClient cluster = RedisClusterClient.create(resources, uris);
       ClusterClientOptions.Builder options =
@@ -280,6 +335,22 @@ final class RedisConnections {
           .replayFilter(command -> true);
     }
     return options;
+  }
+
+  /**
+   * Has the server close this connection ({@code CLIENT KILL} of its own id), so that Lettuce
+   * reconnects, asking Sentinel for the master again. Nothing happens if the server is gone: the
+   * connection is reconnecting already.
+   */
+  static void reconnect(RedisClusterAsyncCommands<String, String> connection) {
+    try {
+      connection
+          .clientId()
+          .thenCompose(id -> connection.clientKill(KillArgs.Builder.id(id).skipme(false)))
+          .exceptionally(failure -> 0L);
+    } catch (RuntimeException e) {
+      // disconnected: it reconnects by itself
+    }
   }
 
   /** A Redis failure (timeout, connection lost or refused) as {@code store_unavailable}. */

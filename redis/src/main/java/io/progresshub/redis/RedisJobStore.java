@@ -35,8 +35,9 @@ import java.util.function.Function;
  * A {@link JobStore} on one Redis server, which several nodes may share: the seq check, the new
  * state, its history entry, its event id, the list indexes and the broadcast to the other nodes are
  * one Lua script ({@code append.lua}), so two nodes appending to one job never leave a gap or a
- * duplicate, and every node hears of an event exactly when it became visible. See {@code
- * docs/architecture.md}, section "Redis", for the keys and channels.
+ * duplicate, and every node hears of an event exactly when it became visible. Deletes and retention
+ * broadcast their removals the same way, from their scripts. See {@code docs/architecture.md},
+ * section "Redis", for the keys and channels.
  *
  * <p>Thread-safe. {@link #append} and {@link #delete} never block: the command is sent at once and
  * the future completes, in call order, on this store's completion thread, once Redis answered. An
@@ -129,7 +130,9 @@ public final class RedisJobStore implements JobStore {
       for (RedisScript script : List.of(APPEND, DELETE, EXPIRE, LIST)) {
         script.preload(connection.async(), settings.commandTimeout());
       }
-      return new RedisJobStore(settings, client, connection);
+      RedisJobStore store = new RedisJobStore(settings, client, connection);
+      client.onMasterSwitch(() -> RedisConnections.reconnect(connection.async()));
+      return store;
     } catch (RuntimeException e) {
       client.shutdown();
       throw RedisConnections.unavailable("cannot open the store at " + settings.address(), e);
@@ -301,7 +304,10 @@ public final class RedisJobStore implements JobStore {
                       keys.jobs(),
                       keys.finished()
                     },
-                    keys.prefix())
+                    keys.prefix(),
+                    jobId,
+                    settings.nodeId(),
+                    keys.lifecycleChannel())
                 .thenApply(existed -> existed == 1L);
       } catch (RuntimeException e) {
         sent = CompletableFuture.failedFuture(e);
@@ -328,7 +334,9 @@ public final class RedisJobStore implements JobStore {
               new String[] {keys.finished(), keys.jobs()},
               bound,
               Integer.toString(EXPIRE_BATCH),
-              keys.prefix());
+              keys.prefix(),
+              settings.nodeId(),
+              keys.lifecycleChannel());
       for (Object id : batch) {
         deleted.add((String) id);
       }

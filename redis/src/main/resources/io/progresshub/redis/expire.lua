@@ -1,7 +1,7 @@
--- Deletes up to a batch of jobs that finished before a cutoff, oldest first.
+-- Deletes up to a batch of jobs that finished before a cutoff, oldest first, telling the other nodes.
 -- KEYS: 1 finished index, 2 jobs index
 -- ARGV: 1 cutoff (zero-padded epoch nanos; members before it, exclusive), 2 batch size,
---       3 key prefix
+--       3 key prefix, 4 origin node, 5 lifecycle channel
 -- Returns the ids deleted; fewer than the batch size means none is left.
 local prefix = ARGV[3]
 local members = redis.call('ZRANGEBYLEX', KEYS[1], '-', '(' .. ARGV[1], 'LIMIT', 0,
@@ -20,6 +20,7 @@ for _, finished in ipairs(members) do
   end
   redis.call('ZREM', KEYS[1], finished)
   redis.call('DEL', job, prefix .. 'history:' .. id, prefix .. 'event-ids:' .. id)
+  redis.call('PUBLISH', ARGV[5], 'R\n' .. ARGV[4] .. '\n' .. id)
   ids[#ids + 1] = id
 end
 return ids

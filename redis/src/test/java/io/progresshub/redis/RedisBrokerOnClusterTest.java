@@ -18,7 +18,7 @@ class RedisBrokerOnClusterTest extends BrokerContract {
   @Override
   protected Broker newNode() {
     return RedisBroker.builder(CLUSTER.settings(prefix, "node-" + ++nodes))
-        .publishUpdates(true)
+        .publishEvents(true)
         .open();
   }
 }

@@ -18,7 +18,7 @@ class RedisBrokerTest extends BrokerContract {
   @Override
   protected Broker newNode() {
     return RedisBroker.builder(REDIS.settings(prefix, "node-" + ++nodes))
-        .publishUpdates(true)
+        .publishEvents(true)
         .open();
   }
 }

@@ -200,7 +200,13 @@ class RedisClusterFailoverTest {
       long acknowledged = lastAcknowledged.get();
       assertThat(refused.get()).as("appends the frozen replica did not confirm").isPositive();
       try (RedisJobStore reader = RedisJobStore.open(CLUSTER.settings(prefix, "reader"))) {
-        assertThat(reader.find("job-1").orElseThrow().seq())
+        // A client new to the cluster may first be told of the dead master: read until it learns.
+        long stored =
+            await()
+                .atMost(PATIENCE)
+                .ignoreExceptions()
+                .until(() -> reader.find("job-1").orElseThrow().seq(), seq -> true);
+        assertThat(stored)
             .as("the promoted replica holds every acknowledged event")
             .isGreaterThanOrEqualTo(acknowledged);
       }

@@ -123,6 +123,9 @@ class RedisNodesTest {
     List<Long> seen = Collections.synchronizedList(new ArrayList<>());
     var subscription = watcher.subscribe("job-1", OptionalLong.empty(), recorder(seen));
     assertThat(watcherBroker.watchedJobs()).isEqualTo(1);
+    // Ticks published before Redis confirmed the subscription would only be repaired from the
+    // store, which keeps the latest tick alone.
+    await().atMost(PATIENCE).until(() -> watcherBroker.listening("job-1"));
 
     for (int i = 1; i <= 20; i++) {
       writer.publish("job-1", JobUpdate.builder().progress(i).build());
@@ -133,6 +136,7 @@ class RedisNodesTest {
     assertThat(seen).containsExactlyElementsOf(seqs(21));
     subscription.close();
     assertThat(watcherBroker.watchedJobs()).isZero();
+    assertThat(watcherBroker.listening("job-1")).isFalse();
   }
 
   @Test
@@ -245,6 +249,48 @@ class RedisNodesTest {
       }
     }
     throw new AssertionError("stage " + stage + " never landed");
+  }
+
+  /**
+   * The delete and retention scripts broadcast their removals themselves: a store with no broker at
+   * all (as a node whose pub/sub connection is down) still tells the other nodes' subscribers.
+   */
+  @Test
+  void aJobDeletedOrExpiredThroughAStoreAloneIsRemovedForTheSubscribersOfOtherNodes()
+      throws Exception {
+    Hub watcher = hub("node-b");
+    RedisJobStore deleter = store("node-a");
+    watcher.create(NewJob.builder().id("deleted").build());
+    watcher.create(NewJob.builder().id("expired").build());
+    watcher.publish("expired", JobUpdate.builder().status(JobStatus.IN_PROGRESS).build());
+    watcher.publish("expired", JobUpdate.builder().status(JobStatus.COMPLETED).build());
+    List<String> removed = Collections.synchronizedList(new ArrayList<>());
+    for (String jobId : List.of("deleted", "expired")) {
+      watcher.subscribe(
+          jobId,
+          OptionalLong.empty(),
+          new Subscriber() {
+            @Override
+            public void onSubscribed(Job current, boolean recovered) {}
+
+            @Override
+            public void onJob(Job job, boolean replay, boolean transition) {}
+
+            @Override
+            public void onRemoved(String id) {
+              removed.add(id);
+            }
+          });
+    }
+
+    assertThat(deleter.delete("deleted").get(10, TimeUnit.SECONDS)).isTrue();
+    await().atMost(PATIENCE).until(() -> removed.contains("deleted"));
+    assertThat(deleter.deleteFinishedBefore(Instant.now().plusSeconds(60)))
+        .containsExactly("expired");
+    await().atMost(PATIENCE).until(() -> removed.contains("expired"));
+    assertThat(removed).containsExactly("deleted", "expired");
+    assertThat(watcher.find("deleted")).isEmpty();
+    assertThat(watcher.find("expired")).isEmpty();
   }
 
   private static List<Long> seqs(int count) {
