@@ -1,7 +1,11 @@
 package io.progresshub.redis;
 
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.StreamMessage;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.progresshub.core.HubEvent;
@@ -9,8 +13,10 @@ import io.progresshub.core.HubException;
 import io.progresshub.core.InMemoryBroker;
 import io.progresshub.core.spi.Broker;
 import java.net.SocketAddress;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -69,6 +75,18 @@ public final class RedisBroker implements Broker {
   private final Set<String> listening = ConcurrentHashMap.newKeySet();
 
   private final AtomicBoolean warnedUnreachable = new AtomicBoolean();
+
+  /** Guards {@link #lifecycleCursor}: lifecycle events are handed on in log order, each once. */
+  private final Object lifecycleOrder = new Object();
+
+  /** Id of the last lifecycle log entry handed on. */
+  private String lifecycleCursor = LogIds.NONE;
+
+  /** Lifecycle log entries read back per command. */
+  private static final int LOG_PAGE = 500;
+
+  private static final RedisScript LIFECYCLE =
+      RedisScript.load("lifecycle.lua", ScriptOutputType.INTEGER);
   private volatile Consumer<String> missed = jobId -> {};
   private volatile boolean closed;
 
@@ -128,7 +146,19 @@ public final class RedisBroker implements Broker {
         new RedisPubSubAdapter<>() {
           @Override
           public void message(String channel, String message) {
-            received(message);
+            if (channel.equals(keys.lifecycleChannel())) {
+              receivedLogged(message);
+            } else {
+              received(message);
+            }
+          }
+
+          @Override
+          public void subscribed(String channel, long count) {
+            // Also after every reconnect: what went out meanwhile is read back from the log.
+            if (channel.equals(keys.lifecycleChannel())) {
+              readMissedLifecycle();
+            }
           }
 
           @Override
@@ -177,6 +207,7 @@ public final class RedisBroker implements Broker {
             }
           }
         });
+    lifecycleCursor = lastLogged();
     subscriber.sync().subscribe(keys.lifecycleChannel());
     // A failover moves the job channels' slot to another master; the subscriptions held on the old
     // one do not follow by themselves, so they are made again where the slot now lives (and each
@@ -220,10 +251,18 @@ public final class RedisBroker implements Broker {
             || updated.change() == HubEvent.Change.CREATED
             || updated.change() == HubEvent.Change.STATUS;
     try {
-      var sent =
+      CompletableFuture<Long> sent =
           lifecycle
-              ? publisher.async().publish(keys.lifecycleChannel(), message)
-              : publisher.async().spublish(keys.jobChannel(event.jobId()), message);
+              ? LIFECYCLE.run(
+                  publisher.async(),
+                  new String[] {keys.lifecycleLog()},
+                  keys.lifecycleChannel(),
+                  message,
+                  RedisKeys.LIFECYCLE_LOG_LENGTH)
+              : publisher
+                  .async()
+                  .spublish(keys.jobChannel(event.jobId()), message)
+                  .toCompletableFuture();
       sent.exceptionally(
           failure -> {
             warnNotSent(event, failure);
@@ -293,6 +332,83 @@ public final class RedisBroker implements Broker {
     subscriber.close();
     publisher.connection().close();
     client.shutdown();
+  }
+
+  /**
+   * A lifecycle message, {@code <log id>\n<event>}, live or read back from the log: handed on once,
+   * in log order, whichever way it came first.
+   */
+  private void receivedLogged(String payload) {
+    int idEnd = payload.indexOf('\n');
+    if (idEnd < 0) {
+      LOG.log(System.Logger.Level.WARNING, "skipped a lifecycle message without its log id");
+      return;
+    }
+    receivedLogged(payload.substring(0, idEnd), payload.substring(idEnd + 1));
+  }
+
+  private void receivedLogged(String id, String message) {
+    synchronized (lifecycleOrder) {
+      if (LogIds.compare(id, lifecycleCursor) <= 0) {
+        return; // already handed on
+      }
+      lifecycleCursor = id;
+      received(message);
+    }
+  }
+
+  /** The id of the newest lifecycle log entry, or {@code 0-0}: where this node starts to follow. */
+  private String lastLogged() {
+    List<StreamMessage<String, String>> newest =
+        publisher.sync().xrevrange(keys.lifecycleLog(), Range.unbounded(), Limit.create(0, 1));
+    return newest.isEmpty() ? LogIds.NONE : newest.getFirst().getId();
+  }
+
+  /**
+   * Reads the lifecycle log past the last entry handed on, off the I/O thread: creations, status
+   * changes and removals that went out while the subscription was down (or before it was active).
+   * Entries trimmed from the log meanwhile (it keeps about {@value RedisKeys#LIFECYCLE_LOG_LENGTH})
+   * are gone; the subscribers' jobs are repaired from the store anyway.
+   */
+  private void readMissedLifecycle() {
+    try {
+      repairs.execute(
+          () -> {
+            try {
+              while (!closed) {
+                String from;
+                synchronized (lifecycleOrder) {
+                  from = lifecycleCursor;
+                }
+                List<StreamMessage<String, String>> entries =
+                    publisher
+                        .sync()
+                        .xrange(
+                            keys.lifecycleLog(),
+                            Range.create(from, "+"),
+                            Limit.create(0, LOG_PAGE));
+                for (StreamMessage<String, String> entry : entries) {
+                  String message = entry.getBody().get("m");
+                  if (message != null) {
+                    receivedLogged(entry.getId(), message);
+                  }
+                }
+                if (entries.size() < LOG_PAGE) {
+                  return;
+                }
+              }
+            } catch (RuntimeException e) {
+              LOG.log(
+                  System.Logger.Level.WARNING,
+                  "could not read the lifecycle log back from Redis at {0}: {1}; the next reconnect"
+                      + " tries again",
+                  settings.address(),
+                  e.toString());
+            }
+          });
+    } catch (RejectedExecutionException e) {
+      // closed meanwhile
+    }
   }
 
   /** A message from Redis, on a Lettuce I/O thread. */

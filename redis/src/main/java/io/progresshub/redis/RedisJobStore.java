@@ -187,7 +187,12 @@ public final class RedisJobStore implements JobStore {
     Job job = event.job();
     String id = job.id();
     String[] scriptKeys = {
-      keys.job(id), keys.history(id), keys.eventIds(id), keys.jobs(), keys.finished()
+      keys.job(id),
+      keys.history(id),
+      keys.eventIds(id),
+      keys.jobs(),
+      keys.finished(),
+      keys.lifecycleLog()
     };
     CompletableFuture<List<Object>> reply;
     try {
@@ -211,7 +216,8 @@ public final class RedisJobStore implements JobStore {
               settings.nodeId(),
               keys.jobChannel(id),
               keys.lifecycleChannel(),
-              job.isTerminal() ? "1" : "0");
+              job.isTerminal() ? "1" : "0",
+              RedisKeys.LIFECYCLE_LOG_LENGTH);
       if (settings.replicas() > 0) {
         reply = reply.thenCompose(answer -> replicated(writer, answer, job));
       }
@@ -302,12 +308,14 @@ public final class RedisJobStore implements JobStore {
                       keys.history(jobId),
                       keys.eventIds(jobId),
                       keys.jobs(),
-                      keys.finished()
+                      keys.finished(),
+                      keys.lifecycleLog()
                     },
                     keys.prefix(),
                     jobId,
                     settings.nodeId(),
-                    keys.lifecycleChannel())
+                    keys.lifecycleChannel(),
+                    RedisKeys.LIFECYCLE_LOG_LENGTH)
                 .thenApply(existed -> existed == 1L);
       } catch (RuntimeException e) {
         sent = CompletableFuture.failedFuture(e);
@@ -331,12 +339,13 @@ public final class RedisJobStore implements JobStore {
           call(
               "finished jobs",
               EXPIRE,
-              new String[] {keys.finished(), keys.jobs()},
+              new String[] {keys.finished(), keys.jobs(), keys.lifecycleLog()},
               bound,
               Integer.toString(EXPIRE_BATCH),
               keys.prefix(),
               settings.nodeId(),
-              keys.lifecycleChannel());
+              keys.lifecycleChannel(),
+              RedisKeys.LIFECYCLE_LOG_LENGTH);
       for (Object id : batch) {
         deleted.add((String) id);
       }

@@ -78,6 +78,17 @@ final class RedisKeys {
     return channel.startsWith(start) ? channel.substring(start.length()) : null;
   }
 
+  /**
+   * Stream of what went out on the {@link #lifecycleChannel}, each entry's id heading its message
+   * there: a node that lost its subscription reads what it missed from here.
+   */
+  String lifecycleLog() {
+    return prefix + "lifecycle-log";
+  }
+
+  /** Entries the {@link #lifecycleLog} keeps, about: Redis trims it in whole nodes. */
+  static final String LIFECYCLE_LOG_LENGTH = "10000";
+
   /** Channel every node listens to: creations, status changes, removals. */
   String lifecycleChannel() {
     return prefix + "lifecycle";

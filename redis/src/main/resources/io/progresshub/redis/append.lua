@@ -1,9 +1,11 @@
 -- Appends one event to a job, atomically: the seq check, the new state, its history entry (with
 -- compaction), its event id, the indexes, and the broadcast to the other nodes.
--- KEYS: 1 job hash, 2 history zset, 3 event-ids hash, 4 jobs index, 5 finished index
+-- KEYS: 1 job hash, 2 history zset, 3 event-ids hash, 4 jobs index, 5 finished index,
+--       6 lifecycle log stream
 -- ARGV: 1 seq, 2 state JSON, 3 transition (1/0), 4 event id or '', 5 built-on state JSON or '',
 --       6 status, 7 owner, 8 type, 9 index member (created), 10 finished member or '',
---       11 key prefix, 12 origin node, 13 job channel, 14 lifecycle channel, 15 terminal (1/0)
+--       11 key prefix, 12 origin node, 13 job channel, 14 lifecycle channel, 15 terminal (1/0),
+--       16 lifecycle log length
 -- Returns {'ok', change} or a refusal: {'exists'} (seq 1 on a taken id), {'gone'},
 -- {'out_of_order', stored seq}, {'built_on', stored state}.
 local seq = tonumber(ARGV[1])
@@ -78,6 +80,8 @@ local message = 'U\n' .. ARGV[12] .. '\n' .. change .. '\n' .. state
 if change == 'TICK' or change == 'STAGE' then
   redis.call('SPUBLISH', ARGV[13], message)
 else
-  redis.call('PUBLISH', ARGV[14], message)
+  -- Logged first: its id heads the message, so a node that missed it can read it back.
+  local id = redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[16], '*', 'm', message)
+  redis.call('PUBLISH', ARGV[14], id .. '\n' .. message)
 end
 return {'ok', change}

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import io.progresshub.core.Hub;
+import io.progresshub.core.HubEvent;
 import io.progresshub.core.HubException;
 import io.progresshub.core.Job;
 import io.progresshub.core.JobRules;
+import io.progresshub.core.JobStatus;
 import io.progresshub.core.JobUpdate;
 import io.progresshub.core.NewJob;
 import io.progresshub.core.Subscriber;
@@ -166,6 +168,61 @@ class RedisOutageTest {
 
     await().atMost(Duration.ofSeconds(60)).until(() -> seen.getLast() == 7L);
     assertThat(seen).isSorted().doesNotHaveDuplicates();
+  }
+
+  /**
+   * Creations, status changes and removals of jobs a node does not watch reach its monitors (its
+   * hub's observers) even when they went out while its subscriptions were down: it reads them back
+   * from the lifecycle log, once each, in order.
+   */
+  @Test
+  void aNodeWhoseSubscriptionsDroppedReadsBackTheLifecycleEventsItMissed() throws Exception {
+    Hub writer = hub(REDIS.settings(prefix, "node-a"), REDIS.settings(prefix, "node-a"));
+    TcpProxy proxy = new TcpProxy(REDIS.port());
+    opened.add(proxy);
+    RedisSettings throughProxy =
+        RedisSettings.builder("redis://127.0.0.1:" + proxy.port())
+            .keyPrefix(prefix)
+            .nodeId("node-b")
+            .commandTimeout(TIMEOUT)
+            .build();
+    Hub monitored = hub(REDIS.settings(prefix, "node-b"), throughProxy);
+    List<String> seen = Collections.synchronizedList(new ArrayList<>());
+    monitored.observe(
+        event ->
+            seen.add(
+                switch (event) {
+                  case HubEvent.JobUpdated updated ->
+                      updated.change() + " " + event.jobId() + " " + updated.job().seq();
+                  case HubEvent.JobRemoved removed -> "REMOVED " + event.jobId();
+                }));
+    writer.create(NewJob.builder().id("before").build());
+    await().atMost(Duration.ofSeconds(30)).until(() -> seen.contains("CREATED before 1"));
+
+    proxy.cut();
+    writer.create(NewJob.builder().id("while-cut").build());
+    writer.publish("while-cut", JobUpdate.builder().status(JobStatus.IN_PROGRESS).build());
+    writer.publish("while-cut", JobUpdate.builder().progress(50).build()); // a tick: not logged
+    writer.publish("while-cut", JobUpdate.builder().status(JobStatus.COMPLETED).build());
+    writer.delete("before");
+    await()
+        .during(Duration.ofMillis(500))
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> seen.size() == 1);
+    proxy.restore();
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> seen.contains("REMOVED before"));
+    assertThat(seen)
+        .containsExactly(
+            "CREATED before 1",
+            "CREATED while-cut 1",
+            "STATUS while-cut 2",
+            "STATUS while-cut 4",
+            "REMOVED before");
+    // And live again afterwards, not twice.
+    writer.create(NewJob.builder().id("after").build());
+    await().atMost(Duration.ofSeconds(30)).until(() -> seen.contains("CREATED after 1"));
+    assertThat(seen).doesNotHaveDuplicates().hasSize(6);
   }
 
   private static void assertUnavailable(Throwable failure) {
