@@ -2,6 +2,7 @@ package io.progresshub.cli;
 
 import static org.awaitility.Awaitility.await;
 
+import io.progresshub.redis.RedisServer;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -55,7 +56,7 @@ final class SentinelGroup implements AutoCloseable {
    * server refuses writes with fewer than {@code minReplicasToWrite} replicas (0: never).
    */
   static SentinelGroup start(Path dir, int replicas, int sentinelCount, int minReplicasToWrite) {
-    Optional<Path> binary = findBinary();
+    Optional<Path> binary = RedisServer.binary("redis-server");
     Assumptions.assumeTrue(
         binary.isPresent(), "redis-server is not installed: run scripts/install-test-deps.sh");
     SentinelGroup group = new SentinelGroup(dir, binary.get().toString(), minReplicasToWrite);
@@ -185,16 +186,9 @@ final class SentinelGroup implements AutoCloseable {
                 "127.0.0.1",
                 "--dir",
                 own.toString(),
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--save",
-                "",
-                // A master without its replica refuses writes. After a failover the old master
-                // takes writes until the sentinels demote it, up to 10 s later, and the new master
-                // never gets them: with its only replica promoted, it refuses them instead of
-                // acknowledging what will be lost.
+                // With 1 (or more), a master without that many replicas refuses writes: after a
+                // failover the old master, its only replica promoted, refuses what it would
+                // otherwise acknowledge and the new master never get; 0 turns that off.
                 "--min-replicas-to-write",
                 Integer.toString(minReplicasToWrite),
                 "--min-replicas-max-lag",
@@ -206,6 +200,7 @@ final class SentinelGroup implements AutoCloseable {
                 "0",
                 "--logfile",
                 own.resolve("redis.log").toString()));
+    command.addAll(RedisServer.durableArguments());
     command.addAll(extra);
     return new Node(port, launch(command, own), command, own);
   }
@@ -290,16 +285,6 @@ final class SentinelGroup implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  private static Optional<Path> findBinary() {
-    String path = System.getenv().getOrDefault("PATH", "") + ":/usr/bin:/usr/sbin";
-    for (String directory : path.split(":")) {
-      if (!directory.isEmpty() && Files.isExecutable(Path.of(directory, "redis-server"))) {
-        return Optional.of(Path.of(directory, "redis-server"));
-      }
-    }
-    return Optional.empty();
   }
 
   private static int freePort() {

@@ -9,7 +9,6 @@ import io.progresshub.core.HubException;
 import io.progresshub.core.Job;
 import io.progresshub.core.JobUpdate;
 import io.progresshub.core.NewJob;
-import io.progresshub.core.Subscriber;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -138,7 +137,7 @@ class RedisClusterFailoverTest {
 
   /** Subscribes to job-1 and waits until its node hears the job's ticks live. */
   private void watch(Hub watcher, List<Long> seen) {
-    watcher.subscribe("job-1", OptionalLong.empty(), recorder(seen));
+    watcher.subscribe("job-1", OptionalLong.empty(), new SeqRecorder(seen));
     RedisBroker broker = brokers.get(watcher);
     await().atMost(PATIENCE).until(() -> seen.contains(1L) && broker.listening("job-1"));
   }
@@ -270,21 +269,6 @@ class RedisClusterFailoverTest {
       seqs.add(seq);
     }
     return seqs;
-  }
-
-  private static Subscriber recorder(List<Long> seen) {
-    return new Subscriber() {
-      @Override
-      public void onSubscribed(Job current, boolean recovered) {}
-
-      @Override
-      public void onJob(Job job, boolean replay, boolean transition) {
-        seen.add(job.seq());
-      }
-
-      @Override
-      public void onRemoved(String jobId) {}
-    };
   }
 
   private Hub hub(String prefix, String nodeId) {

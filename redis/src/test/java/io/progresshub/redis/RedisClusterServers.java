@@ -67,8 +67,9 @@ public final class RedisClusterServers implements BeforeAllCallback, AfterAllCal
     /** Starts the node (again, with its files: a restarted node rejoins the cluster). */
     public void start() throws IOException {
       Files.createDirectories(dir);
-      process =
-          new ProcessBuilder(
+      List<String> command =
+          new ArrayList<>(
+              List.of(
                   binary.toString(),
                   "--port",
                   Integer.toString(port),
@@ -84,16 +85,13 @@ public final class RedisClusterServers implements BeforeAllCallback, AfterAllCal
                   "nodes.conf",
                   "--cluster-node-timeout",
                   Long.toString(NODE_TIMEOUT.toMillis()),
-                  "--appendonly",
-                  "yes",
-                  "--appendfsync",
-                  "always",
-                  "--save",
-                  "",
                   "--daemonize",
                   "no",
                   "--logfile",
-                  dir.resolve("redis.log").toString())
+                  dir.resolve("redis.log").toString()));
+      command.addAll(RedisServer.durableArguments());
+      process =
+          new ProcessBuilder(command)
               .redirectErrorStream(true)
               .redirectOutput(dir.resolve("redis.out").toFile())
               .start();
@@ -106,13 +104,7 @@ public final class RedisClusterServers implements BeforeAllCallback, AfterAllCal
 
     /** Freezes (SIGSTOP) or thaws (SIGCONT) the node: it keeps its sockets but answers nothing. */
     public void freeze(boolean frozen) throws IOException, InterruptedException {
-      Process signal =
-          new ProcessBuilder("kill", frozen ? "-STOP" : "-CONT", Long.toString(process.pid()))
-              .inheritIO()
-              .start();
-      if (!signal.waitFor(10, TimeUnit.SECONDS) || signal.exitValue() != 0) {
-        throw new IllegalStateException("could not signal redis-server on port " + port);
-      }
+      RedisServer.freeze(process, frozen);
     }
 
     void stop() throws InterruptedException {
@@ -158,8 +150,8 @@ public final class RedisClusterServers implements BeforeAllCallback, AfterAllCal
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
-    Optional<Path> server = binary("redis-server");
-    Optional<Path> cli = binary("redis-cli");
+    Optional<Path> server = RedisServer.binary("redis-server");
+    Optional<Path> cli = RedisServer.binary("redis-cli");
     Assumptions.assumeTrue(
         server.isPresent() && cli.isPresent(),
         "redis-server and redis-cli are not installed: run scripts/install-test-deps.sh (as root"
@@ -350,15 +342,5 @@ public final class RedisClusterServers implements BeforeAllCallback, AfterAllCal
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
     }
-  }
-
-  private static Optional<Path> binary(String name) {
-    String path = System.getenv().getOrDefault("PATH", "") + ":/usr/bin:/usr/sbin:/usr/local/bin";
-    for (String directory : path.split(":")) {
-      if (!directory.isEmpty() && Files.isExecutable(Path.of(directory, name))) {
-        return Optional.of(Path.of(directory, name));
-      }
-    }
-    return Optional.empty();
   }
 }

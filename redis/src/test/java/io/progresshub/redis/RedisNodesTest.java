@@ -121,7 +121,7 @@ class RedisNodesTest {
                 .build());
     writer.create(NewJob.builder().id("job-1").build());
     List<Long> seen = Collections.synchronizedList(new ArrayList<>());
-    var subscription = watcher.subscribe("job-1", OptionalLong.empty(), recorder(seen));
+    var subscription = watcher.subscribe("job-1", OptionalLong.empty(), new SeqRecorder(seen));
     assertThat(watcherBroker.watchedJobs()).isEqualTo(1);
     // Ticks published before Redis confirmed the subscription would only be repaired from the
     // store, which keeps the latest tick alone.
@@ -299,21 +299,6 @@ class RedisNodesTest {
       seqs.add(seq);
     }
     return seqs;
-  }
-
-  private static Subscriber recorder(List<Long> seen) {
-    return new Subscriber() {
-      @Override
-      public void onSubscribed(Job current, boolean recovered) {}
-
-      @Override
-      public void onJob(Job job, boolean replay, boolean transition) {
-        seen.add(job.seq());
-      }
-
-      @Override
-      public void onRemoved(String jobId) {}
-    };
   }
 
   private RedisJobStore store(String nodeId) {

@@ -12,7 +12,6 @@ import io.progresshub.core.JobRules;
 import io.progresshub.core.JobStatus;
 import io.progresshub.core.JobUpdate;
 import io.progresshub.core.NewJob;
-import io.progresshub.core.Subscriber;
 import io.progresshub.core.spi.StoredEvent;
 import java.time.Duration;
 import java.time.Instant;
@@ -150,7 +149,7 @@ class RedisOutageTest {
     Hub watcher = hub(REDIS.settings(prefix, "node-b"), throughProxy);
     writer.create(NewJob.builder().id("job-1").build());
     List<Long> seen = Collections.synchronizedList(new ArrayList<>());
-    watcher.subscribe("job-1", OptionalLong.empty(), recorder(seen));
+    watcher.subscribe("job-1", OptionalLong.empty(), new SeqRecorder(seen));
     writer.publish("job-1", JobUpdate.builder().progress(1).build());
     await().atMost(Duration.ofSeconds(30)).until(() -> seen.contains(2L));
 
@@ -229,18 +228,6 @@ class RedisOutageTest {
     assertThat(failure)
         .isInstanceOfSatisfying(
             HubException.class, e -> assertThat(e.code()).isEqualTo("store_unavailable"));
-  }
-
-  private static Subscriber recorder(List<Long> seen) {
-    return new Subscriber() {
-      @Override
-      public void onSubscribed(Job current, boolean recovered) {}
-
-      @Override
-      public void onJob(Job job, boolean replay, boolean transition) {
-        seen.add(job.seq());
-      }
-    };
   }
 
   private RedisJobStore store(String nodeId) {

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -42,7 +43,7 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
 
   @Override
   public void beforeAll(ExtensionContext context) throws Exception {
-    Optional<Path> found = findBinary();
+    Optional<Path> found = binary("redis-server");
     Assumptions.assumeTrue(
         found.isPresent(),
         "redis-server is not installed: run scripts/install-test-deps.sh (as root it installs"
@@ -94,26 +95,23 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
 
   /** Starts the server (again, on the same port and files) and waits until it answers PING. */
   public void start() throws IOException, InterruptedException {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                binary.toString(),
+                "--port",
+                Integer.toString(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                dir.toString(),
+                "--daemonize",
+                "no",
+                "--logfile",
+                dir.resolve("redis.log").toString()));
+    command.addAll(durableArguments());
     process =
-        new ProcessBuilder(
-                List.of(
-                    binary.toString(),
-                    "--port",
-                    Integer.toString(port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--dir",
-                    dir.toString(),
-                    "--appendonly",
-                    "yes",
-                    "--appendfsync",
-                    "always",
-                    "--save",
-                    "",
-                    "--daemonize",
-                    "no",
-                    "--logfile",
-                    dir.resolve("redis.log").toString()))
+        new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("redis.out").toFile())
             .start();
@@ -142,13 +140,26 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
 
   /** Freezes (SIGSTOP) or thaws (SIGCONT) the server: it keeps its sockets but answers nothing. */
   public void freeze(boolean frozen) throws IOException, InterruptedException {
+    freeze(process, frozen);
+  }
+
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) a process. */
+  static void freeze(Process process, boolean frozen) throws IOException, InterruptedException {
     Process signal =
         new ProcessBuilder("kill", frozen ? "-STOP" : "-CONT", Long.toString(process.pid()))
             .inheritIO()
             .start();
     if (!signal.waitFor(10, TimeUnit.SECONDS) || signal.exitValue() != 0) {
-      throw new IllegalStateException("could not signal redis-server");
+      throw new IllegalStateException("could not signal process " + process.pid());
     }
+  }
+
+  /**
+   * The settings a deployment would use for durability, as {@code redis-server} arguments: every
+   * write in the append-only file and fsynced before the answer, no RDB snapshots.
+   */
+  public static List<String> durableArguments() {
+    return List.of("--appendonly", "yes", "--appendfsync", "always", "--save", "");
   }
 
   private boolean answersPing() {
@@ -176,15 +187,12 @@ public final class RedisServer implements BeforeAllCallback, AfterAllCallback {
     }
   }
 
-  private static Optional<Path> findBinary() {
+  /** The executable {@code name} (redis-server, redis-cli) on the PATH or in the usual places. */
+  public static Optional<Path> binary(String name) {
     String path = System.getenv().getOrDefault("PATH", "") + ":/usr/bin:/usr/sbin:/usr/local/bin";
     for (String directory : path.split(":")) {
-      if (directory.isEmpty()) {
-        continue;
-      }
-      Path candidate = Path.of(directory, "redis-server");
-      if (Files.isExecutable(candidate)) {
-        return Optional.of(candidate);
+      if (!directory.isEmpty() && Files.isExecutable(Path.of(directory, name))) {
+        return Optional.of(Path.of(directory, name));
       }
     }
     return Optional.empty();
