@@ -1,11 +1,8 @@
 package io.progresshub.redis;
 
-import io.lettuce.core.Limit;
-import io.lettuce.core.Range;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.StreamMessage;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.progresshub.core.HubEvent;
@@ -13,7 +10,6 @@ import io.progresshub.core.HubException;
 import io.progresshub.core.InMemoryBroker;
 import io.progresshub.core.spi.Broker;
 import java.net.SocketAddress;
-import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -76,14 +72,8 @@ public final class RedisBroker implements Broker {
 
   private final AtomicBoolean warnedUnreachable = new AtomicBoolean();
 
-  /** Guards {@link #lifecycleCursor}: lifecycle events are handed on in log order, each once. */
-  private final Object lifecycleOrder = new Object();
-
-  /** Id of the last lifecycle log entry handed on. */
-  private String lifecycleCursor = LogIds.NONE;
-
-  /** Lifecycle log entries read back per command. */
-  private static final int LOG_PAGE = 500;
+  /** Hands on lifecycle events in log order, once each, reading back what the channel missed. */
+  private final LifecycleLog lifecycle;
 
   private static final RedisScript LIFECYCLE =
       RedisScript.load("lifecycle.lua", ScriptOutputType.INTEGER);
@@ -100,6 +90,7 @@ public final class RedisBroker implements Broker {
     this.publishEvents = builder.publishEvents;
     this.client = client;
     this.publisher = publisher;
+    this.lifecycle = new LifecycleLog(keys, publisher, this::received, () -> closed);
     this.subscriber = subscriber;
     this.repairs =
         Executors.newSingleThreadExecutor(
@@ -147,7 +138,7 @@ public final class RedisBroker implements Broker {
           @Override
           public void message(String channel, String message) {
             if (channel.equals(keys.lifecycleChannel())) {
-              receivedLogged(message);
+              lifecycle.live(message);
             } else {
               received(message);
             }
@@ -157,7 +148,7 @@ public final class RedisBroker implements Broker {
           public void subscribed(String channel, long count) {
             // Also after every reconnect: what went out meanwhile is read back from the log.
             if (channel.equals(keys.lifecycleChannel())) {
-              readMissedLifecycle();
+              lifecycle.readMissed(repairs);
             }
           }
 
@@ -207,7 +198,7 @@ public final class RedisBroker implements Broker {
             }
           }
         });
-    lifecycleCursor = lastLogged();
+    lifecycle.start();
     subscriber.sync().subscribe(keys.lifecycleChannel());
     // A failover moves the job channels' slot to another master; the subscriptions held on the old
     // one do not follow by themselves, so they are made again where the slot now lives (and each
@@ -246,13 +237,13 @@ public final class RedisBroker implements Broker {
       return; // the store's script broadcast it, with the change itself
     }
     String message = RedisEventCodec.encode(settings.nodeId(), event);
-    boolean lifecycle =
+    boolean onLifecycleChannel =
         !(event instanceof HubEvent.JobUpdated updated)
             || updated.change() == HubEvent.Change.CREATED
             || updated.change() == HubEvent.Change.STATUS;
     try {
       CompletableFuture<Long> sent =
-          lifecycle
+          onLifecycleChannel
               ? LIFECYCLE.run(
                   publisher.async(),
                   new String[] {keys.lifecycleLog()},
@@ -332,83 +323,6 @@ public final class RedisBroker implements Broker {
     subscriber.close();
     publisher.connection().close();
     client.shutdown();
-  }
-
-  /**
-   * A lifecycle message, {@code <log id>\n<event>}, live or read back from the log: handed on once,
-   * in log order, whichever way it came first.
-   */
-  private void receivedLogged(String payload) {
-    int idEnd = payload.indexOf('\n');
-    if (idEnd < 0) {
-      LOG.log(System.Logger.Level.WARNING, "skipped a lifecycle message without its log id");
-      return;
-    }
-    receivedLogged(payload.substring(0, idEnd), payload.substring(idEnd + 1));
-  }
-
-  private void receivedLogged(String id, String message) {
-    synchronized (lifecycleOrder) {
-      if (LogIds.compare(id, lifecycleCursor) <= 0) {
-        return; // already handed on
-      }
-      lifecycleCursor = id;
-      received(message);
-    }
-  }
-
-  /** The id of the newest lifecycle log entry, or {@code 0-0}: where this node starts to follow. */
-  private String lastLogged() {
-    List<StreamMessage<String, String>> newest =
-        publisher.sync().xrevrange(keys.lifecycleLog(), Range.unbounded(), Limit.create(0, 1));
-    return newest.isEmpty() ? LogIds.NONE : newest.getFirst().getId();
-  }
-
-  /**
-   * Reads the lifecycle log past the last entry handed on, off the I/O thread: creations, status
-   * changes and removals that went out while the subscription was down (or before it was active).
-   * Entries trimmed from the log meanwhile (it keeps about {@value RedisKeys#LIFECYCLE_LOG_LENGTH})
-   * are gone; the subscribers' jobs are repaired from the store anyway.
-   */
-  private void readMissedLifecycle() {
-    try {
-      repairs.execute(
-          () -> {
-            try {
-              while (!closed) {
-                String from;
-                synchronized (lifecycleOrder) {
-                  from = lifecycleCursor;
-                }
-                List<StreamMessage<String, String>> entries =
-                    publisher
-                        .sync()
-                        .xrange(
-                            keys.lifecycleLog(),
-                            Range.create(from, "+"),
-                            Limit.create(0, LOG_PAGE));
-                for (StreamMessage<String, String> entry : entries) {
-                  String message = entry.getBody().get("m");
-                  if (message != null) {
-                    receivedLogged(entry.getId(), message);
-                  }
-                }
-                if (entries.size() < LOG_PAGE) {
-                  return;
-                }
-              }
-            } catch (RuntimeException e) {
-              LOG.log(
-                  System.Logger.Level.WARNING,
-                  "could not read the lifecycle log back from Redis at {0}: {1}; the next reconnect"
-                      + " tries again",
-                  settings.address(),
-                  e.toString());
-            }
-          });
-    } catch (RejectedExecutionException e) {
-      // closed meanwhile
-    }
   }
 
   /** A message from Redis, on a Lettuce I/O thread. */
