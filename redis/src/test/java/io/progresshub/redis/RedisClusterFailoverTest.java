@@ -232,12 +232,14 @@ class RedisClusterFailoverTest {
           io.progresshub.core.JobRules.created(
               NewJob.builder().build(), "job-1", java.time.Instant.now());
       var event =
-          new io.progresshub.core.spi.StoredEvent(created, true, java.util.Optional.empty());
+          new io.progresshub.core.spi.StoredEvent(created, true, java.util.Optional.of("e-1"));
       assertThatThrownBy(() -> store.append(event).join())
           .hasCauseInstanceOf(HubException.class)
-          .hasMessageContaining("only 1 of the 2 replicas");
-      // It landed on the master (and its replica) all the same.
+          .hasMessageContaining("of the 2 replicas asked for confirmed it in time");
+      // It landed on the master (and its replica) all the same, and a producer's retry with its
+      // event id is answered with it (as the hub does, through findByEventId).
       assertThat(store.find("job-1")).contains(created);
+      assertThat(store.findByEventId("job-1", "e-1")).contains(created);
     }
     assertThat(master.alive()).isTrue();
   }
