@@ -64,7 +64,11 @@ final class LifecycleLog {
       LOG.log(System.Logger.Level.WARNING, "skipped a lifecycle message without its log id");
       return;
     }
-    handOn(payload.substring(0, idEnd), payload.substring(idEnd + 1));
+    try {
+      handOn(payload.substring(0, idEnd), payload.substring(idEnd + 1));
+    } catch (IllegalArgumentException e) {
+      LOG.log(System.Logger.Level.WARNING, "skipped a lifecycle message: {0}", e.getMessage());
+    }
   }
 
   /**

@@ -97,6 +97,16 @@ public final class RedisClusterServers implements BeforeAllCallback, AfterAllCal
               .start();
     }
 
+    /** The end of the node's log, for a failure message. */
+    String log() {
+      try {
+        String log = Files.readString(dir.resolve("redis.log"));
+        return log.substring(Math.max(0, log.length() - 2000));
+      } catch (IOException e) {
+        return "(no log: " + e + ")";
+      }
+    }
+
     /** Kills the node without warning (SIGKILL), as a crash would. */
     public void kill() throws InterruptedException {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -159,13 +169,7 @@ public final class RedisClusterServers implements BeforeAllCallback, AfterAllCal
     dir = Files.createTempDirectory("progress-hub-redis-cluster");
     int count = MASTERS * (1 + replicasPerMaster);
     for (int i = 0; i < count; i++) {
-      nodes.add(new Node(server.get(), dir.resolve("node-" + i), freePort(), freePort()));
-    }
-    for (Node node : nodes) {
-      node.start();
-    }
-    for (Node node : nodes) {
-      awaitUntil(node, reply -> reply.startsWith("cluster_"), c -> c.sync().clusterInfo());
+      nodes.add(startOnFreePorts(server.get(), dir.resolve("node-" + i)));
     }
     List<String> create = new ArrayList<>(List.of(cli.get().toString(), "--cluster", "create"));
     nodes.forEach(node -> create.add("127.0.0.1:" + node.port()));
@@ -324,6 +328,10 @@ public final class RedisClusterServers implements BeforeAllCallback, AfterAllCal
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     String last = "";
     while (System.nanoTime() < deadline) {
+      if (!node.alive()) {
+        throw new IllegalStateException(
+            "redis cluster node on port " + node.port() + " exited: " + node.log());
+      }
       try {
         last = node.ask(command);
         if (ready.test(last)) {
@@ -338,9 +346,48 @@ public final class RedisClusterServers implements BeforeAllCallback, AfterAllCal
         "redis cluster node on port " + node.port() + " not ready: " + last);
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
+  /**
+   * A node started and answering. A free port can be taken by another process between the moment it
+   * is found and the moment redis-server binds it (the server then exits): the node is started
+   * again on other ports, a few times at most.
+   */
+  private Node startOnFreePorts(Path binary, Path nodeDir) throws Exception {
+    IllegalStateException failure = null;
+    for (int attempt = 0; attempt < 3; attempt++) {
+      int[] ports = freePorts(2);
+      Node node =
+          new Node(
+              binary,
+              nodeDir.resolveSibling(nodeDir.getFileName() + "-" + attempt),
+              ports[0],
+              ports[1]);
+      node.start();
+      try {
+        awaitUntil(node, reply -> reply.startsWith("cluster_"), c -> c.sync().clusterInfo());
+        return node;
+      } catch (IllegalStateException e) {
+        node.stop();
+        failure = e;
+      }
+    }
+    throw failure;
+  }
+
+  /** Distinct free ports: all held open at once while they are found. */
+  private static int[] freePorts(int count) throws IOException {
+    List<ServerSocket> sockets = new ArrayList<>();
+    try {
+      int[] ports = new int[count];
+      for (int i = 0; i < count; i++) {
+        ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        sockets.add(socket);
+        ports[i] = socket.getLocalPort();
+      }
+      return ports;
+    } finally {
+      for (ServerSocket socket : sockets) {
+        socket.close();
+      }
     }
   }
 }

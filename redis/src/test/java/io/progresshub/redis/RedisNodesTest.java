@@ -293,6 +293,48 @@ class RedisNodesTest {
     assertThat(watcher.find("expired")).isEmpty();
   }
 
+  /**
+   * Whatever else is published on a deployment's channels (a stray client, another version) is
+   * skipped with a warning; the node goes on delivering the real events.
+   */
+  @Test
+  void messagesOnTheChannelsThatAreNotEventsAreSkippedAndDeliveryGoesOn() throws Exception {
+    Hub writer = hub("node-a");
+    RedisBroker watcherBroker = RedisBroker.open(REDIS.settings(prefix, "node-b"));
+    Hub watcher =
+        track(
+            Hub.builder()
+                .store(RedisJobStore.open(REDIS.settings(prefix, "node-b")))
+                .broker(watcherBroker)
+                .retentionSweepInterval(Duration.ZERO)
+                .build());
+    List<String> lifecycle = Collections.synchronizedList(new ArrayList<>());
+    watcher.observe(event -> lifecycle.add(event.jobId()));
+    writer.create(NewJob.builder().id("job-1").build());
+    List<Long> seen = Collections.synchronizedList(new ArrayList<>());
+    watcher.subscribe("job-1", OptionalLong.empty(), new SeqRecorder(seen));
+    await().atMost(PATIENCE).until(() -> watcherBroker.listening("job-1"));
+
+    RedisKeys keys = new RedisKeys(prefix);
+    RedisClient raw = RedisClient.create(REDIS.uri());
+    try (var connection = raw.connect()) {
+      var redis = connection.sync();
+      for (String junk : List.of("", "no newline", "not-an-id\nU\nx\nSTATUS\n{}", "1-1\ngarbage")) {
+        redis.publish(keys.lifecycleChannel(), junk);
+      }
+      for (String junk : List.of("", "U\nnode-x\nTICK\n{not json", "R")) {
+        redis.spublish(keys.jobChannel("job-1"), junk);
+      }
+    } finally {
+      raw.shutdown();
+    }
+    writer.publish("job-1", JobUpdate.builder().progress(5).build());
+    writer.create(NewJob.builder().id("job-2").build());
+
+    await().atMost(PATIENCE).until(() -> seen.contains(2L) && lifecycle.contains("job-2"));
+    assertThat(seen).containsExactly(1L, 2L);
+  }
+
   private static List<Long> seqs(int count) {
     List<Long> seqs = new ArrayList<>();
     for (long seq = 1; seq <= count; seq++) {
