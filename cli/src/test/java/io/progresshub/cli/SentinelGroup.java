@@ -18,6 +18,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Assumptions;
@@ -33,6 +35,9 @@ final class SentinelGroup implements AutoCloseable {
   static final String MASTER_NAME = "mymaster";
 
   private static final Duration READY = Duration.ofSeconds(30);
+
+  /** Every port {@link #freePort} returned in this JVM. */
+  private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 
   private final Path dir;
   private final String binary;
@@ -287,11 +292,19 @@ final class SentinelGroup implements AutoCloseable {
     }
   }
 
+  /**
+   * A free port not handed out before in this JVM: the servers are started one after another and
+   * bind a moment later, so the same free port could otherwise be found twice.
+   */
   private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    while (true) {
+      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        if (HANDED_OUT.add(socket.getLocalPort())) {
+          return socket.getLocalPort();
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
   }
 
