@@ -112,13 +112,7 @@ class RedisNodesTest {
   void aSubscriberOnOneNodeGetsTicksWrittenThroughAnotherAndTheOtherNodeStopsReceivingThemAfter() {
     Hub writer = hub("node-a");
     RedisBroker watcherBroker = RedisBroker.open(REDIS.settings(prefix, "node-b"));
-    Hub watcher =
-        track(
-            Hub.builder()
-                .store(RedisJobStore.open(REDIS.settings(prefix, "node-b")))
-                .broker(watcherBroker)
-                .retentionSweepInterval(Duration.ZERO)
-                .build());
+    Hub watcher = hub("node-b", watcherBroker);
     writer.create(NewJob.builder().id("job-1").build());
     List<Long> seen = Collections.synchronizedList(new ArrayList<>());
     var subscription = watcher.subscribe("job-1", OptionalLong.empty(), new SeqRecorder(seen));
@@ -301,13 +295,7 @@ class RedisNodesTest {
   void messagesOnTheChannelsThatAreNotEventsAreSkippedAndDeliveryGoesOn() throws Exception {
     Hub writer = hub("node-a");
     RedisBroker watcherBroker = RedisBroker.open(REDIS.settings(prefix, "node-b"));
-    Hub watcher =
-        track(
-            Hub.builder()
-                .store(RedisJobStore.open(REDIS.settings(prefix, "node-b")))
-                .broker(watcherBroker)
-                .retentionSweepInterval(Duration.ZERO)
-                .build());
+    Hub watcher = hub("node-b", watcherBroker);
     List<String> lifecycle = Collections.synchronizedList(new ArrayList<>());
     watcher.observe(event -> lifecycle.add(event.jobId()));
     writer.create(NewJob.builder().id("job-1").build());
@@ -348,10 +336,15 @@ class RedisNodesTest {
   }
 
   private Hub hub(String nodeId) {
+    return hub(nodeId, RedisBroker.open(REDIS.settings(prefix, nodeId)));
+  }
+
+  /** A node with {@code broker}, which the test keeps to ask what it listens to. */
+  private Hub hub(String nodeId, RedisBroker broker) {
     return track(
         Hub.builder()
             .store(RedisJobStore.open(REDIS.settings(prefix, nodeId)))
-            .broker(RedisBroker.open(REDIS.settings(prefix, nodeId)))
+            .broker(broker)
             .retentionSweepInterval(Duration.ZERO)
             .build());
   }

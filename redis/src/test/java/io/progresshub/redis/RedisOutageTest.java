@@ -13,6 +13,7 @@ import io.progresshub.core.JobStatus;
 import io.progresshub.core.JobUpdate;
 import io.progresshub.core.NewJob;
 import io.progresshub.core.spi.StoredEvent;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -138,15 +139,8 @@ class RedisOutageTest {
   void aNodeWhoseSubscriptionsDroppedGivesItsSubscribersWhatTheyMissedOnceItIsBack()
       throws Exception {
     Hub writer = hub(REDIS.settings(prefix, "node-a"), REDIS.settings(prefix, "node-a"));
-    TcpProxy proxy = new TcpProxy(REDIS.port());
-    opened.add(proxy);
-    RedisSettings throughProxy =
-        RedisSettings.builder("redis://127.0.0.1:" + proxy.port())
-            .keyPrefix(prefix)
-            .nodeId("node-b")
-            .commandTimeout(TIMEOUT)
-            .build();
-    Hub watcher = hub(REDIS.settings(prefix, "node-b"), throughProxy);
+    TcpProxy proxy = proxy();
+    Hub watcher = hubWithBrokerThrough(proxy, "node-b");
     writer.create(NewJob.builder().id("job-1").build());
     List<Long> seen = Collections.synchronizedList(new ArrayList<>());
     watcher.subscribe("job-1", OptionalLong.empty(), new SeqRecorder(seen));
@@ -177,15 +171,8 @@ class RedisOutageTest {
   @Test
   void aNodeWhoseSubscriptionsDroppedReadsBackTheLifecycleEventsItMissed() throws Exception {
     Hub writer = hub(REDIS.settings(prefix, "node-a"), REDIS.settings(prefix, "node-a"));
-    TcpProxy proxy = new TcpProxy(REDIS.port());
-    opened.add(proxy);
-    RedisSettings throughProxy =
-        RedisSettings.builder("redis://127.0.0.1:" + proxy.port())
-            .keyPrefix(prefix)
-            .nodeId("node-b")
-            .commandTimeout(TIMEOUT)
-            .build();
-    Hub monitored = hub(REDIS.settings(prefix, "node-b"), throughProxy);
+    TcpProxy proxy = proxy();
+    Hub monitored = hubWithBrokerThrough(proxy, "node-b");
     List<String> seen = Collections.synchronizedList(new ArrayList<>());
     monitored.observe(
         event ->
@@ -228,6 +215,23 @@ class RedisOutageTest {
     assertThat(failure)
         .isInstanceOfSatisfying(
             HubException.class, e -> assertThat(e.code()).isEqualTo("store_unavailable"));
+  }
+
+  private TcpProxy proxy() throws IOException {
+    TcpProxy proxy = new TcpProxy(REDIS.port());
+    opened.add(proxy);
+    return proxy;
+  }
+
+  /** A node whose store reaches Redis directly and whose broker goes through {@code proxy}. */
+  private Hub hubWithBrokerThrough(TcpProxy proxy, String nodeId) {
+    RedisSettings throughProxy =
+        RedisSettings.builder("redis://127.0.0.1:" + proxy.port())
+            .keyPrefix(prefix)
+            .nodeId(nodeId)
+            .commandTimeout(TIMEOUT)
+            .build();
+    return hub(REDIS.settings(prefix, nodeId), throughProxy);
   }
 
   private RedisJobStore store(String nodeId) {
